@@ -1,0 +1,44 @@
+"""Developer sessions: tests, lint, typecheck, bench. CI runs the same checks via .ci/run."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["tests", "lint", "typecheck"]
+nox.options.reuse_existing_virtualenvs = True
+
+PACKAGES = [
+    "src/taskflow_core",
+    "src/taskflow_postgres",
+    "src/taskflow_sqlite",
+    "src/taskflow_falcon",
+    "src/taskflow_cli",
+    "src/taskflow_compose",
+]
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The whole suite; needs PostgreSQL running, or its binaries to start a private one."""
+    session.install("-e", ".[test]")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    session.install("ruff")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    session.install("-e", ".[test]")
+    session.run("mypy")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """The HTTP benchmark against PostgreSQL's own ceiling (see benchmarks/README.md)."""
+    session.install("-e", ".[test,bench]")
+    session.run("python", "-m", "benchmarks.run", *session.posargs)

@@ -1,0 +1,1 @@
+"""The ``taskflow`` command line."""

@@ -1,0 +1,22 @@
+"""The ``taskflow`` command group; each command lives in a module of its own."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.group(help="taskflow: a case-workflow engine and HTTP API.")
+@click.version_option(package_name="taskflow")
+def cli() -> None:
+    pass
+
+
+def _register() -> None:
+    # Imported here so that each command module can import this group's helpers freely.
+    from . import migrate, serve
+
+    cli.add_command(migrate.migrate)
+    cli.add_command(serve.serve)
+
+
+_register()

@@ -1,0 +1,176 @@
+"""MemoryStore: a real, thread-safe, transactional store in process memory, for host tests.
+
+Behaves like the PostgreSQL store on the contract suite: data goes in and out as JSON (so what
+PostgreSQL would refuse, this refuses too), and a transaction that does not commit leaves no
+trace. Transactions are serialised by one lock, which is stronger than row locks and plenty
+for tests.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any, Self
+
+import attrs
+
+from .merge import json_contains
+from .model import ActivityEntry, Case
+from .query import ListPage, ListQuery
+
+_COLUMNS: dict[str, Callable[[Case], Any]] = {
+    "createdAt": lambda c: c.created_at,
+    "updatedAt": lambda c: c.updated_at,
+    "status": lambda c: c.status,
+    "assignedTo": lambda c: c.assigned_to,
+    "id": lambda c: c.id,
+}
+
+
+def _copy(value: Any) -> Any:
+    # A JSON round trip: no aliasing between caller and store, and non-JSON values fail here
+    # as they would in a database.
+    return json.loads(json.dumps(value))
+
+
+def _stored_case(case: Case) -> Case:
+    return attrs.evolve(case, data=_copy(case.data))
+
+
+def _matches(case: Case, query: ListQuery) -> bool:
+    if query.statuses and case.status not in query.statuses:
+        return False
+    if query.assigned_to and case.assigned_to not in query.assigned_to:
+        return False
+    if case.status in query.exclude_statuses:
+        return False
+    if case.assigned_to is not None and case.assigned_to in query.exclude_assigned_to:
+        return False
+    return not query.data or json_contains(case.data, query.data)
+
+
+def _ordered(cases: list[Case], query: ListQuery) -> list[Case]:
+    column = _COLUMNS[query.sort_column or "createdAt"]
+
+    # PostgreSQL's default: NULL sorts above every value (last ascending, first descending).
+    def key(case: Case) -> tuple[bool, Any, str]:
+        value = column(case)
+        return (value is None, "" if value is None else value, case.id)
+
+    return sorted(cases, key=key, reverse=not query.ascending)
+
+
+class _State:
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.cases: dict[str, Case] = {}
+        self.activity: dict[str, list[ActivityEntry]] = {}
+
+
+class MemoryCases:
+    def __init__(self, uow: MemoryUnitOfWork) -> None:
+        self._uow = uow
+        self._state = uow.state
+
+    def add(self, case: Case) -> None:
+        if case.id in self._state.cases:
+            raise ValueError(f"case {case.id} already exists")
+        self._state.cases[case.id] = _stored_case(case)
+        self._uow.undo(lambda: self._state.cases.pop(case.id))
+
+    def get(self, case_id: str, *, lock: bool = False) -> Case | None:
+        # Every unit of work holds the store's lock, so every read is already locked.
+        found = self._state.cases.get(case_id)
+        return None if found is None else _stored_case(found)
+
+    def get_with_activity(self, case_id: str) -> tuple[Case, list[ActivityEntry]] | None:
+        case = self.get(case_id)
+        return None if case is None else (case, self._uow.activity.for_case(case_id))
+
+    def save(self, case: Case) -> None:
+        previous = self._state.cases[case.id]
+        self._state.cases[case.id] = _stored_case(case)
+        self._uow.undo(lambda: self._state.cases.__setitem__(case.id, previous))
+
+    def list(self, query: ListQuery) -> ListPage:
+        found = [c for c in self._state.cases.values() if _matches(c, query)]
+        page = _ordered(found, query)[query.offset : query.offset + query.limit]
+        return ListPage([_stored_case(c) for c in page], len(found))
+
+
+class MemoryActivity:
+    def __init__(self, uow: MemoryUnitOfWork) -> None:
+        self._uow = uow
+        self._state = uow.state
+
+    def add(self, entry: ActivityEntry) -> None:
+        if entry.case_id not in self._state.cases:
+            raise ValueError(f"activity for unknown case {entry.case_id}")
+        stored = attrs.evolve(entry, event=_copy(entry.event))
+        entries = self._state.activity.setdefault(entry.case_id, [])
+        entries.append(stored)
+        self._uow.undo(lambda: entries.remove(stored))
+
+    def for_case(self, case_id: str) -> list[ActivityEntry]:
+        entries = self._state.activity.get(case_id, [])
+        ordered = sorted(entries, key=lambda e: (e.created_at, e.id), reverse=True)
+        return [attrs.evolve(e, event=_copy(e.event)) for e in ordered]
+
+
+class MemoryUnitOfWork:
+    """Holds the store's lock from enter to exit; an undo journal makes rollback exact."""
+
+    def __init__(self, state: _State) -> None:
+        self.state = state
+        self.cases = MemoryCases(self)
+        self.activity = MemoryActivity(self)
+        self._journal: list[Callable[[], object]] = []
+        self._active = False
+
+    def undo(self, step: Callable[[], object]) -> None:
+        self._journal.append(step)
+
+    def __enter__(self) -> Self:
+        if self._active:
+            raise RuntimeError("a unit of work cannot be entered twice at once")
+        self.state.lock.acquire()
+        self._active = True
+        self._journal = []
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            self.rollback()
+        finally:
+            self._active = False
+            self.state.lock.release()
+
+    def commit(self) -> None:
+        self._journal = []
+
+    def rollback(self) -> None:
+        while self._journal:
+            self._journal.pop()()
+
+
+class MemoryStore:
+    """The in-memory store (SPEC §2): ``Taskflow(MemoryStore())`` needs nothing installed."""
+
+    def __init__(self) -> None:
+        self._state = _State()
+
+    def unit_of_work(self) -> MemoryUnitOfWork:
+        return MemoryUnitOfWork(self._state)
+
+    def migrate(self) -> list[str]:
+        return []  # nothing to migrate: the schema is the Python classes
+
+    def close(self) -> None:
+        pass

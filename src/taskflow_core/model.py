@@ -1,0 +1,87 @@
+"""The domain objects: a case and an activity-log entry, immutable, plus id and status rules."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from .errors import InvalidRequest, NotFound
+
+STATUS_RE = re.compile(r"^[a-z-]+$")
+NEW_STATUS = "new"
+
+
+def _aware(_: Any, attribute: attrs.Attribute[datetime], value: datetime) -> None:
+    # Naive datetimes would compare and serialise inconsistently between stores.
+    if value.tzinfo is None:
+        raise ValueError(f"{attribute.name} must be timezone-aware")
+
+
+def _is_object(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, dict):
+        raise ValueError(f"{attribute.name} must be a JSON object")
+
+
+@attrs.frozen
+class Case:
+    id: str
+    status: str
+    data: dict[str, Any] = attrs.field(validator=_is_object)
+    assigned_to: str | None
+    created_at: datetime = attrs.field(validator=_aware)
+    updated_at: datetime = attrs.field(validator=_aware)
+
+
+@attrs.frozen
+class ActivityEntry:
+    id: str
+    case_id: str
+    changed_by: str | None
+    event_name: str
+    event: dict[str, Any]
+    comment: str | None
+    created_at: datetime = attrs.field(validator=_aware)
+    updated_at: datetime = attrs.field(validator=_aware)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def canonical_id(value: object, what: str = "Case") -> str:
+    """The canonical text of a UUID; anything else is an id that cannot exist, so NotFound."""
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if not isinstance(value, str):
+        raise NotFound(f"{what} not found")
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise NotFound(f"{what} not found") from None
+
+
+def check_status(value: object) -> str:
+    if not isinstance(value, str) or not value:
+        raise InvalidRequest("status is required", {"status": "required"})
+    if not STATUS_RE.match(value):
+        raise InvalidRequest(
+            "status must contain only lowercase letters and hyphens",
+            {"status": "invalid"},
+        )
+    return value
+
+
+def check_data(value: object, field: str = "data") -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise InvalidRequest(f"{field} must be a JSON object", {field: "invalid"})
+    return value
+
+
+def check_comment(value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidRequest("comment must be a non-empty string", {"comment": "required"})
+    return value

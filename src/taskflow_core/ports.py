@@ -1,0 +1,78 @@
+"""The storage port: what the service needs from a store, as typing.Protocols.
+
+A store hands out units of work. Entering one opens a transaction; leaving the block without
+``commit()`` rolls it back (cosmicpython's unit of work). Every read and write of a request
+goes through the repositories of one unit of work, so a request is one transaction.
+
+Implement these to plug in your own storage; ``tests/contract`` is the suite it must pass.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Protocol, Self
+
+from .model import ActivityEntry, Case
+from .query import ListPage, ListQuery
+
+
+class CaseRepository(Protocol):
+    def add(self, case: Case) -> None:
+        """Insert a new case."""
+
+    def get(self, case_id: str, *, lock: bool = False) -> Case | None:
+        """The case, or None. With ``lock``, hold it against other writers until the unit of
+        work ends (``SELECT ... FOR UPDATE``), so read-modify-write cannot lose updates."""
+
+    def get_with_activity(self, case_id: str) -> tuple[Case, list[ActivityEntry]] | None:
+        """The case and its raw activity log, newest first, in one read."""
+
+    def save(self, case: Case) -> None:
+        """Persist status, data, assigned_to and updated_at of an existing case."""
+
+    def list(self, query: ListQuery) -> ListPage:
+        """The page of cases the query selects, and the count of all it matches."""
+
+
+class ActivityRepository(Protocol):
+    def add(self, entry: ActivityEntry) -> None:
+        """Append an entry."""
+
+    def for_case(self, case_id: str) -> list[ActivityEntry]:
+        """Every raw entry of the case, newest first (created_at, then id, descending)."""
+
+
+class UnitOfWork(Protocol):
+    # Read-only in the protocol so an implementation may hold its own repository types.
+    @property
+    def cases(self) -> CaseRepository: ...
+
+    @property
+    def activity(self) -> ActivityRepository: ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Roll back unless committed, then release the transaction's resources."""
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
+
+
+class Store(Protocol):
+    """A source of units of work; one store serves every request of a process."""
+
+    def unit_of_work(self) -> UnitOfWork:
+        """A new, not yet entered, unit of work."""
+
+    def migrate(self) -> list[str]:
+        """Bring the schema up to date; return the names of what was applied (idempotent)."""
+
+    def close(self) -> None:
+        """Release connections; the store may not be used afterwards."""

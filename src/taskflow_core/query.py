@@ -1,0 +1,118 @@
+"""The list query: what a listing may ask for, validated once, independent of any store."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal, cast
+
+import attrs
+
+from .errors import InvalidRequest
+from .model import Case
+
+SortColumn = Literal["createdAt", "updatedAt", "status", "assignedTo", "id"]
+SORT_COLUMNS: tuple[SortColumn, ...] = ("createdAt", "updatedAt", "status", "assignedTo", "id")
+EXCLUDE_KEYS = ("status", "assignedTo")
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+
+
+@attrs.frozen
+class ListQuery:
+    """Filters are ANDed; each tuple is "any of". Ordering always ends with the case id."""
+
+    statuses: tuple[str, ...] = ()
+    data: dict[str, Any] = attrs.field(factory=dict)
+    assigned_to: tuple[str, ...] = ()
+    exclude_statuses: tuple[str, ...] = ()
+    exclude_assigned_to: tuple[str, ...] = ()
+    # None means creation order, oldest first.
+    sort_column: SortColumn | None = None
+    ascending: bool = True
+    limit: int = DEFAULT_LIMIT
+    offset: int = 0
+
+
+@attrs.frozen
+class ListPage:
+    cases: list[Case]
+    count: int
+
+
+def _strings(name: str, value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    values = [value] if isinstance(value, str) else value
+    if not isinstance(values, list | tuple) or not all(isinstance(v, str) for v in values):
+        raise InvalidRequest(f"{name} must be a string or a list of strings", {name: "invalid"})
+    return tuple(values)
+
+
+def _integer(name: str, value: Any, default: int, low: int, high: int | None) -> int:
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        raise InvalidRequest(f"{name} must be an integer", {name: "invalid"})
+    if isinstance(value, str):
+        try:
+            value = int(value.strip())
+        except ValueError:
+            raise InvalidRequest(f"{name} must be an integer", {name: "invalid"}) from None
+    if not isinstance(value, int):
+        raise InvalidRequest(f"{name} must be an integer", {name: "invalid"})
+    if value < low or (high is not None and value > high):
+        bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise InvalidRequest(f"{name} must be {bounds}", {name: "out of range"})
+    return value
+
+
+def _boolean(name: str, value: Any, default: bool) -> bool:
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise InvalidRequest(f"{name} must be true or false", {name: "invalid"})
+
+
+def parse_list_query(query: Mapping[str, Any] | None) -> ListQuery:
+    """Validate a listing request given with the HTTP listing's keys (SPEC §3)."""
+    q = dict(query or {})
+    data = q.get("data") or {}
+    if not isinstance(data, dict):
+        raise InvalidRequest("data must be an object of filters", {"data": "invalid"})
+
+    exclude = q.get("exclude") or {}
+    if not isinstance(exclude, dict):
+        raise InvalidRequest("exclude must be an object", {"exclude": "invalid"})
+    unknown = sorted(set(exclude) - set(EXCLUDE_KEYS))
+    if unknown:
+        raise InvalidRequest(
+            f"exclude[{unknown[0]}] is not supported; use one of: {', '.join(EXCLUDE_KEYS)}",
+            {f"exclude[{unknown[0]}]": "unknown"},
+        )
+
+    sort = q.get("sort") or {}
+    if not isinstance(sort, dict):
+        raise InvalidRequest("sort must be an object", {"sort": "invalid"})
+    column = sort.get("column")
+    if column is not None and column not in SORT_COLUMNS:
+        raise InvalidRequest(
+            f"sort[column] must be one of: {', '.join(SORT_COLUMNS)}",
+            {"sort[column]": "unknown"},
+        )
+    # The original sorts descending whenever a column is named and ascending is not "true".
+    ascending = _boolean("sort[ascending]", sort.get("ascending"), column is None)
+
+    return ListQuery(
+        statuses=_strings("status", q.get("status")),
+        data=data,
+        assigned_to=_strings("assignedTo", q.get("assignedTo")),
+        exclude_statuses=_strings("exclude[status]", exclude.get("status")),
+        exclude_assigned_to=_strings("exclude[assignedTo]", exclude.get("assignedTo")),
+        sort_column=cast(SortColumn | None, column),
+        ascending=ascending,
+        limit=_integer("limit", q.get("limit"), DEFAULT_LIMIT, 0, MAX_LIMIT),
+        offset=_integer("offset", q.get("offset"), 0, 0, None),
+    )

@@ -1,0 +1,201 @@
+"""The Taskflow service: hooks, decorators, and every operation as one transaction."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar, overload
+
+from .errors import InvalidRequest
+from .events import LOGGED_EVENTS, log_activity
+from .hooks import Hook, HookBus, parse_pattern
+from .merge import deep_merge
+from .model import canonical_id, check_comment, check_data, check_status
+from .ports import Store
+from .query import parse_list_query
+from .transaction import Transaction, read_case
+from .wire import case_to_wire
+
+Decorator = Callable[[dict[str, Any], Any], dict[str, Any]]
+ActorId = Callable[[Any], "str | None"]
+H = TypeVar("H", bound=Hook)
+
+
+def default_actor_id(user: Any) -> str | None:
+    """``user["profile"]["id"]`` for a mapping, ``user.profile.id`` for an object (SPEC §2)."""
+    if user is None:
+        return None
+    if isinstance(user, Mapping):
+        profile = user.get("profile")
+        found = profile.get("id") if isinstance(profile, Mapping) else None
+    else:
+        found = getattr(getattr(user, "profile", None), "id", None)
+    return None if found is None else str(found)
+
+
+class Taskflow:
+    """A case workflow on a store. Thread-safe: one instance serves every request."""
+
+    def __init__(self, store: Store, *, actor_id: ActorId | None = None) -> None:
+        self.store = store
+        self._actor_id = actor_id or default_actor_id
+        self._hooks = HookBus()
+        for pattern in LOGGED_EVENTS:
+            self._hooks.register(pattern, log_activity)
+        self._lock = threading.Lock()
+        self._decorators: tuple[tuple[Decorator, bool], ...] = ()
+
+    # -- configuration ---------------------------------------------------------------------
+
+    @overload
+    def hook(self, pattern: str) -> Callable[[H], H]: ...
+
+    @overload
+    def hook(self, pattern: str, fn: Hook) -> Taskflow: ...
+
+    def hook(self, pattern: str, fn: Hook | None = None) -> Taskflow | Callable[[H], H]:
+        """Bind ``fn`` to events matching ``pattern``; without ``fn``, a decorator."""
+        if fn is not None:
+            self._hooks.register(pattern, fn)
+            return self
+        parse_pattern(pattern)  # refuse a bad pattern where it is written, not when applied
+
+        def register(function: H) -> H:
+            self._hooks.register(pattern, function)
+            return function
+
+        return register
+
+    def decorate(self, fn: Decorator, *, list: bool = True) -> Taskflow:
+        """Apply ``fn(case, user)`` to every case returned; ``list=False`` skips listings."""
+        if not callable(fn):
+            raise TypeError("a decorator must be callable")
+        with self._lock:
+            self._decorators = (*self._decorators, (fn, list))
+        return self
+
+    def migrate(self) -> list[str]:
+        return self.store.migrate()
+
+    # -- operations ------------------------------------------------------------------------
+
+    def create(
+        self, data: Mapping[str, Any], *, user: Any = None, payload: Any = None
+    ) -> dict[str, Any]:
+        body = dict(check_data(data))
+        return self._run(user, body if payload is None else payload, lambda tx: tx.create(body))
+
+    def get(self, case_id: str, *, user: Any = None) -> dict[str, Any]:
+        found = canonical_id(case_id)
+        decorators = self._decorators
+        with self.store.unit_of_work() as uow:
+            case = read_case(uow, found)
+        return self._decorated(case, user, decorators, listing=False)
+
+    def list(self, query: Mapping[str, Any] | None = None, *, user: Any = None) -> dict[str, Any]:
+        parsed = parse_list_query(query)
+        decorators = self._decorators
+        with self.store.unit_of_work() as uow:
+            page = uow.cases.list(parsed)
+        return {
+            "data": [
+                self._decorated(case_to_wire(case), user, decorators, listing=True)
+                for case in page.cases
+            ],
+            "meta": {"count": page.count},
+        }
+
+    def update(
+        self,
+        case_id: str,
+        data: Mapping[str, Any],
+        *,
+        user: Any = None,
+        payload: Any = None,
+        preserve_updated_at: bool = False,
+    ) -> dict[str, Any]:
+        found = canonical_id(case_id)
+        changes = dict(check_data(data))
+        return self._run(
+            user,
+            payload,
+            lambda tx: tx.change_data(
+                found,
+                lambda old: deep_merge(old, changes),
+                preserve_updated_at=preserve_updated_at,
+            ),
+            found,
+        )
+
+    def set_status(
+        self, case_id: str, status: str, *, user: Any = None, payload: Any = None
+    ) -> dict[str, Any]:
+        found, checked = canonical_id(case_id), check_status(status)
+        return self._run(user, payload, lambda tx: tx.set_status(found, checked), found)
+
+    def assign(
+        self, case_id: str, assigned_to: str | None, *, user: Any = None, payload: Any = None
+    ) -> dict[str, Any]:
+        found = canonical_id(case_id)
+        if assigned_to is not None and not isinstance(assigned_to, str):
+            raise InvalidRequest("profileId must be a string or null", {"profileId": "invalid"})
+        return self._run(user, payload, lambda tx: tx.assign(found, assigned_to), found)
+
+    def comment(
+        self, case_id: str, comment: str, *, user: Any = None, payload: Any = None
+    ) -> dict[str, Any]:
+        found, text = canonical_id(case_id), check_comment(comment)
+        return self._run(user, payload, lambda tx: tx.comment(found, text), found)
+
+    def update_comment(
+        self,
+        case_id: str,
+        comment_id: str,
+        comment: str,
+        *,
+        user: Any = None,
+        payload: Any = None,
+    ) -> dict[str, Any]:
+        found, entry = canonical_id(case_id), canonical_id(comment_id, "Comment")
+        text = check_comment(comment)
+        return self._run(user, payload, lambda tx: tx.update_comment(found, entry, text), found)
+
+    def delete_comment(self, case_id: str, comment_id: str, *, user: Any = None) -> dict[str, Any]:
+        found, entry = canonical_id(case_id), canonical_id(comment_id, "Comment")
+        return self._run(user, None, lambda tx: tx.delete_comment(found, entry), found)
+
+    # -- plumbing --------------------------------------------------------------------------
+
+    def _run(
+        self,
+        user: Any,
+        payload: Any,
+        work: Callable[[Transaction], str | None],
+        case_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Run ``work`` in one transaction with the hooks and decorators of this moment."""
+        hooks, decorators = self._hooks.snapshot(), self._decorators
+        with self.store.unit_of_work() as uow:
+            tx = Transaction(uow, hooks, user=user, payload=payload, actor=self._actor_id(user))
+            answered = work(tx) or case_id
+            assert answered is not None
+            # Read inside the transaction, after every hook: what this request made, and
+            # no later request's changes.
+            result = read_case(uow, answered)
+            uow.commit()
+        tx.run_settled()
+        return self._decorated(result, user, decorators, listing=False)
+
+    @staticmethod
+    def _decorated(
+        case: dict[str, Any],
+        user: Any,
+        decorators: tuple[tuple[Decorator, bool], ...],
+        *,
+        listing: bool,
+    ) -> dict[str, Any]:
+        for fn, on_lists in decorators:
+            if listing and not on_lists:
+                continue
+            case = fn(case, user)
+        return case

@@ -1,0 +1,249 @@
+"""One request's work inside one unit of work: every operation, its events and its hooks."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+
+from .clock import TransactionClock
+from .errors import Forbidden, HookUsageError, NotFound
+from .events import CaseHandle, HookEvent
+from .hooks import HookSet
+from .merge import to_json
+from .model import NEW_STATUS, ActivityEntry, Case, canonical_id, new_id
+from .ports import UnitOfWork
+from .wire import COMMENT, DELETE_COMMENT, UPDATE_COMMENT, case_to_wire, edited_comment_id
+
+logger = logging.getLogger(__name__)
+
+# Deep enough for any sane workflow; a hook that triggers itself forever stops here.
+MAX_CASCADE_DEPTH = 50
+
+
+def read_case(uow: UnitOfWork, case_id: str) -> dict[str, Any]:
+    """The case as ``GET /{id}`` shows it, with its activity log, in one read."""
+    found = uow.cases.get_with_activity(case_id)
+    if found is None:
+        raise NotFound("Case not found")
+    case, activity = found
+    return case_to_wire(case, activity)
+
+
+class Transaction:
+    """The state of one request: its unit of work, hooks, actor, clock and settled callbacks.
+
+    Cases this transaction has locked or created are kept in an identity map: their rows are
+    held for update until the end, so the map is exactly what the store holds for this
+    transaction and re-reading them would only cost round trips.
+    """
+
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        hooks: HookSet,
+        *,
+        user: Any,
+        payload: Any,
+        actor: str | None,
+    ) -> None:
+        self.uow = uow
+        self.hooks = hooks
+        self.user = user
+        self.payload = payload
+        self.actor = actor
+        self.req = new_id()
+        self.clock = TransactionClock()
+        self.redirect_to: str | None = None
+        self._held: dict[str, Case] = {}
+        self._settled: list[Callable[[], Any]] = []
+        self._depth = 0
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def current(self, case_id: str) -> Case | None:
+        held = self._held.get(case_id)
+        return held if held is not None else self.uow.cases.get(case_id)
+
+    def hold(self, case_id: str) -> Case:
+        """The case, locked against other writers for the rest of the transaction."""
+        held = self._held.get(case_id)
+        if held is None:
+            held = self.uow.cases.get(case_id, lock=True)
+            if held is None:
+                raise NotFound("Case not found")
+            self._held[case_id] = held
+        return held
+
+    def activity_of(self, case_id: str) -> list[ActivityEntry]:
+        return self.uow.activity.for_case(case_id)
+
+    def find(self, case_id: str) -> CaseHandle:
+        found = canonical_id(case_id)
+        if self.current(found) is None:
+            raise NotFound("Case not found")
+        return CaseHandle(self, found)
+
+    # -- operations ------------------------------------------------------------------------
+
+    def create(self, data: dict[str, Any]) -> str:
+        """Create a case; the id of the case the request answers with (maybe a redirect)."""
+        case_id = new_id()
+        meta = {"user": self.user, "data": data, "payload": self.payload}
+        self._run_hooks(case_id, "pre-create", meta, proposed=data)
+        if self.redirect_to is not None:
+            return self.redirect_to
+        now = self.clock.now()
+        case = Case(case_id, NEW_STATUS, data, None, now, now)
+        self.uow.cases.add(case)
+        self._held[case_id] = case
+        self._run_hooks(case_id, "create", meta)
+        return case_id
+
+    def change_data(
+        self,
+        case_id: str,
+        new_data: Callable[[dict[str, Any]], dict[str, Any]],
+        *,
+        preserve_updated_at: bool = False,
+    ) -> None:
+        data = new_data(self.hold(case_id).data)
+        meta = {"data": data, "user": self.user, "payload": self.payload}
+
+        def apply(case: Case) -> Case:
+            at = case.updated_at if preserve_updated_at else self.clock.now()
+            return attrs.evolve(case, data=data, updated_at=at)
+
+        self._dispatch(case_id, "update", meta, apply)
+
+    def set_status(self, case_id: str, status: str) -> None:
+        previous = self.hold(case_id).status
+        meta = {"previous": previous, "next": status, "user": self.user, "payload": self.payload}
+
+        def apply(case: Case) -> Case:
+            return attrs.evolve(case, status=status, updated_at=self.clock.now())
+
+        self._dispatch(case_id, f"status:{previous}:{status}", meta, apply)
+
+    def assign(self, case_id: str, assigned_to: str | None) -> None:
+        if self.hold(case_id).assigned_to == assigned_to:
+            return  # the original: re-assigning the current assignee is no event at all
+        meta = {"assignedTo": assigned_to, "user": self.user, "payload": self.payload}
+        self._dispatch(case_id, "assign", meta, lambda c: attrs.evolve(c, assigned_to=assigned_to))
+
+    def comment(self, case_id: str, comment: str) -> None:
+        self.hold(case_id)
+        meta = {"user": self.user, "comment": comment, "payload": self.payload}
+        self._dispatch(case_id, COMMENT, meta, None)
+
+    def update_comment(self, case_id: str, comment_id: str, comment: str) -> None:
+        self._own_comment(case_id, comment_id)
+        meta = {"id": comment_id, "user": self.user, "comment": comment, "payload": self.payload}
+        self._dispatch(case_id, UPDATE_COMMENT, meta, None)
+
+    def delete_comment(self, case_id: str, comment_id: str) -> None:
+        self._own_comment(case_id, comment_id)
+        meta = {"id": comment_id, "user": self.user}
+        self._dispatch(case_id, DELETE_COMMENT, meta, None)
+
+    def _own_comment(self, case_id: str, comment_id: str) -> None:
+        self.hold(case_id)
+        entries = self.activity_of(case_id)
+        deleted = {edited_comment_id(e) for e in entries if e.event_name == DELETE_COMMENT}
+        original = next(
+            (e for e in entries if e.id == comment_id and e.event_name == COMMENT), None
+        )
+        if original is None or comment_id in deleted:
+            raise NotFound("Comment not found")
+        if self.actor is None or original.changed_by != self.actor:
+            raise Forbidden("Only the author of a comment can change it")
+
+    # -- hooks -----------------------------------------------------------------------------
+
+    def redirect(self, case_id: str) -> None:
+        self.redirect_to = case_id
+
+    def on_settled(self, fn: Callable[[], Any]) -> None:
+        self._settled.append(fn)
+
+    def run_settled(self) -> None:
+        """After commit: every callback in order; a failing one is logged, never raised."""
+        for fn in self._settled:
+            try:
+                fn()
+            except Exception:
+                logger.exception("an on_settled callback failed after commit")
+
+    def _dispatch(
+        self,
+        case_id: str,
+        name: str,
+        meta: dict[str, Any],
+        apply: Callable[[Case], Case] | None,
+    ) -> None:
+        """``pre-`` hooks, the change, then the post hooks (the activity logger first)."""
+        if self._depth >= MAX_CASCADE_DEPTH:
+            raise HookUsageError(f"hooks cascaded more than {MAX_CASCADE_DEPTH} events deep")
+        self._depth += 1
+        try:
+            self._run_hooks(case_id, f"pre-{name}", meta)
+            if apply is not None:
+                # Applied to the case as pre-hooks left it: they may have changed other fields.
+                changed = apply(self.hold(case_id))
+                self.uow.cases.save(changed)
+                self._held[case_id] = changed
+            self._run_hooks(case_id, name, meta)
+        finally:
+            self._depth -= 1
+
+    def _run_hooks(
+        self,
+        case_id: str,
+        name: str,
+        meta: dict[str, Any],
+        proposed: dict[str, Any] | None = None,
+    ) -> None:
+        hooks = self.hooks.matching(name)
+        if not hooks:
+            return
+        event = HookEvent(self, case_id, name, meta, proposed)
+        for hook in hooks:
+            if self.redirect_to is not None:
+                return  # a pre-create hook redirected: the hooks after it do not run
+            event.refresh()
+            hook(event)
+
+    def write_activity(self, event: HookEvent) -> None:
+        """One activity entry for an event, as the event stands now (the built-in logger)."""
+        case = self.hold(event.id)
+        meta = to_json(event.meta)
+        comment = meta.get("comment")
+        if comment is None:
+            payload = meta.get("payload")
+            nested = payload.get("meta") if isinstance(payload, dict) else None
+            comment = nested.get("comment") if isinstance(nested, dict) else None
+        at = self.clock.now()
+        logged = {
+            "id": case.id,
+            "event": event.event,
+            "meta": meta,
+            "status": case.status,
+            "data": case.data,
+            "assignedTo": case.assigned_to,
+            "comment": comment,
+            "req": self.req,
+        }
+        self.uow.activity.add(
+            ActivityEntry(
+                id=new_id(),
+                case_id=case.id,
+                changed_by=self.actor,
+                event_name=event.event,
+                event=logged,
+                comment=comment if isinstance(comment, str) or comment is None else str(comment),
+                created_at=at,
+                updated_at=at,
+            )
+        )

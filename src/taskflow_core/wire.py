@@ -1,0 +1,84 @@
+"""The wire form (SPEC §3): camelCase dicts of cases and activity entries, comment edits folded."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from .model import ActivityEntry, Case
+
+COMMENT = "comment"
+UPDATE_COMMENT = "update-comment"
+DELETE_COMMENT = "delete-comment"
+
+
+def timestamp(value: datetime) -> str:
+    # Fixed width, always UTC: text order is time order, and every store prints the same.
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def case_to_wire(case: Case, activity: list[ActivityEntry] | None = None) -> dict[str, Any]:
+    wire: dict[str, Any] = {
+        "id": case.id,
+        "status": case.status,
+        "data": case.data,
+        "assignedTo": case.assigned_to,
+        "createdAt": timestamp(case.created_at),
+        "updatedAt": timestamp(case.updated_at),
+    }
+    if activity is not None:
+        wire["activityLog"] = fold_comments(activity)
+    return wire
+
+
+def entry_to_wire(entry: ActivityEntry) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "caseId": entry.case_id,
+        "changedBy": entry.changed_by,
+        "eventName": entry.event_name,
+        "event": entry.event,
+        "comment": entry.comment,
+        "createdAt": timestamp(entry.created_at),
+        "updatedAt": timestamp(entry.updated_at),
+    }
+
+
+def edited_comment_id(entry: ActivityEntry) -> str | None:
+    """The comment an update-comment or delete-comment entry acts on."""
+    meta = entry.event.get("meta")
+    target = meta.get("id") if isinstance(meta, dict) else None
+    return target if isinstance(target, str) else None
+
+
+def fold_comments(entries: list[ActivityEntry]) -> list[dict[str, Any]]:
+    """Wire entries, newest first, with edits and deletions applied to the comments they name.
+
+    ``entries`` must be newest first, so the first edit seen for a comment is its latest.
+    """
+    latest_edit: dict[str, ActivityEntry] = {}
+    deleted: set[str] = set()
+    for entry in entries:
+        target = edited_comment_id(entry)
+        if target is None:
+            continue
+        if entry.event_name == UPDATE_COMMENT:
+            latest_edit.setdefault(target, entry)
+        elif entry.event_name == DELETE_COMMENT:
+            deleted.add(target)
+
+    folded = []
+    for entry in entries:
+        if entry.event_name in (UPDATE_COMMENT, DELETE_COMMENT):
+            continue
+        wire = entry_to_wire(entry)
+        if entry.event_name == COMMENT:
+            if entry.id in deleted:
+                wire["comment"] = None
+                wire["deleted"] = True
+            elif entry.id in latest_edit:
+                edit = latest_edit[entry.id]
+                wire["comment"] = edit.comment
+                wire["updatedAt"] = timestamp(edit.created_at)
+        folded.append(wire)
+    return folded

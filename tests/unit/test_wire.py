@@ -1,0 +1,58 @@
+"""Wire form and comment folding, independent of any store."""
+
+import itertools
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from taskflow_core.clock import TransactionClock
+from taskflow_core.model import ActivityEntry, Case
+from taskflow_core.wire import case_to_wire, fold_comments
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def entry(
+    n: int, name: str, comment: str | None = None, target: str | None = None
+) -> ActivityEntry:
+    meta: dict[str, Any] = {"id": target} if target else {}
+    at = T0 + timedelta(seconds=n)
+    return ActivityEntry(f"e{n}", "c", "alice", name, {"meta": meta}, comment, at, at)
+
+
+def test_case_wire_form_is_camel_case_with_utc_timestamps() -> None:
+    case = Case("c", "new", {"a": 1}, "bob", T0, T0 + timedelta(microseconds=5))
+    assert case_to_wire(case) == {
+        "id": "c",
+        "status": "new",
+        "data": {"a": 1},
+        "assignedTo": "bob",
+        "createdAt": "2026-01-01T00:00:00.000000+00:00",
+        "updatedAt": "2026-01-01T00:00:00.000005+00:00",
+    }
+    assert case_to_wire(case, [])["activityLog"] == []
+
+
+def test_latest_edit_wins_and_edit_entries_are_hidden() -> None:
+    newest_first = [
+        entry(4, "update-comment", "third", target="e1"),
+        entry(3, "status:new:open"),
+        entry(2, "update-comment", "second", target="e1"),
+        entry(1, "comment", "first"),
+        entry(0, "create"),
+    ]
+    folded = fold_comments(newest_first)
+    assert [e["id"] for e in folded] == ["e3", "e1", "e0"]
+    assert folded[1]["comment"] == "third"
+    assert folded[1]["updatedAt"] == "2026-01-01T00:00:04.000000+00:00"
+
+
+def test_deleted_comment_has_no_text() -> None:
+    folded = fold_comments([entry(2, "delete-comment", target="e1"), entry(1, "comment", "x")])
+    assert folded == [{**folded[0], "comment": None, "deleted": True}]
+    assert "deleted" in folded[0]
+
+
+def test_clock_strictly_increases_even_within_one_microsecond() -> None:
+    clock = TransactionClock()
+    readings = [clock.now() for _ in range(1000)]
+    assert all(a < b for a, b in itertools.pairwise(readings))
