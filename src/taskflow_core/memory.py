@@ -16,6 +16,7 @@ from typing import Any, Self
 
 import attrs
 
+from .errors import Conflict, NotFound
 from .merge import json_contains
 from .model import ActivityEntry, Case
 from .query import ListPage, ListQuery
@@ -32,7 +33,7 @@ _COLUMNS: dict[str, Callable[[Case], Any]] = {
 def _copy(value: Any) -> Any:
     # A JSON round trip: no aliasing between caller and store, and non-JSON values fail here
     # as they would in a database.
-    return json.loads(json.dumps(value))
+    return json.loads(json.dumps(value, allow_nan=False))
 
 
 def _stored_case(case: Case) -> Case:
@@ -76,7 +77,7 @@ class MemoryCases:
 
     def add(self, case: Case) -> None:
         if case.id in self._state.cases:
-            raise ValueError(f"case {case.id} already exists")
+            raise Conflict("Case already exists")
         self._state.cases[case.id] = _stored_case(case)
         self._uow.undo(lambda: self._state.cases.pop(case.id))
 
@@ -90,7 +91,9 @@ class MemoryCases:
         return None if case is None else (case, self._uow.activity.for_case(case_id))
 
     def save(self, case: Case) -> None:
-        previous = self._state.cases[case.id]
+        previous = self._state.cases.get(case.id)
+        if previous is None:
+            raise NotFound("Case not found")
         self._state.cases[case.id] = _stored_case(case)
         self._uow.undo(lambda: self._state.cases.__setitem__(case.id, previous))
 
@@ -107,7 +110,7 @@ class MemoryActivity:
 
     def add(self, entry: ActivityEntry) -> None:
         if entry.case_id not in self._state.cases:
-            raise ValueError(f"activity for unknown case {entry.case_id}")
+            raise NotFound("Case not found")
         stored = attrs.evolve(entry, event=_copy(entry.event))
         entries = self._state.activity.setdefault(entry.case_id, [])
         entries.append(stored)

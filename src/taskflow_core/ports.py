@@ -17,6 +17,8 @@ from .query import ListPage, ListQuery
 
 
 class CaseRepository(Protocol):
+    """Raises ``Conflict`` for a duplicate id and ``NotFound`` for saving a missing case."""
+
     def add(self, case: Case) -> None:
         """Insert a new case."""
 
@@ -36,13 +38,15 @@ class CaseRepository(Protocol):
 
 class ActivityRepository(Protocol):
     def add(self, entry: ActivityEntry) -> None:
-        """Append an entry."""
+        """Append an entry; ``NotFound`` when its case does not exist."""
 
     def for_case(self, case_id: str) -> list[ActivityEntry]:
         """Every raw entry of the case, newest first (created_at, then id, descending)."""
 
 
 class UnitOfWork(Protocol):
+    """One transaction. A thread holds at most one open unit of work at a time."""
+
     # Read-only in the protocol so an implementation may hold its own repository types.
     @property
     def cases(self) -> CaseRepository: ...

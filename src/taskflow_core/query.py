@@ -26,7 +26,7 @@ class ListQuery:
     assigned_to: tuple[str, ...] = ()
     exclude_statuses: tuple[str, ...] = ()
     exclude_assigned_to: tuple[str, ...] = ()
-    # None means creation order, oldest first.
+    # None orders by creation; with the default ``ascending`` that is oldest first.
     sort_column: SortColumn | None = None
     ascending: bool = True
     limit: int = DEFAULT_LIMIT

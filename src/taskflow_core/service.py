@@ -180,11 +180,12 @@ class Taskflow:
             answered = work(tx) or case_id
             assert answered is not None
             # Read inside the transaction, after every hook: what this request made, and
-            # no later request's changes.
-            result = read_case(uow, answered)
+            # no later request's changes. Decorated before the commit, so that a failing
+            # decorator fails the request as a whole instead of after its changes landed.
+            result = self._decorated(read_case(uow, answered), user, decorators, listing=False)
             uow.commit()
         tx.run_settled()
-        return self._decorated(result, user, decorators, listing=False)
+        return result
 
     @staticmethod
     def _decorated(

@@ -203,3 +203,18 @@ class TestDecorators:
         case = flow.create({})
         assert flow.get(case["id"])["heavy"] is True
         assert "heavy" not in flow.list()["data"][0]
+
+    def test_a_failing_decorator_fails_the_request_and_rolls_it_back(self, flow: Taskflow) -> None:
+        case = flow.create({})
+        armed = {"on": True}
+
+        def fragile(case: dict[str, Any], user: Any) -> dict[str, Any]:
+            if armed["on"]:
+                raise LookupError("decorator broke")
+            return case
+
+        flow.decorate(fragile)
+        with pytest.raises(LookupError):
+            flow.set_status(case["id"], "open")
+        armed["on"] = False
+        assert flow.get(case["id"])["status"] == "new"
