@@ -6,7 +6,7 @@ from taskflow_core import Taskflow
 from taskflow_core.ports import Store
 
 # Each name has a fixture ``<name>_store`` (tests/stores/) yielding a fresh, migrated store.
-STORES = ["memory"]
+STORES = ["memory", "sqlite", "postgres"]
 
 
 @pytest.fixture(params=STORES)

@@ -1,0 +1,67 @@
+"""``taskflow migrate``: bring the database's schema up to date, then say what was applied."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+
+import click
+
+from taskflow_compose import database_url, store_from_url
+from taskflow_postgres import DatabaseUnavailable, PostgresStoreError
+from taskflow_postgres.errors import one_line
+
+# libpq reads these itself for whatever the DSN and the options leave out; any of them set
+# means the environment names a PostgreSQL server.
+PG_VARIABLES = ("PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE", "PGSERVICE")
+
+
+@click.command(
+    help="Create or update the database schema; running it again changes nothing.\n\n"
+    "The database is --dsn (else $TASKFLOW_DATABASE_URL); else PostgreSQL when an option "
+    "below or a PG* variable names one; else the SQLite file taskflow.db, as `serve` uses."
+)
+@click.option("--host", help="PostgreSQL host. [env: PGHOST]")
+@click.option("--port", type=click.IntRange(1, 65535), help="PostgreSQL port. [env: PGPORT]")
+@click.option("--user", help="PostgreSQL role. [env: PGUSER]")
+@click.option("--password", help="PostgreSQL password. [env: PGPASSWORD]")
+@click.option("--database", help="PostgreSQL database. [env: PGDATABASE]")
+@click.option(
+    "--dsn",
+    metavar="URL",
+    help="postgresql://... or sqlite:///path.db [env: TASKFLOW_DATABASE_URL]. An option "
+    "above overrides the same part of it; it overrides the PG* variables.",
+)
+def migrate(
+    host: str | None,
+    port: int | None,
+    user: str | None,
+    password: str | None,
+    database: str | None,
+    dsn: str | None,
+) -> None:
+    options = {"host": host, "port": port, "user": user, "password": password, "database": database}
+    given = {name: value for name, value in options.items() if value is not None}
+    url = database_url(dsn)
+    if url is None and (given or any(os.environ.get(v) for v in PG_VARIABLES)):
+        url = "postgresql://"  # everything from the options and libpq's environment
+    if url is not None and url.startswith("sqlite:") and given:
+        raise click.UsageError(f"--{next(iter(given))} applies to PostgreSQL, not to {url}")
+
+    try:
+        store = store_from_url(url, **given)
+    except ValueError as exc:
+        raise click.UsageError(one_line(exc)) from exc
+    try:
+        applied = store.migrate()
+    except DatabaseUnavailable as exc:
+        raise click.ClickException(f"cannot connect to the database: {exc}") from exc
+    except (PostgresStoreError, sqlite3.Error, OSError) as exc:
+        raise click.ClickException(one_line(exc)) from exc
+    finally:
+        store.close()
+
+    for name in applied:
+        click.echo(f"applied {name}")
+    if not applied:
+        click.echo("database is up to date")

@@ -1,0 +1,45 @@
+"""The activity repository: a case's log, appended to and read newest first."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from psycopg import Connection, sql
+
+from taskflow_core.model import ActivityEntry
+
+from .db import execute, fetch_all
+from .rows import ENTRY_COLUMNS, entry_from_row, id_param, json_param
+
+_COLUMNS = sql.SQL(", ").join(sql.Identifier(c) for c in ENTRY_COLUMNS)
+
+_INSERT = sql.SQL("INSERT INTO activity_log ({columns}) VALUES ({values})").format(
+    columns=_COLUMNS, values=sql.SQL(", ").join(sql.Placeholder() for _ in ENTRY_COLUMNS)
+)
+_FOR_CASE = sql.SQL(
+    "SELECT {columns} FROM activity_log WHERE case_id = %s ORDER BY created_at DESC, id DESC"
+).format(columns=_COLUMNS)
+
+
+class PostgresActivityRepository:
+    def __init__(self, conn: Connection[Any]) -> None:
+        self._conn = conn
+
+    def add(self, entry: ActivityEntry) -> None:
+        params = (
+            entry.id,
+            entry.case_id,
+            entry.changed_by,
+            entry.event_name,
+            json_param(entry.event),
+            entry.comment,
+            entry.created_at,
+            entry.updated_at,
+        )
+        execute(self._conn, _INSERT, params)
+
+    def for_case(self, case_id: str) -> list[ActivityEntry]:
+        key = id_param(case_id)
+        if key is None:
+            return []
+        return [entry_from_row(row) for row in fetch_all(self._conn, _FOR_CASE, (key,))]

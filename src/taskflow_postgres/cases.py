@@ -1,0 +1,88 @@
+"""The cases repository: one case's row, read (optionally locked), written, and listed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from psycopg import Connection, sql
+
+from taskflow_core.errors import NotFound
+from taskflow_core.model import ActivityEntry, Case
+from taskflow_core.query import ListPage, ListQuery
+
+from .db import execute, fetch_all, fetch_one
+from .listing import list_statement
+from .rows import CASE_COLUMNS, case_from_row, entry_from_row, id_param, json_param
+
+_COLUMNS = sql.SQL(", ").join(sql.Identifier(c) for c in CASE_COLUMNS)
+
+_INSERT = sql.SQL("INSERT INTO cases ({columns}) VALUES ({values})").format(
+    columns=_COLUMNS, values=sql.SQL(", ").join(sql.Placeholder() for _ in CASE_COLUMNS)
+)
+_SELECT = sql.SQL("SELECT {columns} FROM cases WHERE id = %s").format(columns=_COLUMNS)
+_SELECT_FOR_UPDATE = sql.SQL("SELECT {columns} FROM cases WHERE id = %s FOR UPDATE").format(
+    columns=_COLUMNS
+)
+# The case and its whole log in one round trip: the log aggregated to a JSON array, newest
+# first, each element an object keyed like a row of activity_log.
+_SELECT_WITH_ACTIVITY = sql.SQL(
+    """
+    SELECT {columns}, (
+        SELECT coalesce(json_agg(entry ORDER BY entry.created_at DESC, entry.id DESC), '[]')
+        FROM activity_log AS entry
+        WHERE entry.case_id = cases.id
+    ) AS activity
+    FROM cases WHERE id = %s
+    """
+).format(columns=_COLUMNS)
+_UPDATE = sql.SQL(
+    "UPDATE cases SET status = %s, data = %s, assigned_to = %s, updated_at = %s WHERE id = %s"
+)
+
+
+class PostgresCaseRepository:
+    def __init__(self, conn: Connection[Any]) -> None:
+        self._conn = conn
+
+    def add(self, case: Case) -> None:
+        execute(
+            self._conn,
+            _INSERT,
+            (
+                case.id,
+                case.status,
+                json_param(case.data),
+                case.assigned_to,
+                case.created_at,
+                case.updated_at,
+            ),
+        )
+
+    def get(self, case_id: str, *, lock: bool = False) -> Case | None:
+        key = id_param(case_id)
+        if key is None:
+            return None
+        row = fetch_one(self._conn, _SELECT_FOR_UPDATE if lock else _SELECT, (key,))
+        return case_from_row(row) if row is not None else None
+
+    def get_with_activity(self, case_id: str) -> tuple[Case, list[ActivityEntry]] | None:
+        key = id_param(case_id)
+        if key is None:
+            return None
+        row = fetch_one(self._conn, _SELECT_WITH_ACTIVITY, (key,))
+        if row is None:
+            return None
+        return case_from_row(row), [entry_from_row(entry) for entry in row["activity"]]
+
+    def save(self, case: Case) -> None:
+        key = id_param(case.id)
+        params = (case.status, json_param(case.data), case.assigned_to, case.updated_at, key)
+        if key is None or execute(self._conn, _UPDATE, params) == 0:
+            raise NotFound("Case not found")
+
+    def list(self, query: ListQuery) -> ListPage:
+        statement, params = list_statement(query)
+        rows = fetch_all(self._conn, statement, params)
+        # The page's columns are NULL on the single row an empty page still returns.
+        cases = [case_from_row(row) for row in rows if row["id"] is not None]
+        return ListPage(cases=cases, count=rows[0]["total"])

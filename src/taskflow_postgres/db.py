@@ -1,0 +1,33 @@
+"""Running one statement on a unit of work's connection: rows as dicts, errors translated."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from psycopg import Connection, sql
+from psycopg.rows import DictRow, dict_row
+
+from .errors import translated
+
+Query = sql.SQL | sql.Composed
+Params = Sequence[Any]
+
+
+def fetch_one(conn: Connection[Any], query: Query, params: Params = ()) -> DictRow | None:
+    with translated(), conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(query, params)
+        return cur.fetchone()
+
+
+def fetch_all(conn: Connection[Any], query: Query, params: Params = ()) -> list[DictRow]:
+    with translated(), conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(query, params)
+        return cur.fetchall()
+
+
+def execute(conn: Connection[Any], query: Query, params: Params = ()) -> int:
+    """Run a write; the number of rows it touched."""
+    with translated(), conn.cursor() as cur:
+        cur.execute(query, params)
+        return cur.rowcount

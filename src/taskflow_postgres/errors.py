@@ -1,0 +1,48 @@
+"""What this adapter raises, and where psycopg's errors become the core's (the adapter's edge)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg
+from psycopg import errors
+
+from taskflow_core.errors import Conflict, NotFound
+
+
+class PostgresStoreError(Exception):
+    """Base of this adapter's own errors; the message is one line, safe to print."""
+
+
+class DatabaseUnavailable(PostgresStoreError):
+    """The server cannot be reached, refused the credentials, or dropped the connection."""
+
+
+class MigrationFailed(PostgresStoreError):
+    """A migration's SQL failed; it was rolled back and the ones after it were not applied."""
+
+
+def one_line(exc: BaseException) -> str:
+    """libpq's messages span lines (a reason, then hints); a CLI prints one."""
+    parts = (line.strip() for line in str(exc).splitlines())
+    return "; ".join(part for part in parts if part) or type(exc).__name__
+
+
+@contextmanager
+def translated() -> Iterator[None]:
+    """Run a statement of a unit of work, turning the errors that have a meaning for the
+    service into the core's errors; any other is a bug and propagates as it is (a 500)."""
+    try:
+        yield
+    except errors.ForeignKeyViolation as exc:
+        # Only the log refers to another row: an entry for a case that does not exist.
+        raise NotFound("Case not found") from exc
+    except errors.UniqueViolation as exc:
+        raise Conflict("A record with this id already exists") from exc
+    except errors.TransactionRollback as exc:
+        # A deadlock between two requests locking the same cases in opposite orders: the
+        # server has already rolled this one back, and the client may retry it.
+        raise Conflict("The case was changed concurrently; retry the request") from exc
+    except psycopg.OperationalError as exc:
+        raise DatabaseUnavailable(one_line(exc)) from exc

@@ -1,0 +1,85 @@
+"""The listing's SQL: one filter for both the page and the count, and the page's order."""
+
+from __future__ import annotations
+
+from typing import Any, LiteralString
+
+from psycopg import sql
+
+from taskflow_core.query import ListQuery, SortColumn
+
+from .rows import CASE_COLUMNS, json_param
+
+_SORT_COLUMNS: dict[SortColumn, str] = {
+    "createdAt": "created_at",
+    "updatedAt": "updated_at",
+    "status": "status",
+    "assignedTo": "assigned_to",
+    "id": "id",
+}
+
+# One statement, so the page and the count see the same snapshot in one round trip. The
+# count is a subquery joined to the page rather than count(*) OVER (): a window count comes
+# with the rows, so an offset past the end would lose it, and it makes the server read every
+# matching row before returning the first of a page.
+_LIST = sql.SQL(
+    """
+    SELECT matching.total, {page_columns}
+    FROM (SELECT count(*) AS total FROM cases WHERE {where}) AS matching
+    LEFT JOIN (
+        SELECT {columns} FROM cases WHERE {where} ORDER BY {order} LIMIT %s OFFSET %s
+    ) AS page ON true
+    ORDER BY {page_order}
+    """
+)
+
+
+def list_statement(query: ListQuery) -> tuple[sql.Composed, list[Any]]:
+    """The statement selecting the page (rows of ``CASE_COLUMNS``) and ``total``, its params.
+
+    When the page is empty the statement still returns one row, with ``total`` and NULLs.
+    """
+    where, params = _where(query)
+    statement = _LIST.format(
+        page_columns=sql.SQL(", ").join(sql.Identifier("page", c) for c in CASE_COLUMNS),
+        columns=sql.SQL(", ").join(sql.Identifier(c) for c in CASE_COLUMNS),
+        where=where,
+        order=_order(query, None),
+        page_order=_order(query, "page"),
+    )
+    return statement, [*params, *params, query.limit, query.offset]
+
+
+def _where(query: ListQuery) -> tuple[sql.Composable, list[Any]]:
+    """Every filter of the query, ANDed, as the condition on ``cases`` and its params."""
+    clauses: list[sql.Composable] = []
+    params: list[Any] = []
+
+    def add(clause: LiteralString, value: Any) -> None:
+        clauses.append(sql.SQL(clause))
+        params.append(value)
+
+    if query.statuses:
+        add("status = ANY(%s)", list(query.statuses))
+    if query.data:
+        add("data @> %s", json_param(query.data))
+    if query.assigned_to:
+        add("assigned_to = ANY(%s)", list(query.assigned_to))
+    if query.exclude_statuses:
+        add("(status IS NULL OR status <> ALL(%s))", list(query.exclude_statuses))
+    if query.exclude_assigned_to:
+        # A case with no assignee is never excluded by an assignee (SPEC §3).
+        add("(assigned_to IS NULL OR assigned_to <> ALL(%s))", list(query.exclude_assigned_to))
+    if not clauses:
+        return sql.SQL("true"), params
+    return sql.SQL(" AND ").join(clauses), params
+
+
+def _order(query: ListQuery, table: str | None) -> sql.Composable:
+    """The column, then id, in the query's direction; NULLs where PostgreSQL puts them by
+    default (last ascending, first descending), which is what the in-memory store mimics."""
+    column = _SORT_COLUMNS[query.sort_column or "createdAt"]
+    direction = sql.SQL("ASC" if query.ascending else "DESC")
+    keys = [column] if column == "id" else [column, "id"]
+    names = [sql.Identifier(table, key) if table else sql.Identifier(key) for key in keys]
+    return sql.SQL(", ").join(sql.SQL("{} {}").format(name, direction) for name in names)

@@ -1,0 +1,110 @@
+"""The migration runner: the versioned SQL files of ``migrations/``, each applied once, in order."""
+
+from __future__ import annotations
+
+import logging
+from importlib import resources
+from typing import Any, NamedTuple
+
+import psycopg
+from psycopg import Connection
+
+from .errors import DatabaseUnavailable, MigrationFailed, one_line
+
+logger = logging.getLogger(__name__)
+
+# The key of the session-level advisory lock every migrating process takes: an arbitrary
+# number, fixed so that all versions of taskflow agree on it. Advisory locks are per database.
+LOCK_KEY = 0x7A5F_10E1
+
+_CREATE_TABLE = """
+    CREATE TABLE IF NOT EXISTS taskflow_migrations (
+        version integer PRIMARY KEY,
+        name text NOT NULL,
+        applied_at timestamptz NOT NULL DEFAULT now()
+    )
+"""
+
+
+class Migration(NamedTuple):
+    version: int
+    name: str
+    script: bytes
+
+
+def available() -> list[Migration]:
+    """Every migration shipped with the package, oldest first (``NNNN_name.sql``)."""
+    found = []
+    for item in (resources.files("taskflow_postgres") / "migrations").iterdir():
+        if item.name.endswith(".sql"):
+            name = item.name.removesuffix(".sql")
+            found.append(Migration(int(name.split("_", 1)[0]), name, item.read_bytes()))
+    return sorted(found)
+
+
+def migrate(conninfo: str) -> list[str]:
+    """Connect, apply what is pending, and return the names of what was applied."""
+    try:
+        conn = psycopg.connect(conninfo, autocommit=True)
+    except psycopg.OperationalError as exc:
+        raise DatabaseUnavailable(one_line(exc)) from exc
+    with conn:
+        try:
+            return apply_pending(conn)
+        except psycopg.OperationalError as exc:
+            if conn.broken:
+                raise DatabaseUnavailable(one_line(exc)) from exc
+            raise MigrationFailed(f"could not migrate: {one_line(exc)}") from exc
+        except psycopg.Error as exc:
+            # The bookkeeping itself failed, e.g. the role may not create tables.
+            raise MigrationFailed(f"could not migrate: {one_line(exc)}") from exc
+
+
+def apply_pending(conn: Connection[Any]) -> list[str]:
+    """On an autocommit connection: apply pending migrations, each in its own transaction.
+
+    The lock is taken before the bookkeeping table is created, so that two processes starting
+    at once neither race to create it nor apply a migration twice: the second waits, then
+    finds nothing left to do.
+    """
+    conn.execute("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
+    try:
+        conn.execute(_CREATE_TABLE)
+        done = {row[0] for row in conn.execute("SELECT version FROM taskflow_migrations")}
+        applied = []
+        for migration in available():
+            if migration.version not in done:
+                _apply(conn, migration)
+                applied.append(migration.name)
+        return applied
+    finally:
+        _unlock(conn)
+
+
+def _apply(conn: Connection[Any], migration: Migration) -> None:
+    logger.info("applying migration %s", migration.name)
+    try:
+        with conn.transaction():
+            # Without parameters psycopg sends the script as a simple query, which may hold
+            # several statements.
+            conn.execute(migration.script)
+            conn.execute(
+                "INSERT INTO taskflow_migrations (version, name) VALUES (%s, %s)",
+                (migration.version, migration.name),
+            )
+    except psycopg.OperationalError as exc:
+        if conn.broken:
+            raise DatabaseUnavailable(one_line(exc)) from exc
+        raise MigrationFailed(f"migration {migration.name} failed: {one_line(exc)}") from exc
+    except psycopg.Error as exc:
+        raise MigrationFailed(f"migration {migration.name} failed: {one_line(exc)}") from exc
+
+
+def _unlock(conn: Connection[Any]) -> None:
+    if conn.broken or conn.closed:
+        return  # the server released the lock with the session
+    try:
+        conn.execute("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
+    except psycopg.Error:
+        # Never hide the error that brought us here; the lock ends with the session anyway.
+        logger.warning("could not release the migration lock", exc_info=True)

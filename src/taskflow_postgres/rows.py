@@ -1,0 +1,85 @@
+"""Between rows and the domain: where a row becomes a Case or an ActivityEntry, and ids and
+JSON become query parameters."""
+
+from __future__ import annotations
+
+import functools
+import json
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from psycopg.types.json import Jsonb
+
+from taskflow_core.model import NEW_STATUS, ActivityEntry, Case
+
+# The columns each function reads, in the order the statements select them.
+CASE_COLUMNS = ("id", "status", "data", "assigned_to", "created_at", "updated_at")
+ENTRY_COLUMNS = (
+    "id",
+    "case_id",
+    "changed_by",
+    "event_name",
+    "event",
+    "comment",
+    "created_at",
+    "updated_at",
+)
+
+
+def case_from_row(row: Mapping[str, Any]) -> Case:
+    return Case(
+        id=str(row["id"]),
+        # The original always set a status and data, but its columns allow NULL; a row
+        # edited by hand is still served (as a new, empty case) rather than failing.
+        status=row["status"] if row["status"] is not None else NEW_STATUS,
+        data=row["data"] if row["data"] is not None else {},
+        assigned_to=row["assigned_to"],
+        created_at=_utc(row["created_at"]),
+        updated_at=_utc(row["updated_at"]),
+    )
+
+
+def entry_from_row(row: Mapping[str, Any]) -> ActivityEntry:
+    """From a row, or from the JSON object of a row aggregated into a case's log."""
+    changed_by = row["changed_by"]
+    return ActivityEntry(
+        id=str(row["id"]),
+        case_id=str(row["case_id"]),
+        changed_by=str(changed_by) if changed_by is not None else None,
+        event_name=row["event_name"],
+        event=row["event"],
+        comment=row["comment"],
+        created_at=_utc(row["created_at"]),
+        updated_at=_utc(row["updated_at"]),
+    )
+
+
+def _utc(value: datetime | str) -> datetime:
+    # timestamptz comes back in the session's time zone (as an ISO string inside JSON); the
+    # domain speaks UTC whatever the server or role is configured with.
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.astimezone(UTC)
+
+
+# NaN and Infinity are not JSON: refused here, before the statement, as the other stores
+# refuse them, rather than by the server, where the error would abort the transaction.
+_dumps = functools.partial(json.dumps, allow_nan=False)
+
+
+def json_param(value: Any) -> Jsonb:
+    """A JSON value as a jsonb query parameter."""
+    return Jsonb(value, dumps=_dumps)
+
+
+def id_param(value: str) -> uuid.UUID | None:
+    """The id as a query parameter; None when it is not a UUID, so no row can have it.
+
+    Checked here rather than left to the server: there a malformed uuid is an error, and an
+    error aborts the whole transaction the request is running in.
+    """
+    try:
+        return uuid.UUID(value)
+    except (ValueError, TypeError, AttributeError):
+        return None

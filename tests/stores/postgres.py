@@ -1,0 +1,65 @@
+"""The PostgreSQL fixtures: a fresh database per test, on the running server when one answers
+(PG* settings, else 127.0.0.1:5432 as postgres), else on a private server started for the run."""
+
+import os
+from collections.abc import Callable, Iterator
+from typing import Any
+from urllib.parse import quote
+
+import psycopg
+import pytest
+from pytest_postgresql import factories
+
+from taskflow_postgres import PostgresStore
+
+__all__ = ["postgres_database", "postgres_dsn", "postgres_server", "postgres_store"]
+
+SERVER = {
+    "host": os.environ.get("PGHOST", "127.0.0.1"),
+    "port": int(os.environ.get("PGPORT", "5432")),
+    "user": os.environ.get("PGUSER", "postgres"),
+    "password": os.environ.get("PGPASSWORD") or None,
+}
+
+
+def _answers(host: str, port: int, user: str, password: str | None) -> bool:
+    try:
+        psycopg.connect(
+            host=host, port=port, user=user, password=password, dbname="postgres", connect_timeout=2
+        ).close()
+    except psycopg.OperationalError:
+        return False
+    return True
+
+
+# Decided once, when the fixtures are defined: every test of the run uses the same server.
+RUNNING_SERVER = _answers(**SERVER)  # type: ignore[arg-type]
+
+# Unique to this run, so that test runs sharing one server never drop each other's database.
+_DBNAME = f"taskflow_test_{os.getpid()}"
+
+postgres_server: Callable[..., Any]
+if RUNNING_SERVER:
+    postgres_server = factories.postgresql_noproc(**SERVER, dbname=_DBNAME)  # type: ignore[arg-type]
+else:
+    postgres_server = factories.postgresql_proc(port=None, dbname=_DBNAME)
+
+# A connection to a database created empty for the test and dropped after it.
+postgres_database = factories.postgresql("postgres_server")
+
+
+@pytest.fixture
+def postgres_dsn(postgres_database: psycopg.Connection) -> str:
+    """The URL of the test's own empty database."""
+    info = postgres_database.info
+    password = f":{quote(info.password, safe='')}" if info.password else ""
+    credentials = f"{quote(info.user, safe='')}{password}"
+    return f"postgresql://{credentials}@{info.host}:{info.port}/{info.dbname}"
+
+
+@pytest.fixture
+def postgres_store(postgres_dsn: str) -> Iterator[PostgresStore]:
+    store = PostgresStore(postgres_dsn, max_size=4)
+    store.migrate()
+    yield store
+    store.close()
