@@ -1,0 +1,58 @@
+"""The SQL of a listing: one WHERE for the page and its count, and the ORDER BY of the page."""
+
+from __future__ import annotations
+
+import json
+
+from taskflow_core.query import ListQuery, SortColumn
+
+from .json_contains import SQL_NAME
+
+SORT_COLUMNS: dict[SortColumn, str] = {
+    "createdAt": "created_at",
+    "updatedAt": "updated_at",
+    "status": "status",
+    "assignedTo": "assigned_to",
+    "id": "id",
+}
+
+
+def where(query: ListQuery) -> tuple[str, list[object]]:
+    """``WHERE ...`` (or ``""``) and its parameters; the page and the count share it."""
+    conditions: list[str] = []
+    params: list[object] = []
+    if query.statuses:
+        conditions.append(f"status IN ({_marks(query.statuses)})")
+        params.extend(query.statuses)
+    if query.data:
+        conditions.append(f"{SQL_NAME}(data, ?)")
+        params.append(json.dumps(query.data))
+    if query.assigned_to:
+        conditions.append(f"assigned_to IN ({_marks(query.assigned_to)})")
+        params.extend(query.assigned_to)
+    if query.exclude_statuses:
+        conditions.append(f"status NOT IN ({_marks(query.exclude_statuses)})")
+        params.extend(query.exclude_statuses)
+    if query.exclude_assigned_to:
+        # A case with no assignee is never excluded (NOT IN alone would drop it: NULL).
+        marks = _marks(query.exclude_assigned_to)
+        conditions.append(f"(assigned_to IS NULL OR assigned_to NOT IN ({marks}))")
+        params.extend(query.exclude_assigned_to)
+    if not conditions:
+        return "", params
+    return "WHERE " + " AND ".join(conditions), params
+
+
+def order_by(query: ListQuery) -> str:
+    """``ORDER BY ...``: the sort column, then the id in the same direction, so that pages
+    neither overlap nor skip; NULLs where PostgreSQL puts them by default (largest)."""
+    # No column means creation order (ListQuery's default direction is oldest first).
+    column = SORT_COLUMNS[query.sort_column or "createdAt"]
+    direction, nulls = ("ASC", "NULLS LAST") if query.ascending else ("DESC", "NULLS FIRST")
+    if column == "id":
+        return f"ORDER BY id {direction}"
+    return f"ORDER BY {column} {direction} {nulls}, id {direction}"
+
+
+def _marks(values: tuple[str, ...]) -> str:
+    return ", ".join("?" * len(values))

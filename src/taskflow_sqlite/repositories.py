@@ -1,0 +1,161 @@
+"""The case and activity repositories over SQLite, and the mapping between rows and the domain."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from taskflow_core.errors import NotFound
+from taskflow_core.model import ActivityEntry, Case
+from taskflow_core.query import ListPage, ListQuery
+
+from . import listing
+
+# Runs one statement inside the unit of work's transaction.
+Execute = Callable[[str, Sequence[object]], sqlite3.Cursor]
+
+CASE_COLUMNS = ("id", "status", "data", "created_at", "updated_at", "assigned_to")
+ENTRY_COLUMNS = (
+    "id",
+    "case_id",
+    "changed_by",
+    "event_name",
+    "event",
+    "comment",
+    "created_at",
+    "updated_at",
+)
+_CASES = ", ".join(CASE_COLUMNS)
+_ENTRIES = ", ".join(ENTRY_COLUMNS)
+
+
+class SqliteCaseRepository:
+    def __init__(self, execute: Execute) -> None:
+        self._execute = execute
+
+    def add(self, case: Case) -> None:
+        self._execute(
+            f"INSERT INTO cases ({_CASES}) VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                case.id,
+                case.status,
+                _json(case.data),
+                _timestamp(case.created_at),
+                _timestamp(case.updated_at),
+                case.assigned_to,
+            ),
+        )
+
+    def get(self, case_id: str, *, lock: bool = False) -> Case | None:
+        # ``lock`` needs nothing here: the unit of work began with BEGIN IMMEDIATE, so it
+        # already holds the database's write lock until it ends.
+        row = self._execute(f"SELECT {_CASES} FROM cases WHERE id = ?", (case_id,)).fetchone()
+        return None if row is None else _case_from_row(row)
+
+    def get_with_activity(self, case_id: str) -> tuple[Case, list[ActivityEntry]] | None:
+        # One query: the case's columns repeat on each of its entries; a case with no
+        # entries comes back as one row whose entry columns are NULL.
+        entry_columns = ", ".join(f"a.{column}" for column in ENTRY_COLUMNS)
+        case_columns = ", ".join(f"c.{column}" for column in CASE_COLUMNS)
+        rows = self._execute(
+            f"SELECT {case_columns}, {entry_columns} FROM cases AS c"
+            " LEFT JOIN activity_log AS a ON a.case_id = c.id"
+            " WHERE c.id = ? ORDER BY a.created_at DESC, a.id DESC",
+            (case_id,),
+        ).fetchall()
+        if not rows:
+            return None
+        width = len(CASE_COLUMNS)
+        entries = [_entry_from_row(row[width:]) for row in rows if row[width] is not None]
+        return _case_from_row(rows[0][:width]), entries
+
+    def save(self, case: Case) -> None:
+        updated = self._execute(
+            "UPDATE cases SET status = ?, data = ?, assigned_to = ?, updated_at = ? WHERE id = ?",
+            (case.status, _json(case.data), case.assigned_to, _timestamp(case.updated_at), case.id),
+        ).rowcount
+        if updated == 0:
+            raise NotFound("Case not found")
+
+    def list(self, query: ListQuery) -> ListPage:
+        # Two queries in the unit of work's transaction, so the count matches the page; a
+        # window count(*) OVER () would be lost whenever the offset is past the last row.
+        where, params = listing.where(query)
+        (count,) = self._execute(f"SELECT count(*) FROM cases {where}", params).fetchone()
+        rows = self._execute(
+            f"SELECT {_CASES} FROM cases {where} {listing.order_by(query)} LIMIT ? OFFSET ?",
+            [*params, query.limit, query.offset],
+        ).fetchall()
+        return ListPage(cases=[_case_from_row(row) for row in rows], count=count)
+
+
+class SqliteActivityRepository:
+    def __init__(self, execute: Execute) -> None:
+        self._execute = execute
+
+    def add(self, entry: ActivityEntry) -> None:
+        self._execute(
+            f"INSERT INTO activity_log ({_ENTRIES}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                entry.id,
+                entry.case_id,
+                entry.changed_by,
+                entry.event_name,
+                _json(entry.event),
+                entry.comment,
+                _timestamp(entry.created_at),
+                _timestamp(entry.updated_at),
+            ),
+        )
+
+    def for_case(self, case_id: str) -> list[ActivityEntry]:
+        rows = self._execute(
+            f"SELECT {_ENTRIES} FROM activity_log WHERE case_id = ?"
+            " ORDER BY created_at DESC, id DESC",
+            (case_id,),
+        ).fetchall()
+        return [_entry_from_row(row) for row in rows]
+
+
+def _case_from_row(row: Sequence[Any]) -> Case:
+    id_, status, data, created_at, updated_at, assigned_to = row
+    return Case(
+        id=id_,
+        status=status,
+        data=json.loads(data),
+        assigned_to=assigned_to,
+        created_at=_parse_timestamp(created_at),
+        updated_at=_parse_timestamp(updated_at),
+    )
+
+
+def _entry_from_row(row: Sequence[Any]) -> ActivityEntry:
+    id_, case_id, changed_by, event_name, event, comment, created_at, updated_at = row
+    return ActivityEntry(
+        id=id_,
+        case_id=case_id,
+        changed_by=changed_by,
+        event_name=event_name,
+        event=json.loads(event),
+        comment=comment,
+        created_at=_parse_timestamp(created_at),
+        updated_at=_parse_timestamp(updated_at),
+    )
+
+
+def _timestamp(value: datetime) -> str:
+    # Fixed width, always UTC ('2026-11-27T08:00:00.123456+00:00'), so that text order is
+    # time order in ORDER BY and in the indexes.
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _parse_timestamp(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def _json(value: Any) -> str:
+    # allow_nan=False: NaN and Infinity are not JSON, and PostgreSQL's jsonb refuses them too.
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)

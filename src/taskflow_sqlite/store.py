@@ -1,0 +1,57 @@
+"""SqliteStore: the embedded store, one database file, schema brought up to date on first use."""
+
+from __future__ import annotations
+
+import functools
+import os
+import threading
+
+from . import migrations
+from .connection import DEFAULT_BUSY_TIMEOUT, connect
+from .pool import ConnectionPool
+from .unit_of_work import SqliteUnitOfWork
+
+
+class SqliteStore:
+    """Cases in a SQLite file, safe to share between threads and forked worker processes.
+
+    ``busy_timeout`` (seconds) is how long a unit of work waits for another writer, in this
+    process or another, before failing.
+    """
+
+    def __init__(
+        self, path: str | os.PathLike[str], *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT
+    ) -> None:
+        self.path = os.fspath(path)
+        if self.path in ("", ":memory:"):
+            # Each pooled connection would get a private, empty database of its own.
+            raise ValueError(
+                f"SqliteStore needs a file path, not {self.path!r};"
+                " taskflow_core.memory.MemoryStore is the in-memory store"
+            )
+        self._pool = ConnectionPool(functools.partial(connect, self.path, busy_timeout))
+        self._migrated = False
+        self._migrate_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"SqliteStore({self.path!r})"
+
+    def unit_of_work(self) -> SqliteUnitOfWork:
+        # Applied on first use so that `taskflow serve` works on a new file with no setup.
+        if not self._migrated:
+            self.migrate()
+        return SqliteUnitOfWork(self._pool)
+
+    def migrate(self) -> list[str]:
+        """Apply the migrations not yet recorded in the file; return their names."""
+        with self._migrate_lock:
+            conn = self._pool.acquire()
+            try:
+                applied = migrations.apply_pending(conn)
+            finally:
+                self._pool.release(conn)
+            self._migrated = True
+        return applied
+
+    def close(self) -> None:
+        self._pool.close()
