@@ -1,0 +1,120 @@
+"""``taskflow serve``: the HTTP API under gunicorn, with defaults sized for the machine."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import click
+import falcon
+from gunicorn.app.base import BaseApplication
+
+from taskflow_compose import database_url
+from taskflow_falcon.app import APP_ENV, POOL_SIZE_ENV, create_app, flow_from_env
+
+DATABASE_URL_ENV = "TASKFLOW_DATABASE_URL"
+DEFAULT_THREADS = 4
+# Each worker holds a pool of --threads connections; past 8 workers a default PostgreSQL
+# (max_connections = 100) runs short, and more workers than cores only add contention.
+MAX_DEFAULT_WORKERS = 8
+
+
+def default_workers() -> int:
+    """One worker per core, at least two (one may be restarting), at most eight."""
+    return max(2, min(os.cpu_count() or 1, MAX_DEFAULT_WORKERS))
+
+
+def _when_ready(server: Any) -> None:
+    # Logged from the listening sockets themselves, so --port 0 reports the real port.
+    for listener in server.LISTENERS:
+        server.log.info("taskflow listening on %s", listener)
+
+
+class TaskflowServer(BaseApplication):  # type: ignore[misc]
+    """gunicorn running ``get_app``'s composition, built in each worker after the fork."""
+
+    def __init__(self, options: dict[str, Any], *, migrate: bool) -> None:
+        self.options = options
+        self.migrate = migrate
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+        # Recent gunicorn opens a control socket at one fixed path per user, which a second
+        # server on the machine would fight over; we offer no runtime control through it.
+        if "control_socket_disable" in self.cfg.settings:
+            self.cfg.set("control_socket_disable", True)
+
+    def load(self) -> falcon.App[falcon.Request, falcon.Response]:
+        # Runs in the worker (the app is not preloaded): the store, and so the connection
+        # pool, belongs to this process alone.
+        flow = flow_from_env()
+        if self.migrate:
+            # Idempotent and safe when every worker runs it at once (SPEC §2).
+            flow.migrate()
+        return create_app(flow)
+
+
+@click.command(help="Serve the HTTP API with gunicorn.")
+@click.option(
+    "--dsn",
+    metavar="URL",
+    help="postgresql://... or sqlite:///path.db; default $TASKFLOW_DATABASE_URL, "
+    "else the SQLite file taskflow.db in the working directory.",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help="Worker processes. [default: one per core, 2 to 8]",
+)
+@click.option(
+    "--threads",
+    default=DEFAULT_THREADS,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Threads per worker; each worker's connection pool has as many connections.",
+)
+@click.option(
+    "--app",
+    "app_spec",
+    metavar="MODULE:ATTR",
+    help="A host module's configured Taskflow (hooks, decorators). Default: a plain flow.",
+)
+@click.option(
+    "--migrate/--no-migrate",
+    default=True,
+    show_default=True,
+    help="Bring the schema up to date as each worker starts.",
+)
+def serve(
+    dsn: str | None,
+    host: str,
+    port: int,
+    workers: int | None,
+    threads: int,
+    app_spec: str | None,
+    migrate: bool,
+) -> None:
+    # The workers read their configuration from the environment, exactly as
+    # `gunicorn 'taskflow_falcon.app:get_app()'` does, so both paths build the same app.
+    url = database_url(dsn)
+    if url:
+        os.environ[DATABASE_URL_ENV] = url
+    if app_spec:
+        os.environ[APP_ENV] = app_spec
+    os.environ[POOL_SIZE_ENV] = str(threads)
+    options = {
+        "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
+        "workers": workers or default_workers(),
+        "threads": threads,
+        "worker_class": "gthread",
+        "preload_app": False,
+        "proc_name": "taskflow",
+        "errorlog": "-",
+        "loglevel": "info",
+        "when_ready": _when_ready,
+    }
+    TaskflowServer(options, migrate=migrate).run()

@@ -1,0 +1,82 @@
+"""Reading a JSON request body: bounded in size, and required to be a JSON object."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Protocol
+
+import falcon
+
+from taskflow_core.errors import InvalidRequest
+
+DEFAULT_MAX_BODY_SIZE = 1024 * 1024
+
+
+def _too_large(limit: int) -> falcon.HTTPContentTooLarge:
+    return falcon.HTTPContentTooLarge(
+        description=f"Request body is larger than the limit of {limit} bytes"
+    )
+
+
+def _refuse_constant(name: str) -> Any:
+    # NaN and Infinity are not JSON; PostgreSQL's jsonb would refuse them later, as a 500.
+    raise ValueError(f"{name} is not valid JSON")
+
+
+class _Readable(Protocol):
+    def read(self, size: int, /) -> bytes: ...
+
+
+def _read_at_most(stream: _Readable, size: int) -> bytes:
+    chunks: list[bytes] = []
+    remaining = size
+    while remaining > 0:
+        chunk = stream.read(remaining)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
+
+
+def read_body(req: falcon.Request, limit: int) -> bytes:
+    """The raw body, at most ``limit`` bytes; larger answers 413 without reading it all."""
+    length = req.content_length
+    if length is not None and length > limit:
+        # Refuse on the declared length, before a byte of a huge upload is read.
+        raise _too_large(limit)
+    if length is None:
+        # A chunked body has no length; reading to EOF is only safe when the server says
+        # it marks the end (gunicorn does), else the read could wait forever.
+        if not req.env.get("wsgi.input_terminated"):
+            return b""
+        stream: _Readable = req.stream
+    else:
+        stream = req.bounded_stream
+    # Read one byte past the limit: enough to know it is too large, never more.
+    data = _read_at_most(stream, limit + 1)
+    if len(data) > limit:
+        raise _too_large(limit)
+    return data
+
+
+def read_json_object(req: falcon.Request, limit: int) -> dict[str, Any]:
+    """The body as a JSON object; missing, malformed or non-object bodies are 400s."""
+    raw = read_body(req, limit)
+    if not raw.strip():
+        raise InvalidRequest("A JSON object is required as the request body", {"body": "required"})
+    try:
+        value = json.loads(raw, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError):
+        # ValueError covers bad UTF-8 and bad JSON; RecursionError absurdly deep nesting.
+        raise InvalidRequest("Request body is not valid JSON", {"body": "invalid"}) from None
+    if not isinstance(value, dict):
+        raise InvalidRequest("Request body must be a JSON object", {"body": "invalid"})
+    return value
+
+
+def require(body: dict[str, Any], key: str) -> Any:
+    """``body[key]``; a missing key is a 400 naming it."""
+    if key not in body:
+        raise InvalidRequest(f"{key} is required", {key: "required"})
+    return body[key]

@@ -1,0 +1,88 @@
+"""Error mapping: every failure becomes a JSON body ``{"message", "errors"?}``, never HTML.
+
+The one module that knows how domain errors look over HTTP (STYLE 4). Three kinds:
+``TaskflowError`` (the core's, messages safe to show), falcon's own ``HTTPError`` (unknown
+route, wrong method, body too large, bad query parameter) and anything else, which answers a
+generic 500 and goes to the log, because its text may hold SQL or a hook's internals.
+"""
+
+from __future__ import annotations
+
+import http
+import logging
+from typing import Any
+
+import falcon
+
+from taskflow_core.errors import (
+    Conflict,
+    Forbidden,
+    InvalidRequest,
+    NotFound,
+    PreconditionFailed,
+    TaskflowError,
+)
+
+from .rendering import write_json
+
+logger = logging.getLogger(__name__)
+
+INTERNAL_ERROR_MESSAGE = "Internal server error"
+
+STATUS_BY_ERROR: dict[type[TaskflowError], int] = {
+    NotFound: 404,
+    InvalidRequest: 400,
+    Forbidden: 403,
+    Conflict: 409,
+    PreconditionFailed: 412,
+}
+
+
+def status_for(error: TaskflowError) -> int:
+    """The HTTP status of a domain error; the nearest mapped ancestor wins."""
+    for cls in type(error).__mro__:
+        if cls in STATUS_BY_ERROR:
+            return STATUS_BY_ERROR[cls]
+    # A hook raising the bare base class means "the request is wrong", not "we are broken".
+    return 400
+
+
+def _body(message: str, errors: dict[str, Any] | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"message": message}
+    if errors:
+        body["errors"] = errors
+    return body
+
+
+def _taskflow_error(
+    req: falcon.Request, resp: falcon.Response, error: TaskflowError, params: dict[str, Any]
+) -> None:
+    status = status_for(error)
+    try:
+        write_json(resp, _body(error.message, error.errors), status)
+    except (TypeError, ValueError):
+        # A hook's field errors held something that is not JSON; the message still is.
+        logger.warning("Dropped field errors that are not JSON: %r", error.errors)
+        write_json(resp, _body(error.message), status)
+
+
+def _unexpected_error(
+    req: falcon.Request, resp: falcon.Response, error: Exception, params: dict[str, Any]
+) -> None:
+    # The client learns only that it failed; the operator gets the traceback.
+    logger.exception("Unhandled error in %s %s", req.method, req.path, exc_info=error)
+    write_json(resp, _body(INTERNAL_ERROR_MESSAGE), 500)
+
+
+def _serialize_http_error(
+    req: falcon.Request, resp: falcon.Response, error: falcon.HTTPError
+) -> None:
+    # Falcon's default picks JSON or XML from Accept; the contract is JSON, always.
+    write_json(resp, _body(error.description or http.HTTPStatus(error.status_code).phrase))
+
+
+def install_error_handlers(app: falcon.App[falcon.Request, falcon.Response]) -> None:
+    """Register the mapping on ``app``; falcon picks the most specific handler by class."""
+    app.add_error_handler(Exception, _unexpected_error)
+    app.add_error_handler(TaskflowError, _taskflow_error)
+    app.set_error_serializer(_serialize_http_error)

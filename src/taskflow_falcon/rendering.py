@@ -1,0 +1,38 @@
+"""Writing JSON responses eagerly, so that a body that cannot be JSON fails as a clean 500.
+
+Falcon serialises ``resp.media`` after the responder returns, outside the error handlers: a
+decorator that put a ``set`` in a case would answer the WSGI server's own non-JSON 500.
+Serialising in the responder instead routes such failures through ``errors.py``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import uuid
+from typing import Any
+
+import falcon
+
+
+def _default(value: Any) -> Any:
+    # What hosts' decorators commonly add; rendered as JavaScript's JSON.stringify would.
+    if isinstance(value, datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def to_json(value: Any) -> str:
+    # allow_nan=False: NaN and Infinity are not JSON, and a client's parser would choke.
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, default=_default)
+
+
+def write_json(resp: falcon.Response, body: Any, status: int | None = None) -> None:
+    """Set ``resp`` to ``body`` as JSON; raises TypeError/ValueError if it is not JSON."""
+    text = to_json(body)
+    if status is not None:
+        resp.status = status
+    resp.content_type = falcon.MEDIA_JSON
+    resp.text = text

@@ -1,0 +1,77 @@
+"""``get_app()``, the gunicorn factory: configured by the environment, connecting lazily."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import falcon.testing
+import pytest
+
+from taskflow_falcon.app import flow_from_env, get_app
+from taskflow_postgres import PostgresStore
+from taskflow_sqlite import SqliteStore
+
+
+@pytest.fixture(autouse=True)
+def no_configuration(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for key in ("TASKFLOW_DATABASE_URL", "TASKFLOW_APP", "TASKFLOW_POOL_SIZE"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+def test_without_configuration_it_serves_taskflow_db_in_the_working_directory(
+    tmp_path: Path,
+) -> None:
+    client = falcon.testing.TestClient(get_app())
+
+    assert client.simulate_post("/", json={"a": 1}).status_code == 200
+    assert client.simulate_get("/").json["meta"]["count"] == 1
+    assert (tmp_path / "taskflow.db").exists()
+
+
+def test_database_url_names_the_store(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("TASKFLOW_DATABASE_URL", f"sqlite:///{tmp_path / 'other.db'}")
+
+    flow = flow_from_env()
+
+    assert isinstance(flow.store, SqliteStore)
+    assert flow.store.path == str(tmp_path / "other.db")
+
+
+def test_building_the_app_opens_no_connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Nothing listens on port 1: connecting would fail. gunicorn may build the app before
+    # forking, so a connection made here would be shared by every worker.
+    monkeypatch.setenv("TASKFLOW_DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
+    monkeypatch.setenv("TASKFLOW_POOL_SIZE", "3")
+
+    app = get_app()
+    flow = flow_from_env()
+
+    assert app is not None
+    assert isinstance(flow.store, PostgresStore)
+    assert (flow.store._min_size, flow.store._max_size) == (3, 3)
+
+
+def test_taskflow_app_names_the_hosts_configured_flow(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / "host_for_get_app.py").write_text(
+        textwrap.dedent(
+            """
+            from taskflow_core import Taskflow
+            from taskflow_core.memory import MemoryStore
+
+            flow = Taskflow(MemoryStore())
+            flow.decorate(lambda case, user: {**case, "host": True})
+            """
+        )
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("TASKFLOW_APP", "host_for_get_app:flow")
+    client = falcon.testing.TestClient(get_app())
+
+    result = client.simulate_post("/", json={})
+
+    assert result.json["data"]["host"] is True
+    assert not (tmp_path / "taskflow.db").exists()

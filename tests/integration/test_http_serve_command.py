@@ -1,0 +1,133 @@
+"""``taskflow serve``'s configuration of gunicorn, checked without starting it."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from taskflow_cli import serve as serve_module
+from taskflow_cli.main import cli
+
+ENV_KEYS = ("TASKFLOW_DATABASE_URL", "TASKFLOW_APP", "TASKFLOW_POOL_SIZE")
+
+
+@pytest.fixture
+def started(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """What each `serve` would have started gunicorn with, and the environment it set."""
+    for key in ENV_KEYS:
+        monkeypatch.delenv(key, raising=False)  # restored after the test, set or not
+    runs: list[dict[str, Any]] = []
+
+    def run(self: serve_module.TaskflowServer) -> None:
+        runs.append(
+            {
+                "options": self.options,
+                "migrate": self.migrate,
+                "cfg": {k: self.cfg.settings[k].get() for k in ("bind", "workers", "threads")},
+                "env": {k: os.environ.get(k) for k in ENV_KEYS},
+            }
+        )
+
+    monkeypatch.setattr(serve_module.TaskflowServer, "run", run)
+    return runs
+
+
+def test_defaults_bind_localhost_8000_with_threaded_workers_and_a_matching_pool(
+    started: list[dict[str, Any]],
+) -> None:
+    result = CliRunner().invoke(cli, ["serve"])
+
+    assert result.exit_code == 0, result.output
+    [run] = started
+    assert run["cfg"] == {
+        "bind": ["127.0.0.1:8000"],
+        "workers": serve_module.default_workers(),
+        "threads": 4,
+    }
+    assert run["options"]["worker_class"] == "gthread"
+    assert run["options"]["preload_app"] is False
+    assert run["migrate"] is True
+    # No URL: the workers fall back to the embedded store, as get_app() would.
+    assert run["env"] == {
+        "TASKFLOW_DATABASE_URL": None,
+        "TASKFLOW_APP": None,
+        "TASKFLOW_POOL_SIZE": "4",
+    }
+
+
+def test_options_reach_gunicorn_and_the_workers_environment(
+    started: list[dict[str, Any]],
+) -> None:
+    args = [
+        "serve",
+        "--dsn",
+        "postgresql://db/x",
+        "--host",
+        "0.0.0.0",
+        "--port",
+        "9000",
+        "--workers",
+        "3",
+        "--threads",
+        "6",
+        "--app",
+        "host.module:flow",
+        "--no-migrate",
+    ]
+
+    result = CliRunner().invoke(cli, args)
+
+    assert result.exit_code == 0, result.output
+    [run] = started
+    assert run["cfg"] == {"bind": ["0.0.0.0:9000"], "workers": 3, "threads": 6}
+    assert run["migrate"] is False
+    assert run["env"] == {
+        "TASKFLOW_DATABASE_URL": "postgresql://db/x",
+        "TASKFLOW_APP": "host.module:flow",
+        "TASKFLOW_POOL_SIZE": "6",
+    }
+
+
+def test_the_environments_database_url_is_used_without_dsn(
+    started: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TASKFLOW_DATABASE_URL", "sqlite:///elsewhere.db")
+
+    CliRunner().invoke(cli, ["serve"])
+
+    assert started[0]["env"]["TASKFLOW_DATABASE_URL"] == "sqlite:///elsewhere.db"
+
+
+def test_an_ipv6_host_is_bracketed(started: list[dict[str, Any]]) -> None:
+    CliRunner().invoke(cli, ["serve", "--host", "::1", "--port", "8001"])
+
+    assert started[0]["cfg"]["bind"] == ["[::1]:8001"]
+
+
+@pytest.mark.parametrize("args", [["--workers", "0"], ["--threads", "0"], ["--port", "70000"]])
+def test_out_of_range_numbers_are_usage_errors(
+    started: list[dict[str, Any]], args: list[str]
+) -> None:
+    result = CliRunner().invoke(cli, ["serve", *args])
+
+    assert result.exit_code == 2
+    assert started == []
+
+
+@pytest.mark.parametrize(("cores", "workers"), [(None, 2), (1, 2), (2, 2), (4, 4), (64, 8)])
+def test_default_workers_follow_the_cores_within_bounds(
+    monkeypatch: pytest.MonkeyPatch, cores: int | None, workers: int
+) -> None:
+    monkeypatch.setattr(os, "cpu_count", lambda: cores)
+
+    assert serve_module.default_workers() == workers
+
+
+def test_serve_is_listed_in_the_help() -> None:
+    result = CliRunner().invoke(cli, ["--help"])
+
+    assert result.exit_code == 0
+    assert "serve" in result.output
