@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 
 import click
 
 from taskflow_compose import database_url, store_from_url
-from taskflow_postgres import DatabaseUnavailable, PostgresStoreError
 from taskflow_postgres.errors import one_line
+
+from .database import apply_migrations, report
 
 # libpq reads these itself for whatever the DSN and the options leave out; any of them set
 # means the environment names a PostgreSQL server.
@@ -53,15 +53,7 @@ def migrate(
     except ValueError as exc:
         raise click.UsageError(one_line(exc)) from exc
     try:
-        applied = store.migrate()
-    except DatabaseUnavailable as exc:
-        raise click.ClickException(f"cannot connect to the database: {exc}") from exc
-    except (PostgresStoreError, sqlite3.Error, OSError) as exc:
-        raise click.ClickException(one_line(exc)) from exc
+        applied = apply_migrations(store.migrate)
     finally:
         store.close()
-
-    for name in applied:
-        click.echo(f"applied {name}")
-    if not applied:
-        click.echo("database is up to date")
+    report(applied)

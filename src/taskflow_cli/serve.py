@@ -11,6 +11,9 @@ from gunicorn.app.base import BaseApplication
 
 from taskflow_compose import database_url
 from taskflow_falcon.app import APP_ENV, POOL_SIZE_ENV, create_app, flow_from_env
+from taskflow_postgres.errors import one_line
+
+from .database import apply_migrations, report
 
 DATABASE_URL_ENV = "TASKFLOW_DATABASE_URL"
 DEFAULT_THREADS = 4
@@ -33,9 +36,8 @@ def _when_ready(server: Any) -> None:
 class TaskflowServer(BaseApplication):  # type: ignore[misc]
     """gunicorn running ``get_app``'s composition, built in each worker after the fork."""
 
-    def __init__(self, options: dict[str, Any], *, migrate: bool) -> None:
+    def __init__(self, options: dict[str, Any]) -> None:
         self.options = options
-        self.migrate = migrate
         super().__init__()
 
     def load_config(self) -> None:
@@ -49,11 +51,7 @@ class TaskflowServer(BaseApplication):  # type: ignore[misc]
     def load(self) -> falcon.App[falcon.Request, falcon.Response]:
         # Runs in the worker (the app is not preloaded): the store, and so the connection
         # pool, belongs to this process alone.
-        flow = flow_from_env()
-        if self.migrate:
-            # Idempotent and safe when every worker runs it at once (SPEC §2).
-            flow.migrate()
-        return create_app(flow)
+        return create_app(flow_from_env())
 
 
 @click.command(help="Serve the HTTP API with gunicorn.")
@@ -87,7 +85,7 @@ class TaskflowServer(BaseApplication):  # type: ignore[misc]
     "--migrate/--no-migrate",
     default=True,
     show_default=True,
-    help="Bring the schema up to date as each worker starts.",
+    help="Bring the schema up to date before the workers start.",
 )
 def serve(
     dsn: str | None,
@@ -106,6 +104,15 @@ def serve(
     if app_spec:
         os.environ[APP_ENV] = app_spec
     os.environ[POOL_SIZE_ENV] = str(threads)
+    # Built once here before any worker starts, so that a wrong --app or --dsn is one line
+    # now rather than a traceback per worker; stores open connections only when used, so
+    # nothing here crosses the fork.
+    try:
+        flow = flow_from_env()
+    except (ImportError, AttributeError, TypeError, ValueError) as exc:
+        raise click.ClickException(f"cannot load the app: {one_line(exc)}") from exc
+    if migrate:
+        report(apply_migrations(flow.migrate))
     options = {
         "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
         "workers": workers or default_workers(),
@@ -117,4 +124,4 @@ def serve(
         "loglevel": "info",
         "when_ready": _when_ready,
     }
-    TaskflowServer(options, migrate=migrate).run()
+    TaskflowServer(options).run()

@@ -20,17 +20,27 @@ def database_url(explicit: str | None = None) -> str | None:
 
 
 def store_from_url(url: str | None, **options: object) -> Store:
-    """A store for ``postgresql://...``, ``sqlite:///path``, or None for ``taskflow.db``."""
+    """A store for ``postgresql://...`` (or a libpq ``key=value`` string), ``sqlite:///path``,
+    or None for ``taskflow.db``."""
     if url is None or url.startswith("sqlite:"):
         from taskflow_sqlite import SqliteStore
 
         path = DEFAULT_SQLITE_PATH if url is None else _sqlite_path(url)
         return SqliteStore(path)
-    if url.startswith(("postgresql://", "postgres://")):
+    if url.startswith(("postgresql://", "postgres://")) or _is_conninfo(url):
         from taskflow_postgres import PostgresStore
 
         return PostgresStore(url, **options)  # type: ignore[arg-type]
-    raise ValueError("database URL must start with postgresql:// or sqlite:///")
+    raise ValueError(
+        "database URL must start with postgresql:// or sqlite:///, "
+        "or be a libpq connection string (host=... dbname=...)"
+    )
+
+
+def _is_conninfo(text: str) -> bool:
+    # libpq's key=value form: "host=db port=5432 dbname=taskflow".
+    first = text.strip().split(None, 1)[0] if text.strip() else ""
+    return "=" in first and "://" not in text
 
 
 def _sqlite_path(url: str) -> str:

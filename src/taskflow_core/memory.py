@@ -169,7 +169,8 @@ class MemoryStore:
     def __init__(self) -> None:
         self._state = _State()
 
-    def unit_of_work(self) -> MemoryUnitOfWork:
+    def unit_of_work(self, *, read_only: bool = False) -> MemoryUnitOfWork:
+        # Reads take the same lock: simple, and consistent is all a test store must be.
         return MemoryUnitOfWork(self._state)
 
     def migrate(self) -> list[str]:

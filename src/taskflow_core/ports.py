@@ -72,8 +72,12 @@ class UnitOfWork(Protocol):
 class Store(Protocol):
     """A source of units of work; one store serves every request of a process."""
 
-    def unit_of_work(self) -> UnitOfWork:
-        """A new, not yet entered, unit of work."""
+    def unit_of_work(self, *, read_only: bool = False) -> UnitOfWork:
+        """A new, not yet entered, unit of work.
+
+        ``read_only`` promises that it will only read: a store may then skip write locks and
+        explicit transactions (each read must still see one consistent state).
+        """
 
     def migrate(self) -> list[str]:
         """Bring the schema up to date; return the names of what was applied (idempotent)."""

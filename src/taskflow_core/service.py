@@ -88,14 +88,14 @@ class Taskflow:
     def get(self, case_id: str, *, user: Any = None) -> dict[str, Any]:
         found = canonical_id(case_id)
         decorators = self._decorators
-        with self.store.unit_of_work() as uow:
+        with self.store.unit_of_work(read_only=True) as uow:
             case = read_case(uow, found)
         return self._decorated(case, user, decorators, listing=False)
 
     def list(self, query: Mapping[str, Any] | None = None, *, user: Any = None) -> dict[str, Any]:
         parsed = parse_list_query(query)
         decorators = self._decorators
-        with self.store.unit_of_work() as uow:
+        with self.store.unit_of_work(read_only=True) as uow:
             page = uow.cases.list(parsed)
         return {
             "data": [

@@ -14,7 +14,10 @@ DELETE_COMMENT = "delete-comment"
 
 def timestamp(value: datetime) -> str:
     # Fixed width, always UTC: text order is time order, and every store prints the same.
-    return value.astimezone(UTC).isoformat(timespec="microseconds")
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    text = value.isoformat()  # without timespec=: a third faster, and lists print hundreds
+    return text if value.microsecond else f"{text[:19]}.000000{text[19:]}"
 
 
 def case_to_wire(case: Case, activity: list[ActivityEntry] | None = None) -> dict[str, Any]:

@@ -24,9 +24,16 @@ def _default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
+# allow_nan=False: NaN and Infinity are not JSON, and a client's parser would choke. Built
+# once: json.dumps with options builds an encoder per call. check_circular=False because a
+# cycle cannot come from JSON stores; a decorator's cycle still fails, as RecursionError.
+_ENCODER = json.JSONEncoder(
+    ensure_ascii=False, allow_nan=False, default=_default, check_circular=False
+)
+
+
 def to_json(value: Any) -> str:
-    # allow_nan=False: NaN and Infinity are not JSON, and a client's parser would choke.
-    return json.dumps(value, ensure_ascii=False, allow_nan=False, default=_default)
+    return _ENCODER.encode(value)
 
 
 def write_json(resp: falcon.Response, body: Any, status: int | None = None) -> None:

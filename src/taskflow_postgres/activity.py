@@ -8,17 +8,21 @@ from psycopg import Connection, sql
 
 from taskflow_core.model import ActivityEntry
 
-from .db import execute, fetch_all
+from .db import execute, fetch_all, render
 from .rows import ENTRY_COLUMNS, entry_from_row, id_param, json_param
 
 _COLUMNS = sql.SQL(", ").join(sql.Identifier(c) for c in ENTRY_COLUMNS)
 
-_INSERT = sql.SQL("INSERT INTO activity_log ({columns}) VALUES ({values})").format(
-    columns=_COLUMNS, values=sql.SQL(", ").join(sql.Placeholder() for _ in ENTRY_COLUMNS)
+_INSERT = render(
+    sql.SQL("INSERT INTO activity_log ({columns}) VALUES ({values})").format(
+        columns=_COLUMNS, values=sql.SQL(", ").join(sql.Placeholder() for _ in ENTRY_COLUMNS)
+    )
 )
-_FOR_CASE = sql.SQL(
-    "SELECT {columns} FROM activity_log WHERE case_id = %s ORDER BY created_at DESC, id DESC"
-).format(columns=_COLUMNS)
+_FOR_CASE = render(
+    sql.SQL(
+        "SELECT {columns} FROM activity_log WHERE case_id = %s ORDER BY created_at DESC, id DESC"
+    ).format(columns=_COLUMNS)
+)
 
 
 class PostgresActivityRepository:

@@ -10,23 +10,26 @@ from taskflow_core.errors import NotFound
 from taskflow_core.model import ActivityEntry, Case
 from taskflow_core.query import ListPage, ListQuery
 
-from .db import execute, fetch_all, fetch_one
+from .db import execute, fetch_all, fetch_one, render
 from .listing import list_statement
 from .rows import CASE_COLUMNS, case_from_row, entry_from_row, id_param, json_param
 
 _COLUMNS = sql.SQL(", ").join(sql.Identifier(c) for c in CASE_COLUMNS)
 
-_INSERT = sql.SQL("INSERT INTO cases ({columns}) VALUES ({values})").format(
-    columns=_COLUMNS, values=sql.SQL(", ").join(sql.Placeholder() for _ in CASE_COLUMNS)
+_INSERT = render(
+    sql.SQL("INSERT INTO cases ({columns}) VALUES ({values})").format(
+        columns=_COLUMNS, values=sql.SQL(", ").join(sql.Placeholder() for _ in CASE_COLUMNS)
+    )
 )
-_SELECT = sql.SQL("SELECT {columns} FROM cases WHERE id = %s").format(columns=_COLUMNS)
-_SELECT_FOR_UPDATE = sql.SQL("SELECT {columns} FROM cases WHERE id = %s FOR UPDATE").format(
-    columns=_COLUMNS
+_SELECT = render(sql.SQL("SELECT {columns} FROM cases WHERE id = %s").format(columns=_COLUMNS))
+_SELECT_FOR_UPDATE = render(
+    sql.SQL("SELECT {columns} FROM cases WHERE id = %s FOR UPDATE").format(columns=_COLUMNS)
 )
 # The case and its whole log in one round trip: the log aggregated to a JSON array, newest
 # first, each element an object keyed like a row of activity_log.
-_SELECT_WITH_ACTIVITY = sql.SQL(
-    """
+_SELECT_WITH_ACTIVITY = render(
+    sql.SQL(
+        """
     SELECT {columns}, (
         SELECT coalesce(json_agg(entry ORDER BY entry.created_at DESC, entry.id DESC), '[]')
         FROM activity_log AS entry
@@ -34,9 +37,12 @@ _SELECT_WITH_ACTIVITY = sql.SQL(
     ) AS activity
     FROM cases WHERE id = %s
     """
-).format(columns=_COLUMNS)
-_UPDATE = sql.SQL(
-    "UPDATE cases SET status = %s, data = %s, assigned_to = %s, updated_at = %s WHERE id = %s"
+    ).format(columns=_COLUMNS)
+)
+_UPDATE = render(
+    sql.SQL(
+        "UPDATE cases SET status = %s, data = %s, assigned_to = %s, updated_at = %s WHERE id = %s"
+    )
 )
 
 

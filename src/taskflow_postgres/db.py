@@ -10,8 +10,14 @@ from psycopg.rows import DictRow, dict_row
 
 from .errors import translated
 
-Query = sql.SQL | sql.Composed
+Query = bytes | sql.SQL | sql.Composed
 Params = Sequence[Any]
+
+
+def render(statement: sql.Composable) -> bytes:
+    """A statement composed once, at import: composing it again for every execution cost a
+    tenth of a write request's CPU in the benchmark's profile."""
+    return statement.as_bytes(None)
 
 
 def fetch_one(conn: Connection[Any], query: Query, params: Params = ()) -> DictRow | None:

@@ -59,11 +59,17 @@ def _where(query: ListQuery) -> tuple[sql.Composable, list[Any]]:
         clauses.append(sql.SQL(clause))
         params.append(value)
 
-    if query.statuses:
+    # One value is compared with `=`, not `= ANY(...)`: only then can the planner read the page
+    # in order from the (column, created_at, id) index and stop after `limit` rows.
+    if len(query.statuses) == 1:
+        add("status = %s", query.statuses[0])
+    elif query.statuses:
         add("status = ANY(%s)", list(query.statuses))
     if query.data:
         add("data @> %s", json_param(query.data))
-    if query.assigned_to:
+    if len(query.assigned_to) == 1:
+        add("assigned_to = %s", query.assigned_to[0])
+    elif query.assigned_to:
         add("assigned_to = ANY(%s)", list(query.assigned_to))
     if query.exclude_statuses:
         add("(status IS NULL OR status <> ALL(%s))", list(query.exclude_statuses))

@@ -36,11 +36,11 @@ class SqliteStore:
     def __repr__(self) -> str:
         return f"SqliteStore({self.path!r})"
 
-    def unit_of_work(self) -> SqliteUnitOfWork:
+    def unit_of_work(self, *, read_only: bool = False) -> SqliteUnitOfWork:
         # Applied on first use so that `taskflow serve` works on a new file with no setup.
         if not self._migrated:
             self.migrate()
-        return SqliteUnitOfWork(self._pool)
+        return SqliteUnitOfWork(self._pool, read_only=read_only)
 
     def migrate(self) -> list[str]:
         """Apply the migrations not yet recorded in the file; return their names."""

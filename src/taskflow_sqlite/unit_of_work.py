@@ -1,4 +1,4 @@
-"""One transaction on one pooled connection, begun with BEGIN IMMEDIATE."""
+"""One transaction on one pooled connection, begun with BEGIN IMMEDIATE (BEGIN for readers)."""
 
 from __future__ import annotations
 
@@ -36,8 +36,11 @@ class SqliteUnitOfWork:
     cases: CaseRepository
     activity: ActivityRepository
 
-    def __init__(self, pool: ConnectionPool) -> None:
+    def __init__(self, pool: ConnectionPool, *, read_only: bool = False) -> None:
         self._pool = pool
+        # A reader needs no write lock: in WAL mode a deferred transaction reads one snapshot
+        # while writers go on, instead of queueing behind them.
+        self._begin_statement = "BEGIN" if read_only else "BEGIN IMMEDIATE"
         self._conn: sqlite3.Connection | None = None
         # Whether we began a transaction that commit() or rollback() has not ended yet.
         self._began = False
@@ -100,7 +103,7 @@ class SqliteUnitOfWork:
                 "this thread already holds an open SQLite unit of work; commit or leave it"
                 " before beginning another"
             )
-        conn.execute("BEGIN IMMEDIATE")
+        conn.execute(self._begin_statement)
         self._began = True
 
     def _check_not_aborted(self, conn: sqlite3.Connection) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,18 +15,32 @@ from taskflow_cli.main import cli
 ENV_KEYS = ("TASKFLOW_DATABASE_URL", "TASKFLOW_APP", "TASKFLOW_POOL_SIZE")
 
 
+HOST_MODULE = """
+from taskflow_core import Taskflow
+from taskflow_core.memory import MemoryStore
+
+flow = Taskflow(MemoryStore())
+"""
+
+
 @pytest.fixture
-def started(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
-    """What each `serve` would have started gunicorn with, and the environment it set."""
+def started(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[dict[str, Any]]:
+    """What each `serve` would have started gunicorn with, and the environment it set.
+
+    Runs in an empty directory holding a host module ``host_module:flow``.
+    """
     for key in ENV_KEYS:
         monkeypatch.delenv(key, raising=False)  # restored after the test, set or not
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "host_module.py").write_text(HOST_MODULE)
+    monkeypatch.syspath_prepend(str(tmp_path))
     runs: list[dict[str, Any]] = []
 
     def run(self: serve_module.TaskflowServer) -> None:
         runs.append(
             {
                 "options": self.options,
-                "migrate": self.migrate,
+                "migrated": Path("taskflow.db").exists(),
                 "cfg": {k: self.cfg.settings[k].get() for k in ("bind", "workers", "threads")},
                 "env": {k: os.environ.get(k) for k in ENV_KEYS},
             }
@@ -49,7 +64,9 @@ def test_defaults_bind_localhost_8000_with_threaded_workers_and_a_matching_pool(
     }
     assert run["options"]["worker_class"] == "gthread"
     assert run["options"]["preload_app"] is False
-    assert run["migrate"] is True
+    # The embedded store is migrated once, before any worker starts.
+    assert run["migrated"] is True
+    assert "applied 0001" in result.output
     # No URL: the workers fall back to the embedded store, as get_app() would.
     assert run["env"] == {
         "TASKFLOW_DATABASE_URL": None,
@@ -74,7 +91,7 @@ def test_options_reach_gunicorn_and_the_workers_environment(
         "--threads",
         "6",
         "--app",
-        "host.module:flow",
+        "host_module:flow",
         "--no-migrate",
     ]
 
@@ -83,10 +100,10 @@ def test_options_reach_gunicorn_and_the_workers_environment(
     assert result.exit_code == 0, result.output
     [run] = started
     assert run["cfg"] == {"bind": ["0.0.0.0:9000"], "workers": 3, "threads": 6}
-    assert run["migrate"] is False
+    assert run["migrated"] is False
     assert run["env"] == {
         "TASKFLOW_DATABASE_URL": "postgresql://db/x",
-        "TASKFLOW_APP": "host.module:flow",
+        "TASKFLOW_APP": "host_module:flow",
         "TASKFLOW_POOL_SIZE": "6",
     }
 
@@ -124,6 +141,40 @@ def test_default_workers_follow_the_cores_within_bounds(
     monkeypatch.setattr(os, "cpu_count", lambda: cores)
 
     assert serve_module.default_workers() == workers
+
+
+@pytest.mark.parametrize("app", ["no_such_module:flow", "host_module:nothing", "json:dumps"])
+def test_an_app_that_cannot_be_loaded_fails_in_one_line_before_gunicorn_starts(
+    started: list[dict[str, Any]], app: str
+) -> None:
+    result = CliRunner().invoke(cli, ["serve", "--app", app])
+
+    assert result.exit_code == 1
+    assert started == []
+    assert result.output.startswith("Error: cannot load the app:")
+    assert len(result.output.strip().splitlines()) == 1
+    assert "Traceback" not in result.output
+
+
+def test_an_unknown_database_url_fails_in_one_line(started: list[dict[str, Any]]) -> None:
+    result = CliRunner().invoke(cli, ["serve", "--dsn", "mysql://db/x"])
+
+    assert result.exit_code == 1
+    assert started == []
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_an_unreachable_database_fails_in_one_line_when_migrating(
+    started: list[dict[str, Any]],
+) -> None:
+    result = CliRunner().invoke(
+        cli, ["serve", "--dsn", "postgresql://postgres@127.0.0.1:1/x?connect_timeout=2"]
+    )
+
+    assert result.exit_code == 1
+    assert started == []
+    assert result.output.startswith("Error: cannot connect to the database")
+    assert len(result.output.strip().splitlines()) == 1
 
 
 def test_serve_is_listed_in_the_help() -> None:

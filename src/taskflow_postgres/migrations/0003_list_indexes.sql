@@ -7,8 +7,12 @@
 -- database this blocks writes to `cases` while the indexes build.
 
 -- JSON containment (data @> ...); jsonb_path_ops is smaller and faster and supports only @>,
--- the one operator the listing uses.
-create index if not exists cases_data_index on cases using gin (data jsonb_path_ops);
+-- the one operator the listing uses. fastupdate off: with it on, new cases queue in a
+-- pending list that every containment query scans linearly until a vacuum merges it (seen in
+-- the benchmark: 5 ms instead of 0.1 ms after a few thousand creates). Inserts pay the GIN
+-- update at once instead.
+create index if not exists cases_data_index on cases using gin (data jsonb_path_ops)
+  with (fastupdate = off);
 
 -- The default order (creation, oldest first) and sort[column]=createdAt.
 create index if not exists cases_created_at_id_index on cases (created_at, id);
@@ -16,8 +20,11 @@ create index if not exists cases_created_at_id_index on cases (created_at, id);
 -- sort[column]=updatedAt.
 create index if not exists cases_updated_at_id_index on cases (updated_at, id);
 
--- status=... and exclude[status]=... filters, sort[column]=status.
-create index if not exists cases_status_id_index on cases (status, id);
+-- status=... in the default order: the page is the index's first rows, however large the
+-- table, and the count an index-only scan of one status. sort[column]=status reads it in
+-- status order and sorts each status's rows by id (an incremental sort).
+create index if not exists cases_status_created_at_id_index on cases (status, created_at, id);
 
--- assignedTo=... filter, sort[column]=assignedTo.
-create index if not exists cases_assigned_to_id_index on cases (assigned_to, id);
+-- assignedTo=... in the default order, and sort[column]=assignedTo, likewise.
+create index if not exists cases_assigned_to_created_at_id_index
+  on cases (assigned_to, created_at, id);
