@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
 
 import click
@@ -104,6 +105,9 @@ def serve(
     if app_spec:
         os.environ[APP_ENV] = app_spec
     os.environ[POOL_SIZE_ENV] = str(threads)
+    # A host module in the working directory is importable, as under gunicorn's own command.
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
     # Built once here before any worker starts, so that a wrong --app or --dsn is one line
     # now rather than a traceback per worker; stores open connections only when used, so
     # nothing here crosses the fork.

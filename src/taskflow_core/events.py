@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .errors import HookUsageError
-from .model import Case, canonical_id, check_data, check_status
+from .model import Case, canonical_id, check_assignee, check_data, check_status
 from .wire import fold_comments
 
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ class CaseHandle:
         self._tx.change_data(self.id, lambda old: {**old, **changes})
 
     def assign(self, assigned_to: str | None) -> None:
-        self._tx.assign(self.id, assigned_to)
+        self._tx.assign(self.id, check_assignee(assigned_to))
 
 
 class HookEvent(CaseHandle):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime
 import json
+import uuid
 from typing import Any
 
 
@@ -47,6 +49,21 @@ def _json_type(value: Any) -> str:
     if isinstance(value, str):
         return "string"
     return type(value).__name__
+
+
+def json_default(value: Any) -> Any:
+    """How JSON answers render what hosts' decorators commonly add: dates and times in ISO
+    form and UUIDs as text, as JavaScript's JSON.stringify would; anything else is an error."""
+    if isinstance(value, datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def check_encodable(value: Any) -> None:
+    """Raise TypeError or ValueError unless ``value`` can be sent as a JSON answer."""
+    json.dumps(value, ensure_ascii=False, allow_nan=False, default=json_default).encode()
 
 
 def to_json(value: Any) -> Any:

@@ -13,6 +13,13 @@ from .errors import InvalidRequest, NotFound
 
 STATUS_RE = re.compile(r"^[a-z-]+$")
 NEW_STATUS = "new"
+# The original's columns are varchar(255), and the event name `status:<old>:<new>` must fit
+# in one too: two statuses of at most 120 characters do.
+MAX_STATUS_LENGTH = 120
+MAX_ASSIGNEE_LENGTH = 255
+# What no store can keep in text: NUL (PostgreSQL refuses it) and unpaired surrogates (not
+# encodable as UTF-8).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 def _aware(_: Any, attribute: attrs.Attribute[datetime], value: datetime) -> None:
@@ -67,6 +74,10 @@ def canonical_id(value: object, what: str = "Case") -> str:
 def check_status(value: object) -> str:
     if not isinstance(value, str) or not value:
         raise InvalidRequest("status is required", {"status": "required"})
+    if len(value) > MAX_STATUS_LENGTH:
+        raise InvalidRequest(
+            f"status must be at most {MAX_STATUS_LENGTH} characters", {"status": "too long"}
+        )
     if not STATUS_RE.match(value):
         raise InvalidRequest(
             "status must contain only lowercase letters and hyphens",
@@ -78,10 +89,48 @@ def check_status(value: object) -> str:
 def check_data(value: object, field: str = "data") -> dict[str, Any]:
     if not isinstance(value, dict):
         raise InvalidRequest(f"{field} must be a JSON object", {field: "invalid"})
+    check_storable(value, field)
     return value
 
 
 def check_comment(value: object) -> str:
     if not isinstance(value, str) or not value.strip():
         raise InvalidRequest("comment must be a non-empty string", {"comment": "required"})
+    check_storable(value, "comment")
     return value
+
+
+def check_assignee(value: object) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidRequest("profileId must be a string or null", {"profileId": "invalid"})
+    if len(value) > MAX_ASSIGNEE_LENGTH:
+        raise InvalidRequest(
+            f"profileId must be at most {MAX_ASSIGNEE_LENGTH} characters",
+            {"profileId": "too long"},
+        )
+    check_storable(value, "profileId")
+    return value
+
+
+def check_storable(value: object, field: str) -> None:
+    """Refuse what a store could not keep: NUL or unpaired surrogates in any string (keys
+    included), and numbers JSON cannot hold (NaN, infinities). Every store refuses them alike,
+    as bad input, instead of one store failing on them with an internal error."""
+    if isinstance(value, str):
+        if _UNSTORABLE.search(value):
+            raise InvalidRequest(
+                f"{field} must not contain NUL characters or unpaired surrogates",
+                {field: "invalid"},
+            )
+    elif isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise InvalidRequest(f"{field} must not contain NaN or Infinity", {field: "invalid"})
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            check_storable(key, field)
+            check_storable(item, field)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            check_storable(item, field)

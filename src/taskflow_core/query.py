@@ -8,13 +8,14 @@ from typing import Any, Literal, cast
 import attrs
 
 from .errors import InvalidRequest
-from .model import Case
+from .model import Case, check_storable
 
 SortColumn = Literal["createdAt", "updatedAt", "status", "assignedTo", "id"]
 SORT_COLUMNS: tuple[SortColumn, ...] = ("createdAt", "updatedAt", "status", "assignedTo", "id")
 EXCLUDE_KEYS = ("status", "assignedTo")
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
+MAX_OFFSET = 2**63 - 1  # a SQL bigint
 
 
 @attrs.frozen
@@ -45,6 +46,7 @@ def _strings(name: str, value: Any) -> tuple[str, ...]:
     values = [value] if isinstance(value, str) else value
     if not isinstance(values, list | tuple) or not all(isinstance(v, str) for v in values):
         raise InvalidRequest(f"{name} must be a string or a list of strings", {name: "invalid"})
+    check_storable(values, name)
     return tuple(values)
 
 
@@ -82,6 +84,7 @@ def parse_list_query(query: Mapping[str, Any] | None) -> ListQuery:
     data = q.get("data") or {}
     if not isinstance(data, dict):
         raise InvalidRequest("data must be an object of filters", {"data": "invalid"})
+    check_storable(data, "data")
 
     exclude = q.get("exclude") or {}
     if not isinstance(exclude, dict):
@@ -114,5 +117,5 @@ def parse_list_query(query: Mapping[str, Any] | None) -> ListQuery:
         sort_column=cast(SortColumn | None, column),
         ascending=ascending,
         limit=_integer("limit", q.get("limit"), DEFAULT_LIMIT, 0, MAX_LIMIT),
-        offset=_integer("offset", q.get("offset"), 0, 0, None),
+        offset=_integer("offset", q.get("offset"), 0, 0, MAX_OFFSET),
     )

@@ -6,11 +6,10 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, overload
 
-from .errors import InvalidRequest
 from .events import LOGGED_EVENTS, log_activity
 from .hooks import Hook, HookBus, parse_pattern
-from .merge import deep_merge
-from .model import canonical_id, check_comment, check_data, check_status
+from .merge import check_encodable, deep_merge
+from .model import canonical_id, check_assignee, check_comment, check_data, check_status
 from .ports import Store
 from .query import parse_list_query
 from .transaction import Transaction, read_case
@@ -136,10 +135,8 @@ class Taskflow:
     def assign(
         self, case_id: str, assigned_to: str | None, *, user: Any = None, payload: Any = None
     ) -> dict[str, Any]:
-        found = canonical_id(case_id)
-        if assigned_to is not None and not isinstance(assigned_to, str):
-            raise InvalidRequest("profileId must be a string or null", {"profileId": "invalid"})
-        return self._run(user, payload, lambda tx: tx.assign(found, assigned_to), found)
+        found, assignee = canonical_id(case_id), check_assignee(assigned_to)
+        return self._run(user, payload, lambda tx: tx.assign(found, assignee), found)
 
     def comment(
         self, case_id: str, comment: str, *, user: Any = None, payload: Any = None
@@ -183,6 +180,10 @@ class Taskflow:
             # no later request's changes. Decorated before the commit, so that a failing
             # decorator fails the request as a whole instead of after its changes landed.
             result = self._decorated(read_case(uow, answered), user, decorators, listing=False)
+            if decorators:
+                # What the store returns is JSON; a decorator's additions may not be, and an
+                # answer that cannot be sent must fail the request before it commits.
+                check_encodable(result)
             uow.commit()
         tx.run_settled()
         return result

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +22,19 @@ logger = logging.getLogger(__name__)
 
 # Deep enough for any sane workflow; a hook that triggers itself forever stops here.
 MAX_CASCADE_DEPTH = 50
+
+
+def same_actor(author: str | None, actor: str | None) -> bool:
+    """Whether the actor wrote the entry. UUIDs compare as UUIDs: a database adopted from the
+    original holds them in lowercase, while a host's profile ids may be in capitals."""
+    if author is None or actor is None:
+        return False
+    if author == actor:
+        return True
+    try:
+        return uuid.UUID(author) == uuid.UUID(actor)
+    except ValueError:
+        return False
 
 
 def read_case(uow: UnitOfWork, case_id: str) -> dict[str, Any]:
@@ -109,12 +123,18 @@ class Transaction:
         *,
         preserve_updated_at: bool = False,
     ) -> None:
-        data = new_data(self.hold(case_id).data)
-        meta = {"data": data, "user": self.user, "payload": self.payload}
+        meta = {
+            "data": new_data(self.hold(case_id).data),
+            "user": self.user,
+            "payload": self.payload,
+        }
 
         def apply(case: Case) -> Case:
+            # Merged again into the data as pre-hooks left it (one may have patched this case
+            # through find()), and meta follows, so post hooks and the log see what was saved.
+            meta["data"] = new_data(case.data)
             at = case.updated_at if preserve_updated_at else self.clock.now()
-            return attrs.evolve(case, data=data, updated_at=at)
+            return attrs.evolve(case, data=meta["data"], updated_at=at)
 
         self._dispatch(case_id, "update", meta, apply)
 
@@ -157,7 +177,7 @@ class Transaction:
         )
         if original is None or comment_id in deleted:
             raise NotFound("Comment not found")
-        if self.actor is None or original.changed_by != self.actor:
+        if not same_actor(original.changed_by, self.actor):
             raise Forbidden("Only the author of a comment can change it")
 
     # -- hooks -----------------------------------------------------------------------------
@@ -210,8 +230,8 @@ class Transaction:
             return
         event = HookEvent(self, case_id, name, meta, proposed)
         for hook in hooks:
-            if self.redirect_to is not None:
-                return  # a pre-create hook redirected: the hooks after it do not run
+            if self.redirect_to is not None and name == "pre-create":
+                return  # a pre-create hook redirected: the pre-create hooks after it do not run
             event.refresh()
             hook(event)
 

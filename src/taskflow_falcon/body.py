@@ -8,6 +8,7 @@ from typing import Any, Protocol
 import falcon
 
 from taskflow_core.errors import InvalidRequest
+from taskflow_core.model import check_storable
 
 DEFAULT_MAX_BODY_SIZE = 1024 * 1024
 
@@ -72,6 +73,9 @@ def read_json_object(req: falcon.Request, limit: int) -> dict[str, Any]:
         raise InvalidRequest("Request body is not valid JSON", {"body": "invalid"}) from None
     if not isinstance(value, dict):
         raise InvalidRequest("Request body must be a JSON object", {"body": "invalid"})
+    # The whole body is logged as the event's payload: what no store can keep (NUL, lone
+    # surrogates, 1e400 read as infinity) is refused here, wherever in the body it is.
+    check_storable(value, "body")
     return value
 
 

@@ -7,28 +7,18 @@ Serialising in the responder instead routes such failures through ``errors.py``.
 
 from __future__ import annotations
 
-import datetime
 import json
-import uuid
 from typing import Any
 
 import falcon
 
-
-def _default(value: Any) -> Any:
-    # What hosts' decorators commonly add; rendered as JavaScript's JSON.stringify would.
-    if isinstance(value, datetime.date | datetime.time):
-        return value.isoformat()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
-
+from taskflow_core.merge import json_default
 
 # allow_nan=False: NaN and Infinity are not JSON, and a client's parser would choke. Built
 # once: json.dumps with options builds an encoder per call. check_circular=False because a
 # cycle cannot come from JSON stores; a decorator's cycle still fails, as RecursionError.
 _ENCODER = json.JSONEncoder(
-    ensure_ascii=False, allow_nan=False, default=_default, check_circular=False
+    ensure_ascii=False, allow_nan=False, default=json_default, check_circular=False
 )
 
 
@@ -42,4 +32,6 @@ def write_json(resp: falcon.Response, body: Any, status: int | None = None) -> N
     if status is not None:
         resp.status = status
     resp.content_type = falcon.MEDIA_JSON
-    resp.text = text
+    # Encoded here, not by falcon after the responder: a string that is not UTF-8 (a lone
+    # surrogate from a decorator) then fails inside the error handling, as a JSON 500.
+    resp.data = text.encode()

@@ -12,6 +12,7 @@ from typing import Any
 import falcon
 
 from taskflow_core import Taskflow
+from taskflow_core.model import canonical_id
 
 from .body import read_json_object, require
 from .listing import list_query_from_string
@@ -33,7 +34,9 @@ class _Resource:
         self.flow = flow
         self.max_body_size = max_body_size
 
-    def body(self, req: falcon.Request) -> dict[str, Any]:
+    def body(self, req: falcon.Request, case_id: str) -> dict[str, Any]:
+        # The id first: a request naming no case is a 404 whatever its body (SPEC §3).
+        canonical_id(case_id)
         return read_json_object(req, self.max_body_size)
 
 
@@ -46,7 +49,7 @@ class CasesResource(_Resource):
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         # The whole body is the new case's data, and also the event's payload.
-        data = self.body(req)
+        data = read_json_object(req, self.max_body_size)
         respond(resp, self.flow.create(data, user=user_of(req), payload=data))
 
 
@@ -57,7 +60,7 @@ class CaseResource(_Resource):
         respond(resp, self.flow.get(case_id, user=user_of(req)))
 
     def on_put(self, req: falcon.Request, resp: falcon.Response, case_id: str) -> None:
-        body = self.body(req)
+        body = self.body(req, case_id)
         data = require(body, "data")
         preserve = req.get_param_as_bool("preserveUpdatedAt", default=False)
         case = self.flow.update(
@@ -70,7 +73,7 @@ class StatusResource(_Resource):
     """``/{case_id}/status``."""
 
     def on_put(self, req: falcon.Request, resp: falcon.Response, case_id: str) -> None:
-        body = self.body(req)
+        body = self.body(req, case_id)
         status = require(body, "status")
         respond(resp, self.flow.set_status(case_id, status, user=user_of(req), payload=body))
 
@@ -79,7 +82,7 @@ class AssignResource(_Resource):
     """``/{case_id}/assign``: ``{"profileId": null}`` unassigns, so the key is required."""
 
     def on_put(self, req: falcon.Request, resp: falcon.Response, case_id: str) -> None:
-        body = self.body(req)
+        body = self.body(req, case_id)
         assignee = require(body, "profileId")
         respond(resp, self.flow.assign(case_id, assignee, user=user_of(req), payload=body))
 
@@ -88,7 +91,7 @@ class CommentsResource(_Resource):
     """``/{case_id}/comment`` and ``/{case_id}/comments``: add a comment."""
 
     def on_post(self, req: falcon.Request, resp: falcon.Response, case_id: str) -> None:
-        body = self.body(req)
+        body = self.body(req, case_id)
         comment = require(body, "comment")
         respond(resp, self.flow.comment(case_id, comment, user=user_of(req), payload=body))
 
@@ -99,7 +102,7 @@ class CommentResource(_Resource):
     def on_put(
         self, req: falcon.Request, resp: falcon.Response, case_id: str, comment_id: str
     ) -> None:
-        body = self.body(req)
+        body = self.body(req, case_id)
         comment = require(body, "comment")
         case = self.flow.update_comment(
             case_id, comment_id, comment, user=user_of(req), payload=body

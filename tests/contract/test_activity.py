@@ -218,3 +218,15 @@ class TestDecorators:
             flow.set_status(case["id"], "open")
         armed["on"] = False
         assert flow.get(case["id"])["status"] == "new"
+
+    @pytest.mark.parametrize("bad", [{1, 2}, "\ud800", float("nan"), object()])
+    def test_a_decorator_answer_that_cannot_be_json_fails_before_commit(
+        self, flow: Taskflow, bad: Any
+    ) -> None:
+        settled: list[str] = []
+        flow.hook("create", lambda e: e.on_settled(lambda: settled.append("ran")))
+        flow.decorate(lambda case, user: {**case, "extra": bad})
+        with pytest.raises((TypeError, ValueError)):
+            flow.create({})
+        assert flow.list()["meta"]["count"] == 0
+        assert settled == []

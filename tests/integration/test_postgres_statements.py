@@ -1,0 +1,131 @@
+"""Round trips per request: the SQL statements each endpoint sends, with no host hooks.
+
+A regression that adds a query to a hot path (a re-read, a check, an N+1) fails here, in CI,
+long before a benchmark would show it. The counts are what the work needs: a read is one
+statement; a change locks its case, writes, logs, and reads the answer back.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import falcon.testing
+import psycopg
+import pytest
+
+from taskflow_core import Taskflow
+from taskflow_falcon import create_app
+from taskflow_postgres import PostgresStore
+from tests.integration.http_support import HeaderAuth, as_user
+
+
+class Statements:
+    """Every statement the request's thread executes, and every commit, while recording.
+
+    Not counted: the pool's own threads, which open connections in the background, and the
+    pool's liveness check (an empty query), which only runs on a connection left idle.
+    """
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+        self.thread: int | None = None
+
+    def record(self, what: str) -> None:
+        if threading.get_ident() == self.thread and what:
+            self.sent.append(what)
+
+    def during(self, action: Any) -> list[str]:
+        self.sent, self.thread = [], threading.get_ident()
+        try:
+            action()
+        finally:
+            self.thread = None
+        return self.sent
+
+
+@pytest.fixture
+def statements(monkeypatch: pytest.MonkeyPatch) -> Statements:
+    seen = Statements()
+    execute, commit = psycopg.Cursor.execute, psycopg.Connection.commit
+
+    def counting_execute(self: psycopg.Cursor[Any], query: Any, *args: Any, **kw: Any) -> Any:
+        text = query.decode() if isinstance(query, bytes) else str(query)
+        seen.record(" ".join(text.split())[:60])
+        return execute(self, query, *args, **kw)
+
+    def counting_commit(self: psycopg.Connection[Any]) -> None:
+        seen.record("COMMIT")
+        commit(self)
+
+    monkeypatch.setattr(psycopg.Cursor, "execute", counting_execute)
+    monkeypatch.setattr(psycopg.Connection, "commit", counting_commit)
+    return seen
+
+
+@pytest.fixture
+def client(postgres_store: PostgresStore) -> falcon.testing.TestClient:
+    return falcon.testing.TestClient(
+        create_app(Taskflow(postgres_store), middleware=[HeaderAuth()])
+    )
+
+
+@pytest.fixture
+def case(client: falcon.testing.TestClient) -> dict[str, Any]:
+    made = client.simulate_post("/", json={"subject": "x"}, headers=as_user("alice")).json["data"]
+    client.simulate_post(f"/{made['id']}/comment", json={"comment": "hi"}, headers=as_user("alice"))
+    found: dict[str, Any] = client.simulate_get(f"/{made['id']}").json["data"]
+    return found
+
+
+def comment_of(case: dict[str, Any]) -> str:
+    return str(next(e["id"] for e in case["activityLog"] if e["eventName"] == "comment"))
+
+
+# Statements per endpoint, COMMIT included; reads run in autocommit, so have none.
+EXPECTED = {
+    "GET /{id}": 1,  # the case and its log in one query
+    "GET /": 1,  # the page and its count in one query
+    "POST /": 4,  # insert case, insert log entry, read back, commit
+    "PUT /{id}": 5,  # lock, update, log, read back, commit
+    "PUT /{id}/status": 5,
+    "PUT /{id}/assign": 5,
+    "POST /{id}/comment": 4,  # lock, log, read back, commit
+    "PUT /{id}/comment/{c}": 5,  # lock, read the log (authorship), log, read back, commit
+    "DELETE /{id}/comment/{c}": 5,
+}
+
+
+def requests(
+    client: falcon.testing.TestClient, case: dict[str, Any]
+) -> dict[str, tuple[str, str, dict[str, Any] | None]]:
+    cid, comment = case["id"], comment_of(case)
+    return {
+        "GET /{id}": ("GET", f"/{cid}", None),
+        "GET /": ("GET", "/?status=new&data[subject]=x", None),
+        "POST /": ("POST", "/", {"subject": "y"}),
+        "PUT /{id}": ("PUT", f"/{cid}", {"data": {"more": 1}}),
+        "PUT /{id}/status": ("PUT", f"/{cid}/status", {"status": "open"}),
+        "PUT /{id}/assign": ("PUT", f"/{cid}/assign", {"profileId": "bob"}),
+        "POST /{id}/comment": ("POST", f"/{cid}/comment", {"comment": "more"}),
+        "PUT /{id}/comment/{c}": ("PUT", f"/{cid}/comment/{comment}", {"comment": "edit"}),
+        "DELETE /{id}/comment/{c}": ("DELETE", f"/{cid}/comment/{comment}", None),
+    }
+
+
+@pytest.mark.parametrize("endpoint", list(EXPECTED))
+def test_each_endpoint_sends_no_more_statements_than_its_work_needs(
+    client: falcon.testing.TestClient,
+    case: dict[str, Any],
+    statements: Statements,
+    endpoint: str,
+) -> None:
+    method, path, body = requests(client, case)[endpoint]
+
+    def call() -> None:
+        result = client.simulate_request(method, path, json=body, headers=as_user("alice"))
+        assert result.status_code == 200, result.text
+
+    sent = statements.during(call)
+
+    assert len(sent) == EXPECTED[endpoint], sent
