@@ -42,3 +42,4 @@ def bench(session: nox.Session) -> None:
     """The HTTP benchmark against PostgreSQL's own ceiling (see benchmarks/README.md)."""
     session.install("-e", ".[test,bench]")
     session.run("python", "-m", "benchmarks.run", *session.posargs)
+    session.run("python", "-m", "benchmarks.plot")

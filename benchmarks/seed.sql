@@ -1,0 +1,36 @@
+-- Seed :cases cases with two activity entries each, by bulk SQL (psql -v cases=N).
+--
+-- Ids are md5(n)::uuid so that pgbench scripts and wrk scripts can name case n without a
+-- lookup. The workload is shaped like a casework office: the live queue (the last 10,000
+-- cases, in active statuses) is set by the office's capacity, while the archive of closed
+-- cases grows with history. So `status=in-review` matches the same number of cases at 100k
+-- and at 1M, and a list's cost is what the index makes of a larger table. Likewise each
+-- subject has 20 cases at any size, so `data[subject]=subject-42` returns the same page.
+
+insert into cases (id, status, data, created_at, updated_at, assigned_to)
+select md5(n::text)::uuid,
+       case when n > :cases - 10000
+            then (array['new', 'open', 'in-review', 'awaiting-info'])[1 + n % 4]
+            else (array['closed', 'approved', 'rejected'])[1 + n % 3] end,
+       jsonb_build_object(
+           'subject', 'subject-' || (n % (:cases / 20)),
+           'model', (array['pil', 'ppl', 'project'])[1 + n % 3],
+           'establishment', jsonb_build_object('id', n % 300, 'name', 'est-' || (n % 300)),
+           'n', n),
+       timestamptz '2020-01-01' + make_interval(secs => n),
+       timestamptz '2020-01-01' + make_interval(secs => n + 60),
+       case when n % 4 = 0 then null else 'user-' || (n % 200) end
+from generate_series(1, :cases) as n;
+
+insert into activity_log (id, case_id, changed_by, event_name, event, comment, created_at, updated_at)
+select gen_random_uuid(), md5(n::text)::uuid, 'user-' || (n % 200), e.name,
+       jsonb_build_object('id', md5(n::text)::uuid, 'event', e.name, 'meta', '{}'::jsonb,
+                          'req', md5(n::text || 'req')::uuid),
+       null,
+       timestamptz '2020-01-01' + make_interval(secs => n + e.offset_s),
+       timestamptz '2020-01-01' + make_interval(secs => n + e.offset_s)
+from generate_series(1, :cases) as n
+cross join (values ('create', 0), ('status:new:open', 60)) as e(name, offset_s);
+
+vacuum analyze cases;
+vacuum analyze activity_log;
