@@ -63,6 +63,11 @@ def main() -> int:
     right.set_title("List latency as the table grows")
     right.legend()
 
+    machine = base["machine"]
+    fig.suptitle(
+        f"{machine['cpus']} cores, PostgreSQL {machine['postgres']}, Python {machine['python']}, "
+        f"gunicorn {base['workers']}x{base['threads']} — {base['when']}"
+    )
     fig.tight_layout()
     out = RESULTS / "benchmark.png"
     fig.savefig(out, dpi=110)
