@@ -59,18 +59,20 @@ def _where(query: ListQuery) -> tuple[sql.Composable, list[Any]]:
         clauses.append(sql.SQL(clause))
         params.append(value)
 
-    # One value is compared with `=`, not `= ANY(...)`: only then can the planner read the page
-    # in order from the (column, created_at, id) index and stop after `limit` rows.
-    if len(query.statuses) == 1:
-        add("status = %s", query.statuses[0])
-    elif query.statuses:
-        add("status = ANY(%s)", list(query.statuses))
+    def any_of(column: LiteralString, values: tuple[str, ...]) -> None:
+        # One value is compared with `=`, not `= ANY(...)`: only then can the planner read
+        # the page in order from the (column, created_at, id) index and stop at `limit`.
+        if len(values) == 1:
+            clauses.append(sql.SQL("{} = %s").format(sql.Identifier(column)))
+            params.append(values[0])
+        elif values:
+            clauses.append(sql.SQL("{} = ANY(%s)").format(sql.Identifier(column)))
+            params.append(list(values))
+
+    any_of("status", query.statuses)
     if query.data:
         add("data @> %s", json_param(query.data))
-    if len(query.assigned_to) == 1:
-        add("assigned_to = %s", query.assigned_to[0])
-    elif query.assigned_to:
-        add("assigned_to = ANY(%s)", list(query.assigned_to))
+    any_of("assigned_to", query.assigned_to)
     if query.exclude_statuses:
         add("(status IS NULL OR status <> ALL(%s))", list(query.exclude_statuses))
     if query.exclude_assigned_to:
