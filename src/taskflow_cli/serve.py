@@ -10,8 +10,9 @@ import click
 import falcon
 from gunicorn.app.base import BaseApplication
 
-from taskflow_compose import database_url
-from taskflow_falcon.app import APP_ENV, POOL_SIZE_ENV, create_app, flow_from_env
+from taskflow_compose import database_url, store_from_url
+from taskflow_core.ports import Store
+from taskflow_falcon.app import APP_ENV, POOL_SIZE_ENV, flow_from_env, get_app, host_app_from_env
 from taskflow_postgres.errors import one_line
 
 from .database import apply_migrations, report
@@ -52,7 +53,7 @@ class TaskflowServer(BaseApplication):  # type: ignore[misc]
     def load(self) -> falcon.App[falcon.Request, falcon.Response]:
         # Runs in the worker (the app is not preloaded): the store, and so the connection
         # pool, belongs to this process alone.
-        return create_app(flow_from_env())
+        return get_app()
 
 
 @click.command(help="Serve the HTTP API with gunicorn.")
@@ -80,7 +81,8 @@ class TaskflowServer(BaseApplication):  # type: ignore[misc]
     "--app",
     "app_spec",
     metavar="MODULE:ATTR",
-    help="A host module's configured Taskflow (hooks, decorators). Default: a plain flow.",
+    help="A host module's configured Taskflow (hooks, decorators), or its own falcon app "
+    "made with create_app (to add its authentication middleware). Default: a plain flow.",
 )
 @click.option(
     "--migrate/--no-migrate",
@@ -112,11 +114,16 @@ def serve(
     # now rather than a traceback per worker; stores open connections only when used, so
     # nothing here crosses the fork.
     try:
-        flow = flow_from_env()
+        # A host's own falcon app brings its own flow and store: what is migrated then is
+        # the database --dsn names, if any, as `taskflow migrate --dsn` would.
+        if host_app_from_env() is None:
+            store: Store | None = flow_from_env().store
+        else:
+            store = store_from_url(url) if url else None
     except (ImportError, AttributeError, TypeError, ValueError) as exc:
         raise click.ClickException(f"cannot load the app: {one_line(exc)}") from exc
-    if migrate:
-        report(apply_migrations(flow.migrate))
+    if migrate and store is not None:
+        report(apply_migrations(store.migrate))
     options = {
         "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
         "workers": workers or default_workers(),

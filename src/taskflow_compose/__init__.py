@@ -53,6 +53,12 @@ def _sqlite_path(url: str) -> str:
     return rest
 
 
+def load_attr(spec: str) -> object:
+    """The object ``module:attr`` names (``attr`` defaults to ``flow``)."""
+    module_name, _, attr = spec.partition(":")
+    return getattr(importlib.import_module(module_name), attr or "flow")
+
+
 def load_flow(app_spec: str | None, url: str | None, **store_options: object) -> Taskflow:
     """The host's configured flow (``module:attr``), else a plain flow on the URL's store.
 
@@ -61,9 +67,7 @@ def load_flow(app_spec: str | None, url: str | None, **store_options: object) ->
     pool's ``max_size``) go to the store made here, not to a host module's own store.
     """
     if app_spec:
-        module_name, _, attr = app_spec.partition(":")
-        module = importlib.import_module(module_name)
-        target = getattr(module, attr or "flow")
+        target = load_attr(app_spec)
         flow = target() if callable(target) and not isinstance(target, Taskflow) else target
         if not isinstance(flow, Taskflow):
             raise TypeError(f"{app_spec} is not a taskflow_core.Taskflow")

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 import falcon
 
-from taskflow_compose import database_url, load_flow
+from taskflow_compose import database_url, load_attr, load_flow
 from taskflow_core import Taskflow
 
 from .body import DEFAULT_MAX_BODY_SIZE
@@ -74,10 +74,18 @@ def flow_from_env() -> Taskflow:
     return load_flow(os.environ.get(APP_ENV) or None, database_url(), **store_options)
 
 
+def host_app_from_env() -> falcon.App[falcon.Request, falcon.Response] | None:
+    """The host's own app, when ``TASKFLOW_APP`` names a ``falcon.App`` (say, one made with
+    ``create_app(flow, middleware=[Authenticate()])``) rather than a flow."""
+    spec = os.environ.get(APP_ENV)
+    target = load_attr(spec) if spec else None
+    return target if isinstance(target, falcon.App) else None
+
+
 def get_app() -> falcon.App[falcon.Request, falcon.Response]:
     """The app gunicorn serves, from ``TASKFLOW_DATABASE_URL`` and ``TASKFLOW_APP``.
 
     Called in each worker after the fork; stores open their connection pools on first use,
     so every worker gets a pool of its own. Do not run gunicorn with ``--preload``.
     """
-    return create_app(flow_from_env())
+    return host_app_from_env() or create_app(flow_from_env())

@@ -75,3 +75,40 @@ def test_taskflow_app_names_the_hosts_configured_flow(
 
     assert result.json["data"]["host"] is True
     assert not (tmp_path / "taskflow.db").exists()
+
+
+HOST_APP_MODULE = """
+import falcon
+
+from taskflow_core import Taskflow
+from taskflow_core.memory import MemoryStore
+from taskflow_falcon import create_app
+
+
+class Authenticate:
+    def process_request(self, req, resp):
+        name = req.get_header("X-User")
+        if name is None:
+            raise falcon.HTTPUnauthorized(description="Sign in first")
+        req.context.user = {"profile": {"id": name}}
+
+
+flow = Taskflow(MemoryStore())
+app = create_app(flow, middleware=[Authenticate()])
+"""
+
+
+def test_taskflow_app_may_name_the_hosts_own_app_with_its_middleware(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / "host_app_for_get_app.py").write_text(HOST_APP_MODULE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("TASKFLOW_APP", "host_app_for_get_app:app")
+    client = falcon.testing.TestClient(get_app())
+
+    refused = client.simulate_post("/", json={})
+    created = client.simulate_post("/", json={}, headers={"X-User": "ada"})
+
+    assert refused.status_code == 401
+    assert refused.json == {"message": "Sign in first"}
+    assert created.json["data"]["activityLog"][0]["changedBy"] == "ada"

@@ -20,6 +20,10 @@ from taskflow_core import Taskflow
 from taskflow_core.memory import MemoryStore
 
 flow = Taskflow(MemoryStore())
+
+from taskflow_falcon import create_app
+
+app = create_app(flow)
 """
 
 
@@ -175,6 +179,18 @@ def test_an_unreachable_database_fails_in_one_line_when_migrating(
     assert started == []
     assert result.output.startswith("Error: cannot connect to the database")
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_a_hosts_own_app_is_served_and_no_database_is_guessed_for_it(
+    started: list[dict[str, Any]],
+) -> None:
+    result = CliRunner().invoke(cli, ["serve", "--app", "host_module:app"])
+
+    assert result.exit_code == 0, result.output
+    [run] = started
+    assert run["env"]["TASKFLOW_APP"] == "host_module:app"
+    # No --dsn: the host's app has its own store; no taskflow.db is made on a guess.
+    assert run["migrated"] is False
 
 
 def test_serve_is_listed_in_the_help() -> None:
