@@ -17,7 +17,6 @@ from taskflow_core.ports import Store
 from taskflow_falcon import create_app
 
 # Each name has a fixture ``<name>_store`` (tests/stores/) yielding a fresh, migrated store.
-# Extend as the stores' fixtures land in tests/conftest.py.
 HTTP_STORES = ["memory", "sqlite", "postgres"]
 
 
