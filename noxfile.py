@@ -7,15 +7,6 @@ import nox
 nox.options.sessions = ["tests", "lint", "typecheck"]
 nox.options.reuse_existing_virtualenvs = True
 
-PACKAGES = [
-    "src/taskflow_core",
-    "src/taskflow_postgres",
-    "src/taskflow_sqlite",
-    "src/taskflow_falcon",
-    "src/taskflow_cli",
-    "src/taskflow_compose",
-]
-
 
 @nox.session
 def tests(session: nox.Session) -> None:
