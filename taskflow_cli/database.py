@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 
 import click
 
-from taskflow_postgres import DatabaseUnavailable, PostgresStoreError
-from taskflow_postgres.errors import one_line
+from taskflow_core.errors import StoreError, StoreUnavailable, one_line
 
 
 def apply_migrations(migrate: Callable[[], list[str]]) -> list[str]:
     """Run ``migrate``; a failure becomes a one-line ClickException (no traceback)."""
     try:
         return migrate()
-    except DatabaseUnavailable as exc:
+    except StoreUnavailable as exc:
         raise click.ClickException(f"cannot connect to the database: {exc}") from exc
-    except (PostgresStoreError, sqlite3.Error, OSError) as exc:
+    except StoreError as exc:
         raise click.ClickException(one_line(exc)) from exc
 
 

@@ -7,7 +7,7 @@ import os
 import click
 
 from taskflow_compose import database_url, store_from_url
-from taskflow_postgres.errors import one_line
+from taskflow_core.errors import one_line
 
 from .database import apply_migrations, report
 

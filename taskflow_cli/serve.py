@@ -11,9 +11,9 @@ import falcon
 from gunicorn.app.base import BaseApplication
 
 from taskflow_compose import database_url, store_from_url
+from taskflow_core.errors import one_line
 from taskflow_core.ports import Store
 from taskflow_falcon.app import APP_ENV, POOL_SIZE_ENV, flow_from_env, get_app, host_app_from_env
-from taskflow_postgres.errors import one_line
 
 from .database import apply_migrations, report
 

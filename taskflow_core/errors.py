@@ -37,6 +37,29 @@ class PreconditionFailed(TaskflowError):
     default_message = "Precondition failed"
 
 
+class StoreError(Exception):
+    """A store failed for a reason of its own, not the request's (the storage port's errors).
+
+    Every store raises these, whatever its driver, so a caller (the CLI, the HTTP layer) can
+    tell an outage from a bug without importing a driver. The message is one line, meant for
+    the operator: it may name a host or a file, so it is not shown to HTTP clients.
+    """
+
+
+class StoreUnavailable(StoreError):
+    """The store cannot be reached or is busy past its timeout; retrying later may succeed."""
+
+
+class MigrationFailed(StoreError):
+    """A migration failed; it was rolled back and the ones after it were not applied."""
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception's text on one line: drivers' messages span lines (a reason, then hints)."""
+    parts = (line.strip() for line in str(exc).splitlines())
+    return "; ".join(part for part in parts if part) or type(exc).__name__
+
+
 class HookUsageError(RuntimeError):
     """A hook used the event API in a way that can never be right (a programming error).
 
@@ -49,7 +72,11 @@ __all__ = [
     "Forbidden",
     "HookUsageError",
     "InvalidRequest",
+    "MigrationFailed",
     "NotFound",
     "PreconditionFailed",
+    "StoreError",
+    "StoreUnavailable",
     "TaskflowError",
+    "one_line",
 ]

@@ -8,25 +8,22 @@ from contextlib import contextmanager
 import psycopg
 from psycopg import errors
 
-from taskflow_core.errors import Conflict, NotFound
+from taskflow_core.errors import Conflict, NotFound, StoreError, StoreUnavailable, one_line
+from taskflow_core.errors import MigrationFailed as CoreMigrationFailed
+
+__all__ = ["DatabaseUnavailable", "MigrationFailed", "PostgresStoreError", "one_line", "translated"]
 
 
-class PostgresStoreError(Exception):
+class PostgresStoreError(StoreError):
     """Base of this adapter's own errors; the message is one line, safe to print."""
 
 
-class DatabaseUnavailable(PostgresStoreError):
+class DatabaseUnavailable(PostgresStoreError, StoreUnavailable):
     """The server cannot be reached, refused the credentials, or dropped the connection."""
 
 
-class MigrationFailed(PostgresStoreError):
+class MigrationFailed(PostgresStoreError, CoreMigrationFailed):
     """A migration's SQL failed; it was rolled back and the ones after it were not applied."""
-
-
-def one_line(exc: BaseException) -> str:
-    """libpq's messages span lines (a reason, then hints); a CLI prints one."""
-    parts = (line.strip() for line in str(exc).splitlines())
-    return "; ".join(part for part in parts if part) or type(exc).__name__
 
 
 @contextmanager

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import functools
 import os
+import sqlite3
 import threading
+
+from taskflow_core.errors import MigrationFailed, StoreUnavailable, one_line
 
 from . import migrations
 from .connection import DEFAULT_BUSY_TIMEOUT, connect
@@ -45,9 +48,14 @@ class SqliteStore:
     def migrate(self) -> list[str]:
         """Apply the migrations not yet recorded in the file; return their names."""
         with self._migrate_lock:
-            conn = self._pool.acquire()
+            try:
+                conn = self._pool.acquire()
+            except (sqlite3.Error, OSError) as exc:
+                raise StoreUnavailable(f"cannot open {self.path}: {one_line(exc)}") from exc
             try:
                 applied = migrations.apply_pending(conn)
+            except sqlite3.Error as exc:
+                raise MigrationFailed(f"could not migrate {self.path}: {one_line(exc)}") from exc
             finally:
                 self._pool.release(conn)
             self._migrated = True

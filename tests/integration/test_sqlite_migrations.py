@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from taskflow_core import Taskflow
+from taskflow_core.errors import MigrationFailed
 from taskflow_sqlite import SqliteStore, migrations
 
 
@@ -96,7 +97,7 @@ class TestMigrate:
         broken = ("0002_broken", "CREATE TABLE half_done (x TEXT);\nSELECT * FROM nowhere;\n")
         monkeypatch.setattr(migrations, "available", lambda: [*shipped, broken])
 
-        with pytest.raises(sqlite3.OperationalError, match="nowhere"):
+        with pytest.raises(MigrationFailed, match="nowhere"):
             store.migrate()
 
         assert query(db, "SELECT name FROM sqlite_master WHERE name = 'half_done'") == []
