@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import os
-
 import click
 
 from taskflow_compose import database_url, store_from_url
+from taskflow_compose.environment import names_postgres_server
 from taskflow_core.errors import one_line
 
 from .database import apply_migrations, report
-
-# libpq reads these itself for whatever the DSN and the options leave out; any of them set
-# means the environment names a PostgreSQL server.
-PG_VARIABLES = ("PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE", "PGSERVICE")
 
 
 @click.command(
@@ -43,7 +38,7 @@ def migrate(
     options = {"host": host, "port": port, "user": user, "password": password, "database": database}
     given = {name: value for name, value in options.items() if value is not None}
     url = database_url(dsn)
-    if url is None and (given or any(os.environ.get(v) for v in PG_VARIABLES)):
+    if url is None and (given or names_postgres_server()):
         url = "postgresql://"  # everything from the options and libpq's environment
     if url is not None and url.startswith("sqlite:") and given:
         raise click.UsageError(f"--{next(iter(given))} applies to PostgreSQL, not to {url}")

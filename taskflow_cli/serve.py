@@ -11,13 +11,13 @@ import falcon
 from gunicorn.app.base import BaseApplication
 
 from taskflow_compose import database_url, store_from_url
+from taskflow_compose.environment import APP_ENV, DATABASE_URL_ENV, POOL_SIZE_ENV
+from taskflow_compose.wsgi import app_from_env, flow_from_env, host_app_from_env
 from taskflow_core.errors import one_line
 from taskflow_core.ports import Store
-from taskflow_falcon.app import APP_ENV, POOL_SIZE_ENV, flow_from_env, get_app, host_app_from_env
 
 from .database import apply_migrations, report
 
-DATABASE_URL_ENV = "TASKFLOW_DATABASE_URL"
 DEFAULT_THREADS = 4
 # Each worker holds a pool of --threads connections; past 8 workers a default PostgreSQL
 # (max_connections = 100) runs short, and more workers than cores only add contention.
@@ -53,7 +53,7 @@ class TaskflowServer(BaseApplication):  # type: ignore[misc]
     def load(self) -> falcon.App[falcon.Request, falcon.Response]:
         # Runs in the worker (the app is not preloaded): the store, and so the connection
         # pool, belongs to this process alone.
-        return get_app()
+        return app_from_env()
 
 
 @click.command(help="Serve the HTTP API with gunicorn.")

@@ -1,15 +1,20 @@
 """taskflow_core: the framework-free case-workflow engine (stdlib and attrs only)."""
 
+from .clock import Clock
+from .commands import Context, Outcome
 from .errors import (
     Conflict,
     Forbidden,
     HookUsageError,
     InvalidRequest,
+    MigrationFailed,
     NotFound,
     PreconditionFailed,
+    StoreError,
+    StoreUnavailable,
     TaskflowError,
 )
-from .events import CaseHandle, HookEvent
+from .events import CaseHandle, Hook, HookEvent
 from .model import ActivityEntry, Case
 from .ports import ActivityRepository, CaseRepository, Store, UnitOfWork
 from .query import ListPage, ListQuery
@@ -21,16 +26,23 @@ __all__ = [
     "Case",
     "CaseHandle",
     "CaseRepository",
+    "Clock",
     "Conflict",
+    "Context",
     "Forbidden",
+    "Hook",
     "HookEvent",
     "HookUsageError",
     "InvalidRequest",
     "ListPage",
     "ListQuery",
+    "MigrationFailed",
     "NotFound",
+    "Outcome",
     "PreconditionFailed",
     "Store",
+    "StoreError",
+    "StoreUnavailable",
     "Taskflow",
     "TaskflowError",
     "UnitOfWork",

@@ -1,34 +1,59 @@
-"""The event a hook receives: the case as it stands, the event's meta, and what a hook may do."""
+"""The event a hook receives: the case as it stands, the event's meta, and what a hook may do.
+
+What a handle needs from the running transaction is the ``CaseAccess`` protocol below, so
+this module does not know the transaction (nor the transaction this module's internals).
+"""
 
 from __future__ import annotations
 
 import copy
 import logging
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from .errors import HookUsageError
-from .model import Case, canonical_id, check_assignee, check_data, check_status
+from .model import ActivityEntry, Case
+from .names import STATUS, Event, kind, pre
+from .validation import canonical_id, check_assignee, check_data, check_status
 from .wire import fold_comments
-
-if TYPE_CHECKING:
-    from .transaction import Transaction
 
 logger = logging.getLogger(__name__)
 
+DataChange = Callable[[dict[str, Any]], dict[str, Any]]
+
 # The original's refusals: mutations that make no sense before the change happens.
 _REFUSED_BEFORE = {
-    "pre-create": frozenset({"set_status", "update", "patch", "assign"}),
-    "pre-status": frozenset({"set_status"}),
-    "pre-update": frozenset({"update", "patch"}),
+    pre(Event.CREATE): frozenset({"set_status", "update", "patch", "assign"}),
+    pre(STATUS): frozenset({"set_status"}),
+    pre(Event.UPDATE): frozenset({"update", "patch"}),
 }
+
+
+class CaseAccess(Protocol):
+    """What hooks may read and do through the transaction they run in."""
+
+    def current(self, case_id: str) -> Case | None: ...
+
+    def activity_of(self, case_id: str) -> list[ActivityEntry]: ...
+
+    def set_status(self, case_id: str, status: str) -> None: ...
+
+    def change_data(self, case_id: str, new_data: DataChange) -> None: ...
+
+    def assign(self, case_id: str, assigned_to: str | None) -> None: ...
+
+    def find(self, case_id: str) -> CaseHandle: ...
+
+    def redirect(self, case_id: str) -> None: ...
+
+    def on_settled(self, fn: Callable[[], Any]) -> None: ...
 
 
 class CaseHandle:
     """Another case, found from inside a hook; its changes run their own events and hooks."""
 
-    def __init__(self, transaction: Transaction, case_id: str) -> None:
-        self._tx = transaction
+    def __init__(self, access: CaseAccess, case_id: str) -> None:
+        self._access = access
         self.id = case_id
         # A private copy of the data, remade whenever the case changes, so a hook that edits
         # the dict in place cannot change the case behind the transaction's back.
@@ -37,12 +62,12 @@ class CaseHandle:
 
     @property
     def status(self) -> str | None:
-        case = self._tx.current(self.id)
+        case = self._access.current(self.id)
         return case.status if case else None
 
     @property
     def data(self) -> dict[str, Any] | None:
-        case = self._tx.current(self.id)
+        case = self._access.current(self.id)
         if case is None:
             return None
         if case is not self._seen:
@@ -51,26 +76,26 @@ class CaseHandle:
 
     @property
     def assigned_to(self) -> str | None:
-        case = self._tx.current(self.id)
+        case = self._access.current(self.id)
         return case.assigned_to if case else None
 
     def set_status(self, status: str) -> None:
-        self._tx.set_status(self.id, check_status(status))
+        self._access.set_status(self.id, check_status(status))
 
     def update(self, data: Mapping[str, Any]) -> None:
         replacement = dict(check_data(data))
-        self._tx.change_data(self.id, lambda _old: replacement)
+        self._access.change_data(self.id, lambda _old: replacement)
 
     def patch(self, data: Mapping[str, Any]) -> None:
         changes = dict(check_data(data))
-        self._tx.change_data(self.id, lambda old: {**old, **changes})
+        self._access.change_data(self.id, lambda old: {**old, **changes})
 
     def assign(self, assigned_to: str | None) -> None:
-        self._tx.assign(self.id, check_assignee(assigned_to))
+        self._access.assign(self.id, check_assignee(assigned_to))
 
 
 class HookEvent(CaseHandle):
-    """What a hook is called with (SPEC §2, "The event object a hook receives").
+    """What a hook is called with: the event's name and meta, and the case as it stands.
 
     ``status``, ``data``, ``assigned_to`` and ``activity_log`` are read from the transaction
     when first used after each hook starts, so a hook sees what earlier hooks changed and
@@ -79,13 +104,13 @@ class HookEvent(CaseHandle):
 
     def __init__(
         self,
-        transaction: Transaction,
+        access: CaseAccess,
         case_id: str,
         event: str,
         meta: dict[str, Any],
         proposed: dict[str, Any] | None = None,
     ) -> None:
-        super().__init__(transaction, case_id)
+        super().__init__(access, case_id)
         self.event = event
         self.meta = meta
         # In pre-create there is no case yet; the proposed data stands in for it.
@@ -107,12 +132,11 @@ class HookEvent(CaseHandle):
     def activity_log(self) -> list[dict[str, Any]]:
         if self._log is None:
             exists = self._proposed is None
-            self._log = fold_comments(self._tx.activity_of(self.id)) if exists else []
+            self._log = fold_comments(self._access.activity_of(self.id)) if exists else []
         return self._log
 
     def _allowed(self, action: str) -> bool:
-        kind = self.event.split(":", 1)[0]
-        if action in _REFUSED_BEFORE.get(kind, frozenset()):
+        if action in _REFUSED_BEFORE.get(kind(self.event), frozenset()):
             logger.warning(
                 "%s() is ignored in a %s hook: the change has not happened yet", action, self.event
             )
@@ -136,29 +160,22 @@ class HookEvent(CaseHandle):
             super().assign(assigned_to)
 
     def find(self, case_id: str) -> CaseHandle:
-        return self._tx.find(case_id)
+        return self._access.find(case_id)
 
     def redirect(self, target: str | Mapping[str, Any]) -> None:
-        if self.event != "pre-create":
+        if self.event != pre(Event.CREATE):
             raise HookUsageError(f"redirect() is only possible in pre-create, not {self.event}")
         raw = target.get("id") if isinstance(target, Mapping) else target
-        self._tx.redirect(canonical_id(raw))
+        self._access.redirect(canonical_id(raw))
 
     def on_settled(self, fn: Callable[[], Any]) -> None:
-        self._tx.on_settled(fn)
+        self._access.on_settled(fn)
 
 
-def log_activity(event: HookEvent) -> None:
-    """The built-in logger: the first post-event hook of every logged event."""
-    event._tx.write_activity(event)
+Hook = Callable[[HookEvent], Any]
 
 
-LOGGED_EVENTS = (
-    "create",
-    "update",
-    "assign",
-    "status:*:*",
-    "comment",
-    "update-comment",
-    "delete-comment",
-)
+class HookHandlers(Protocol):
+    """The hooks one request runs with: those matching an event name, in order."""
+
+    def matching(self, event_name: str) -> tuple[Hook, ...]: ...

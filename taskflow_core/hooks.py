@@ -1,18 +1,19 @@
-"""The hook bus: event patterns, validated at registration, matched part by part."""
+"""The hook bus: event patterns, validated at registration, matched part by part.
+
+Generic in the hook's type, so this module needs nothing of what hooks are called with.
+"""
 
 from __future__ import annotations
 
 import re
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Generic, TypeVar
 
-if TYPE_CHECKING:
-    from .events import HookEvent
+F = TypeVar("F", bound=Callable[..., Any])
 
-Hook = Callable[["HookEvent"], Any]
-
-_PART = re.compile(r"^[A-Za-z][A-Za-z-]*$")
+PART_RE = re.compile(r"[A-Za-z][A-Za-z-]*")
+"""A pattern part, and an event name's part: a word of letters and hyphens."""
 
 
 def parse_pattern(pattern: object) -> tuple[str, ...]:
@@ -23,7 +24,7 @@ def parse_pattern(pattern: object) -> tuple[str, ...]:
     if parts[0] == "*":
         raise ValueError(f"hook pattern {pattern!r} must start with an event name, not '*'")
     for part in parts:
-        if part != "*" and not _PART.match(part):
+        if part != "*" and not PART_RE.fullmatch(part):
             raise ValueError(
                 f"hook pattern {pattern!r} has a malformed part {part!r}: each part is a word "
                 "of letters and hyphens starting with a letter, or '*'"
@@ -37,14 +38,14 @@ def matches(pattern: tuple[str, ...], event: tuple[str, ...]) -> bool:
     )
 
 
-class HookSet:
+class HookSet(Generic[F]):
     """An immutable snapshot of the registered hooks: one request uses one snapshot."""
 
-    def __init__(self, hooks: tuple[tuple[tuple[str, ...], Hook], ...]) -> None:
+    def __init__(self, hooks: tuple[tuple[tuple[str, ...], F], ...]) -> None:
         self._hooks = hooks
-        self._cache: dict[str, tuple[Hook, ...]] = {}
+        self._cache: dict[str, tuple[F, ...]] = {}
 
-    def matching(self, event_name: str) -> tuple[Hook, ...]:
+    def matching(self, event_name: str) -> tuple[F, ...]:
         """The hooks for an event, in registration order."""
         found = self._cache.get(event_name)
         if found is None:
@@ -54,15 +55,15 @@ class HookSet:
         return found
 
 
-class HookBus:
+class HookBus(Generic[F]):
     """Registered hooks. Registration may happen at any time, from any thread."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._hooks: tuple[tuple[tuple[str, ...], Hook], ...] = ()
-        self._snapshot: HookSet | None = None
+        self._hooks: tuple[tuple[tuple[str, ...], F], ...] = ()
+        self._snapshot: HookSet[F] | None = None
 
-    def register(self, pattern: str, fn: Hook) -> None:
+    def register(self, pattern: str, fn: F) -> None:
         parts = parse_pattern(pattern)
         if not callable(fn):
             raise TypeError(f"hook for {pattern!r} must be callable")
@@ -71,7 +72,7 @@ class HookBus:
             self._hooks = (*self._hooks, (parts, fn))
             self._snapshot = None
 
-    def snapshot(self) -> HookSet:
+    def snapshot(self) -> HookSet[F]:
         with self._lock:
             if self._snapshot is None:
                 self._snapshot = HookSet(self._hooks)

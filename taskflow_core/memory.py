@@ -21,14 +21,6 @@ from .merge import json_contains
 from .model import ActivityEntry, Case
 from .query import ListPage, ListQuery
 
-_COLUMNS: dict[str, Callable[[Case], Any]] = {
-    "createdAt": lambda c: c.created_at,
-    "updatedAt": lambda c: c.updated_at,
-    "status": lambda c: c.status,
-    "assignedTo": lambda c: c.assigned_to,
-    "id": lambda c: c.id,
-}
-
 
 def _copy(value: Any) -> Any:
     # A JSON round trip: no aliasing between caller and store, and non-JSON values fail here
@@ -53,11 +45,11 @@ def _matches(case: Case, query: ListQuery) -> bool:
 
 
 def _ordered(cases: list[Case], query: ListQuery) -> list[Case]:
-    column = _COLUMNS[query.sort_column or "createdAt"]
+    field = query.sort_field
 
     # PostgreSQL's default: NULL sorts above every value (last ascending, first descending).
     def key(case: Case) -> tuple[bool, Any, str]:
-        value = column(case)
+        value = getattr(case, field)
         return (value is None, "" if value is None else value, case.id)
 
     return sorted(cases, key=key, reverse=not query.ascending)
@@ -164,7 +156,7 @@ class MemoryUnitOfWork:
 
 
 class MemoryStore:
-    """The in-memory store (SPEC §2): ``Taskflow(MemoryStore())`` needs nothing installed."""
+    """The in-memory store: ``Taskflow(MemoryStore())`` needs nothing installed."""
 
     def __init__(self) -> None:
         self._state = _State()

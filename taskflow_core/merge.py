@@ -67,5 +67,6 @@ def check_encodable(value: Any) -> None:
 
 
 def to_json(value: Any) -> Any:
-    """A JSON-safe copy: whatever JSON cannot hold becomes its string form (SPEC §2, ``user``)."""
+    """A JSON-safe copy: whatever JSON cannot hold becomes its string form (as a hook's
+    ``meta.user`` is logged)."""
     return json.loads(json.dumps(value, default=str))

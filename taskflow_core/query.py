@@ -8,10 +8,19 @@ from typing import Any, Literal, cast
 import attrs
 
 from .errors import InvalidRequest
-from .model import Case, check_storable
+from .model import Case
+from .validation import check_storable
 
 SortColumn = Literal["createdAt", "updatedAt", "status", "assignedTo", "id"]
-SORT_COLUMNS: tuple[SortColumn, ...] = ("createdAt", "updatedAt", "status", "assignedTo", "id")
+# Each sort column of the listing, and the Case field (and so the stores' column) it orders by.
+SORT_FIELDS: dict[SortColumn, str] = {
+    "createdAt": "created_at",
+    "updatedAt": "updated_at",
+    "status": "status",
+    "assignedTo": "assigned_to",
+    "id": "id",
+}
+SORT_COLUMNS: tuple[SortColumn, ...] = tuple(SORT_FIELDS)
 EXCLUDE_KEYS = ("status", "assignedTo")
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
@@ -32,6 +41,11 @@ class ListQuery:
     ascending: bool = True
     limit: int = DEFAULT_LIMIT
     offset: int = 0
+
+    @property
+    def sort_field(self) -> str:
+        """The Case field the page is ordered by (then by id)."""
+        return SORT_FIELDS[self.sort_column or "createdAt"]
 
 
 @attrs.frozen
@@ -79,7 +93,7 @@ def _boolean(name: str, value: Any, default: bool) -> bool:
 
 
 def parse_list_query(query: Mapping[str, Any] | None) -> ListQuery:
-    """Validate a listing request given with the HTTP listing's keys (SPEC §3)."""
+    """Validate a listing request given with the HTTP listing's keys (docs/http.md, "Listing")."""
     q = dict(query or {})
     data = q.get("data") or {}
     if not isinstance(data, dict):

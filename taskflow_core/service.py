@@ -6,13 +6,26 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, overload
 
-from .events import LOGGED_EVENTS, log_activity
-from .hooks import Hook, HookBus, parse_pattern
-from .merge import check_encodable, deep_merge
-from .model import canonical_id, check_assignee, check_comment, check_data, check_status
+from .clock import Clock, system_clock
+from .commands import (
+    AddComment,
+    Assign,
+    Command,
+    Context,
+    CreateCase,
+    DeleteComment,
+    EditComment,
+    Outcome,
+    SetStatus,
+    UpdateData,
+)
+from .events import Hook
+from .hooks import HookBus, parse_pattern
+from .merge import check_encodable
 from .ports import Store
 from .query import parse_list_query
 from .transaction import Transaction, read_case
+from .validation import canonical_id, check_assignee, check_comment, check_data, check_status
 from .wire import case_to_wire
 
 Decorator = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -21,7 +34,7 @@ H = TypeVar("H", bound=Hook)
 
 
 def default_actor_id(user: Any) -> str | None:
-    """``user["profile"]["id"]`` for a mapping, ``user.profile.id`` for an object (SPEC §2)."""
+    """``user["profile"]["id"]`` for a mapping, ``user.profile.id`` for an object."""
     if user is None:
         return None
     if isinstance(user, Mapping):
@@ -33,14 +46,23 @@ def default_actor_id(user: Any) -> str | None:
 
 
 class Taskflow:
-    """A case workflow on a store. Thread-safe: one instance serves every request."""
+    """A case workflow on a store. Thread-safe: one instance serves every request.
 
-    def __init__(self, store: Store, *, actor_id: ActorId | None = None) -> None:
+    ``clock`` returns the current time as an aware datetime; every timestamp the flow writes
+    comes from it (default: the system clock), so tests can move time instead of sleeping.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        actor_id: ActorId | None = None,
+        clock: Clock | None = None,
+    ) -> None:
         self.store = store
+        self.clock: Clock = clock or system_clock
         self._actor_id = actor_id or default_actor_id
-        self._hooks = HookBus()
-        for pattern in LOGGED_EVENTS:
-            self._hooks.register(pattern, log_activity)
+        self._hooks: HookBus[Hook] = HookBus()
         self._lock = threading.Lock()
         self._decorators: tuple[tuple[Decorator, bool], ...] = ()
 
@@ -76,13 +98,7 @@ class Taskflow:
     def migrate(self) -> list[str]:
         return self.store.migrate()
 
-    # -- operations ------------------------------------------------------------------------
-
-    def create(
-        self, data: Mapping[str, Any], *, user: Any = None, payload: Any = None
-    ) -> dict[str, Any]:
-        body = dict(check_data(data))
-        return self._run(user, body if payload is None else payload, lambda tx: tx.create(body))
+    # -- reading ---------------------------------------------------------------------------
 
     def get(self, case_id: str, *, user: Any = None) -> dict[str, Any]:
         found = canonical_id(case_id)
@@ -104,6 +120,15 @@ class Taskflow:
             "meta": {"count": page.count},
         }
 
+    # -- mutations: each checks its arguments, then runs one command ------------------------
+
+    def create(
+        self, data: Mapping[str, Any], *, user: Any = None, payload: Any = None
+    ) -> dict[str, Any]:
+        body = dict(check_data(data))
+        context = Context(user, body if payload is None else payload)
+        return self.execute(CreateCase(body), context).case
+
     def update(
         self,
         case_id: str,
@@ -113,36 +138,26 @@ class Taskflow:
         payload: Any = None,
         preserve_updated_at: bool = False,
     ) -> dict[str, Any]:
-        found = canonical_id(case_id)
-        changes = dict(check_data(data))
-        return self._run(
-            user,
-            payload,
-            lambda tx: tx.change_data(
-                found,
-                lambda old: deep_merge(old, changes),
-                preserve_updated_at=preserve_updated_at,
-            ),
-            found,
-        )
+        command = UpdateData(canonical_id(case_id), dict(check_data(data)), preserve_updated_at)
+        return self.execute(command, Context(user, payload)).case
 
     def set_status(
         self, case_id: str, status: str, *, user: Any = None, payload: Any = None
     ) -> dict[str, Any]:
-        found, checked = canonical_id(case_id), check_status(status)
-        return self._run(user, payload, lambda tx: tx.set_status(found, checked), found)
+        command = SetStatus(canonical_id(case_id), check_status(status))
+        return self.execute(command, Context(user, payload)).case
 
     def assign(
         self, case_id: str, assigned_to: str | None, *, user: Any = None, payload: Any = None
     ) -> dict[str, Any]:
-        found, assignee = canonical_id(case_id), check_assignee(assigned_to)
-        return self._run(user, payload, lambda tx: tx.assign(found, assignee), found)
+        command = Assign(canonical_id(case_id), check_assignee(assigned_to))
+        return self.execute(command, Context(user, payload)).case
 
     def comment(
         self, case_id: str, comment: str, *, user: Any = None, payload: Any = None
     ) -> dict[str, Any]:
-        found, text = canonical_id(case_id), check_comment(comment)
-        return self._run(user, payload, lambda tx: tx.comment(found, text), found)
+        command = AddComment(canonical_id(case_id), check_comment(comment))
+        return self.execute(command, Context(user, payload)).case
 
     def update_comment(
         self,
@@ -153,40 +168,43 @@ class Taskflow:
         user: Any = None,
         payload: Any = None,
     ) -> dict[str, Any]:
-        found, entry = canonical_id(case_id), canonical_id(comment_id, "Comment")
-        text = check_comment(comment)
-        return self._run(user, payload, lambda tx: tx.update_comment(found, entry, text), found)
+        command = EditComment(
+            canonical_id(case_id), canonical_id(comment_id, "Comment"), check_comment(comment)
+        )
+        return self.execute(command, Context(user, payload)).case
 
     def delete_comment(self, case_id: str, comment_id: str, *, user: Any = None) -> dict[str, Any]:
-        found, entry = canonical_id(case_id), canonical_id(comment_id, "Comment")
-        return self._run(user, None, lambda tx: tx.delete_comment(found, entry), found)
+        command = DeleteComment(canonical_id(case_id), canonical_id(comment_id, "Comment"))
+        return self.execute(command, Context(user)).case
 
-    # -- plumbing --------------------------------------------------------------------------
+    # -- the seam --------------------------------------------------------------------------
 
-    def _run(
-        self,
-        user: Any,
-        payload: Any,
-        work: Callable[[Transaction], str | None],
-        case_id: str | None = None,
-    ) -> dict[str, Any]:
-        """Run ``work`` in one transaction with the hooks and decorators of this moment."""
+    def execute(self, command: Command, context: Context) -> Outcome:
+        """Run one command in one transaction, with the hooks and decorators of this moment;
+        every mutation, from Python or HTTP, passes here."""
         hooks, decorators = self._hooks.snapshot(), self._decorators
         with self.store.unit_of_work() as uow:
-            tx = Transaction(uow, hooks, user=user, payload=payload, actor=self._actor_id(user))
-            answered = work(tx) or case_id
-            assert answered is not None
+            tx = Transaction(
+                uow,
+                hooks,
+                user=context.user,
+                payload=context.payload,
+                actor=self._actor_id(context.user),
+                clock=self.clock,
+            )
+            answered = command.run(tx)
             # Read inside the transaction, after every hook: what this request made, and
             # no later request's changes. Decorated before the commit, so that a failing
             # decorator fails the request as a whole instead of after its changes landed.
-            result = self._decorated(read_case(uow, answered), user, decorators, listing=False)
+            case = read_case(uow, answered)
+            result = self._decorated(case, context.user, decorators, listing=False)
             if decorators:
                 # What the store returns is JSON; a decorator's additions may not be, and an
                 # answer that cannot be sent must fail the request before it commits.
                 check_encodable(result)
             uow.commit()
         tx.run_settled()
-        return result
+        return Outcome(result)
 
     @staticmethod
     def _decorated(

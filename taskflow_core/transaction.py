@@ -1,4 +1,9 @@
-"""One request's work inside one unit of work: every operation, its events and its hooks."""
+"""One request's work inside one unit of work: every operation, its events and its hooks.
+
+Every event goes through one pipeline (``_dispatch``): ``pre-`` hooks, the change, the
+record step (the activity entry), then the post hooks. A new kind of event is a new
+operation calling ``_dispatch``; what every event must also leave behind goes in ``_record``.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +14,15 @@ from typing import Any
 
 import attrs
 
-from .clock import TransactionClock
+from .clock import Clock, TransactionClock
 from .errors import Forbidden, HookUsageError, NotFound
-from .events import CaseHandle, HookEvent
-from .hooks import HookSet
-from .merge import to_json
-from .model import NEW_STATUS, ActivityEntry, Case, canonical_id, new_id
+from .events import CaseHandle, DataChange, HookEvent, HookHandlers
+from .model import NEW_STATUS, ActivityEntry, Case, new_id
+from .names import Event, pre, status_event
 from .ports import UnitOfWork
-from .wire import COMMENT, DELETE_COMMENT, UPDATE_COMMENT, case_to_wire, edited_comment_id
+from .record import activity_entry
+from .validation import canonical_id
+from .wire import case_to_wire, edited_comment_id
 
 logger = logging.getLogger(__name__)
 
@@ -57,11 +63,12 @@ class Transaction:
     def __init__(
         self,
         uow: UnitOfWork,
-        hooks: HookSet,
+        hooks: HookHandlers,
         *,
         user: Any,
         payload: Any,
         actor: str | None,
+        clock: Clock,
     ) -> None:
         self.uow = uow
         self.hooks = hooks
@@ -69,13 +76,13 @@ class Transaction:
         self.payload = payload
         self.actor = actor
         self.req = new_id()
-        self.clock = TransactionClock()
+        self.clock = TransactionClock(clock)
         self.redirect_to: str | None = None
         self._held: dict[str, Case] = {}
         self._settled: list[Callable[[], Any]] = []
         self._depth = 0
 
-    # -- reading ---------------------------------------------------------------------------
+    # -- reading (also what hooks read through CaseAccess) ---------------------------------
 
     def current(self, case_id: str) -> Case | None:
         held = self._held.get(case_id)
@@ -106,22 +113,28 @@ class Transaction:
         """Create a case; the id of the case the request answers with (maybe a redirect)."""
         case_id = new_id()
         meta = {"user": self.user, "data": data, "payload": self.payload}
-        self._run_hooks(case_id, "pre-create", meta, proposed=data)
+        self._run_hooks(case_id, pre(Event.CREATE), meta, proposed=data)
         if self.redirect_to is not None:
             return self.redirect_to
-        now = self.clock.now()
-        case = Case(case_id, NEW_STATUS, data, None, now, now)
-        self.uow.cases.add(case)
-        self._held[case_id] = case
-        self._run_hooks(case_id, "create", meta)
+
+        def insert() -> None:
+            now = self.clock.now()
+            case = Case(
+                id=case_id,
+                status=NEW_STATUS,
+                data=data,
+                assigned_to=None,
+                created_at=now,
+                updated_at=now,
+            )
+            self.uow.cases.add(case)
+            self._held[case_id] = case
+
+        self._dispatch(case_id, Event.CREATE, meta, insert, pre_hooks=False)
         return case_id
 
     def change_data(
-        self,
-        case_id: str,
-        new_data: Callable[[dict[str, Any]], dict[str, Any]],
-        *,
-        preserve_updated_at: bool = False,
+        self, case_id: str, new_data: DataChange, *, preserve_updated_at: bool = False
     ) -> None:
         meta = {
             "data": new_data(self.hold(case_id).data),
@@ -136,7 +149,7 @@ class Transaction:
             at = case.updated_at if preserve_updated_at else self.clock.now()
             return attrs.evolve(case, data=meta["data"], updated_at=at)
 
-        self._dispatch(case_id, "update", meta, apply)
+        self._dispatch(case_id, Event.UPDATE, meta, self._saving(case_id, apply))
 
     def set_status(self, case_id: str, status: str) -> None:
         previous = self.hold(case_id).status
@@ -145,42 +158,47 @@ class Transaction:
         def apply(case: Case) -> Case:
             return attrs.evolve(case, status=status, updated_at=self.clock.now())
 
-        self._dispatch(case_id, f"status:{previous}:{status}", meta, apply)
+        self._dispatch(case_id, status_event(previous, status), meta, self._saving(case_id, apply))
 
     def assign(self, case_id: str, assigned_to: str | None) -> None:
         if self.hold(case_id).assigned_to == assigned_to:
             return  # the original: re-assigning the current assignee is no event at all
         meta = {"assignedTo": assigned_to, "user": self.user, "payload": self.payload}
-        self._dispatch(case_id, "assign", meta, lambda c: attrs.evolve(c, assigned_to=assigned_to))
+        self._dispatch(
+            case_id,
+            Event.ASSIGN,
+            meta,
+            self._saving(case_id, lambda c: attrs.evolve(c, assigned_to=assigned_to)),
+        )
 
     def comment(self, case_id: str, comment: str) -> None:
         self.hold(case_id)
         meta = {"user": self.user, "comment": comment, "payload": self.payload}
-        self._dispatch(case_id, COMMENT, meta, None)
+        self._dispatch(case_id, Event.COMMENT, meta, None)
 
     def update_comment(self, case_id: str, comment_id: str, comment: str) -> None:
         self._own_comment(case_id, comment_id)
         meta = {"id": comment_id, "user": self.user, "comment": comment, "payload": self.payload}
-        self._dispatch(case_id, UPDATE_COMMENT, meta, None)
+        self._dispatch(case_id, Event.UPDATE_COMMENT, meta, None)
 
     def delete_comment(self, case_id: str, comment_id: str) -> None:
         self._own_comment(case_id, comment_id)
         meta = {"id": comment_id, "user": self.user}
-        self._dispatch(case_id, DELETE_COMMENT, meta, None)
+        self._dispatch(case_id, Event.DELETE_COMMENT, meta, None)
 
     def _own_comment(self, case_id: str, comment_id: str) -> None:
         self.hold(case_id)
         entries = self.activity_of(case_id)
-        deleted = {edited_comment_id(e) for e in entries if e.event_name == DELETE_COMMENT}
+        deleted = {edited_comment_id(e) for e in entries if e.event_name == Event.DELETE_COMMENT}
         original = next(
-            (e for e in entries if e.id == comment_id and e.event_name == COMMENT), None
+            (e for e in entries if e.id == comment_id and e.event_name == Event.COMMENT), None
         )
         if original is None or comment_id in deleted:
             raise NotFound("Comment not found")
         if not same_actor(original.changed_by, self.actor):
             raise Forbidden("Only the author of a comment can change it")
 
-    # -- hooks -----------------------------------------------------------------------------
+    # -- what hooks may do besides operations ------------------------------------------------
 
     def redirect(self, case_id: str) -> None:
         self.redirect_to = case_id
@@ -196,27 +214,53 @@ class Transaction:
             except Exception:
                 logger.exception("an on_settled callback failed after commit")
 
+    # -- the pipeline --------------------------------------------------------------------
+
+    def _saving(self, case_id: str, apply: Callable[[Case], Case]) -> Callable[[], None]:
+        """The change step for an existing case: ``apply`` to it as pre-hooks left it (they
+        may have changed other fields), then saved."""
+
+        def change() -> None:
+            changed = apply(self.hold(case_id))
+            self.uow.cases.save(changed)
+            self._held[case_id] = changed
+
+        return change
+
     def _dispatch(
         self,
         case_id: str,
         name: str,
         meta: dict[str, Any],
-        apply: Callable[[Case], Case] | None,
+        change: Callable[[], None] | None,
+        *,
+        pre_hooks: bool = True,
     ) -> None:
-        """``pre-`` hooks, the change, then the post hooks (the activity logger first)."""
+        """One event: ``pre-`` hooks, the change, the record, then the post hooks."""
         if self._depth >= MAX_CASCADE_DEPTH:
             raise HookUsageError(f"hooks cascaded more than {MAX_CASCADE_DEPTH} events deep")
         self._depth += 1
         try:
-            self._run_hooks(case_id, f"pre-{name}", meta)
-            if apply is not None:
-                # Applied to the case as pre-hooks left it: they may have changed other fields.
-                changed = apply(self.hold(case_id))
-                self.uow.cases.save(changed)
-                self._held[case_id] = changed
+            if pre_hooks:
+                self._run_hooks(case_id, pre(name), meta)
+            if change is not None:
+                change()
+            self._record(case_id, name, meta)
             self._run_hooks(case_id, name, meta)
         finally:
             self._depth -= 1
+
+    def _record(self, case_id: str, name: str, meta: dict[str, Any]) -> None:
+        """What every event leaves behind, before any post hook runs (so they see it)."""
+        entry = activity_entry(
+            self.hold(case_id),
+            name,
+            meta,
+            actor=self.actor,
+            request_id=self.req,
+            at=self.clock.now(),
+        )
+        self.uow.activity.add(entry)
 
     def _run_hooks(
         self,
@@ -230,40 +274,7 @@ class Transaction:
             return
         event = HookEvent(self, case_id, name, meta, proposed)
         for hook in hooks:
-            if self.redirect_to is not None and name == "pre-create":
+            if self.redirect_to is not None and name == pre(Event.CREATE):
                 return  # a pre-create hook redirected: the pre-create hooks after it do not run
             event.refresh()
             hook(event)
-
-    def write_activity(self, event: HookEvent) -> None:
-        """One activity entry for an event, as the event stands now (the built-in logger)."""
-        case = self.hold(event.id)
-        meta = to_json(event.meta)
-        comment = meta.get("comment")
-        if comment is None:
-            payload = meta.get("payload")
-            nested = payload.get("meta") if isinstance(payload, dict) else None
-            comment = nested.get("comment") if isinstance(nested, dict) else None
-        at = self.clock.now()
-        logged = {
-            "id": case.id,
-            "event": event.event,
-            "meta": meta,
-            "status": case.status,
-            "data": case.data,
-            "assignedTo": case.assigned_to,
-            "comment": comment,
-            "req": self.req,
-        }
-        self.uow.activity.add(
-            ActivityEntry(
-                id=new_id(),
-                case_id=case.id,
-                changed_by=self.actor,
-                event_name=event.event,
-                event=logged,
-                comment=comment if isinstance(comment, str) or comment is None else str(comment),
-                created_at=at,
-                updated_at=at,
-            )
-        )

@@ -1,4 +1,4 @@
-"""The wire form (SPEC §3): camelCase dicts of cases and activity entries, comment edits folded."""
+"""The wire form: camelCase dicts of cases and activity entries, comment edits folded."""
 
 from __future__ import annotations
 
@@ -6,10 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .model import ActivityEntry, Case
-
-COMMENT = "comment"
-UPDATE_COMMENT = "update-comment"
-DELETE_COMMENT = "delete-comment"
+from .names import Event
 
 
 def timestamp(value: datetime) -> str:
@@ -65,17 +62,17 @@ def fold_comments(entries: list[ActivityEntry]) -> list[dict[str, Any]]:
         target = edited_comment_id(entry)
         if target is None:
             continue
-        if entry.event_name == UPDATE_COMMENT:
+        if entry.event_name == Event.UPDATE_COMMENT:
             latest_edit.setdefault(target, entry)
-        elif entry.event_name == DELETE_COMMENT:
+        elif entry.event_name == Event.DELETE_COMMENT:
             deleted.add(target)
 
     folded = []
     for entry in entries:
-        if entry.event_name in (UPDATE_COMMENT, DELETE_COMMENT):
+        if entry.event_name in (Event.UPDATE_COMMENT, Event.DELETE_COMMENT):
             continue
         wire = entry_to_wire(entry)
-        if entry.event_name == COMMENT:
+        if entry.event_name == Event.COMMENT:
             if entry.id in deleted:
                 wire["comment"] = None
                 wire["deleted"] = True

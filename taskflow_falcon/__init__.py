@@ -1,5 +1,5 @@
-"""taskflow over HTTP: ``create_app(flow)`` returns a falcon WSGI app (SPEC §3)."""
+"""taskflow over HTTP: ``create_app(flow)`` returns a falcon WSGI app."""
 
-from .app import create_app
+from .api import create_app
 
 __all__ = ["create_app"]

@@ -8,7 +8,7 @@ from typing import Any, Protocol
 import falcon
 
 from taskflow_core.errors import InvalidRequest
-from taskflow_core.model import check_storable
+from taskflow_core.validation import check_storable
 
 DEFAULT_MAX_BODY_SIZE = 1024 * 1024
 

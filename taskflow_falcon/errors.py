@@ -1,6 +1,6 @@
 """Error mapping: every failure becomes a JSON body ``{"message", "errors"?}``, never HTML.
 
-The one module that knows how domain errors look over HTTP (STYLE 4). Three kinds:
+The one module that knows how domain errors look over HTTP. Three kinds:
 ``TaskflowError`` (the core's, messages safe to show), falcon's own ``HTTPError`` (unknown
 route, wrong method, body too large, bad query parameter) and anything else, which answers a
 generic 500 and goes to the log, because its text may hold SQL or a hook's internals.

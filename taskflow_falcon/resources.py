@@ -1,6 +1,6 @@
 """The HTTP resources: parse the request, call the ``Taskflow`` service, write the JSON answer.
 
-Thin by design (STYLE 5): every rule about cases lives in the service, which also runs each
+Thin by design: every rule about cases lives in the service, which also runs each
 call in one transaction with the hooks and decorators registered when the request starts.
 One instance of each resource serves every request, so they keep no per-request state.
 """
@@ -12,7 +12,24 @@ from typing import Any
 import falcon
 
 from taskflow_core import Taskflow
-from taskflow_core.model import canonical_id
+from taskflow_core.commands import (
+    AddComment,
+    Assign,
+    Command,
+    Context,
+    CreateCase,
+    DeleteComment,
+    EditComment,
+    SetStatus,
+    UpdateData,
+)
+from taskflow_core.validation import (
+    canonical_id,
+    check_assignee,
+    check_comment,
+    check_data,
+    check_status,
+)
 
 from .body import read_json_object, require
 from .listing import list_query_from_string
@@ -35,9 +52,16 @@ class _Resource:
         self.max_body_size = max_body_size
 
     def body(self, req: falcon.Request, case_id: str) -> dict[str, Any]:
-        # The id first: a request naming no case is a 404 whatever its body (SPEC §3).
+        # The id first: a request naming no case is a 404 whatever its body.
         canonical_id(case_id)
         return read_json_object(req, self.max_body_size)
+
+    def execute(
+        self, req: falcon.Request, resp: falcon.Response, command: Command, payload: Any
+    ) -> None:
+        """Run a mutation through the service's one entry point and answer with its case."""
+        outcome = self.flow.execute(command, Context(user_of(req), payload))
+        respond(resp, outcome.case)
 
 
 class CasesResource(_Resource):
@@ -50,7 +74,7 @@ class CasesResource(_Resource):
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         # The whole body is the new case's data, and also the event's payload.
         data = read_json_object(req, self.max_body_size)
-        respond(resp, self.flow.create(data, user=user_of(req), payload=data))
+        self.execute(req, resp, CreateCase(data), data)
 
 
 class CaseResource(_Resource):
@@ -61,12 +85,9 @@ class CaseResource(_Resource):
 
     def on_put(self, req: falcon.Request, resp: falcon.Response, case_id: str) -> None:
         body = self.body(req, case_id)
-        data = require(body, "data")
-        preserve = req.get_param_as_bool("preserveUpdatedAt", default=False)
-        case = self.flow.update(
-            case_id, data, user=user_of(req), payload=body, preserve_updated_at=bool(preserve)
-        )
-        respond(resp, case)
+        data = check_data(require(body, "data"))
+        preserve = bool(req.get_param_as_bool("preserveUpdatedAt", default=False))
+        self.execute(req, resp, UpdateData(canonical_id(case_id), data, preserve), body)
 
 
 class StatusResource(_Resource):
@@ -74,8 +95,8 @@ class StatusResource(_Resource):
 
     def on_put(self, req: falcon.Request, resp: falcon.Response, case_id: str) -> None:
         body = self.body(req, case_id)
-        status = require(body, "status")
-        respond(resp, self.flow.set_status(case_id, status, user=user_of(req), payload=body))
+        status = check_status(require(body, "status"))
+        self.execute(req, resp, SetStatus(canonical_id(case_id), status), body)
 
 
 class AssignResource(_Resource):
@@ -83,8 +104,8 @@ class AssignResource(_Resource):
 
     def on_put(self, req: falcon.Request, resp: falcon.Response, case_id: str) -> None:
         body = self.body(req, case_id)
-        assignee = require(body, "profileId")
-        respond(resp, self.flow.assign(case_id, assignee, user=user_of(req), payload=body))
+        assignee = check_assignee(require(body, "profileId"), "profileId")
+        self.execute(req, resp, Assign(canonical_id(case_id), assignee), body)
 
 
 class CommentsResource(_Resource):
@@ -92,8 +113,8 @@ class CommentsResource(_Resource):
 
     def on_post(self, req: falcon.Request, resp: falcon.Response, case_id: str) -> None:
         body = self.body(req, case_id)
-        comment = require(body, "comment")
-        respond(resp, self.flow.comment(case_id, comment, user=user_of(req), payload=body))
+        comment = check_comment(require(body, "comment"))
+        self.execute(req, resp, AddComment(canonical_id(case_id), comment), body)
 
 
 class CommentResource(_Resource):
@@ -103,13 +124,12 @@ class CommentResource(_Resource):
         self, req: falcon.Request, resp: falcon.Response, case_id: str, comment_id: str
     ) -> None:
         body = self.body(req, case_id)
-        comment = require(body, "comment")
-        case = self.flow.update_comment(
-            case_id, comment_id, comment, user=user_of(req), payload=body
-        )
-        respond(resp, case)
+        entry = canonical_id(comment_id, "Comment")
+        comment = check_comment(require(body, "comment"))
+        self.execute(req, resp, EditComment(canonical_id(case_id), entry, comment), body)
 
     def on_delete(
         self, req: falcon.Request, resp: falcon.Response, case_id: str, comment_id: str
     ) -> None:
-        respond(resp, self.flow.delete_comment(case_id, comment_id, user=user_of(req)))
+        command = DeleteComment(canonical_id(case_id), canonical_id(comment_id, "Comment"))
+        self.execute(req, resp, command, None)

@@ -6,17 +6,9 @@ from typing import Any, LiteralString
 
 from psycopg import sql
 
-from taskflow_core.query import ListQuery, SortColumn
+from taskflow_core.query import ListQuery
 
 from .rows import CASE_COLUMNS, json_param
-
-_SORT_COLUMNS: dict[SortColumn, str] = {
-    "createdAt": "created_at",
-    "updatedAt": "updated_at",
-    "status": "status",
-    "assignedTo": "assigned_to",
-    "id": "id",
-}
 
 # One statement, so the page and the count see the same snapshot in one round trip. The
 # count is a subquery joined to the page rather than count(*) OVER (): a window count comes
@@ -76,7 +68,7 @@ def _where(query: ListQuery) -> tuple[sql.Composable, list[Any]]:
     if query.exclude_statuses:
         add("(status IS NULL OR status <> ALL(%s))", list(query.exclude_statuses))
     if query.exclude_assigned_to:
-        # A case with no assignee is never excluded by an assignee (SPEC §3).
+        # A case with no assignee is never excluded by an assignee (docs/http.md).
         add("(assigned_to IS NULL OR assigned_to <> ALL(%s))", list(query.exclude_assigned_to))
     if not clauses:
         return sql.SQL("true"), params
@@ -86,7 +78,7 @@ def _where(query: ListQuery) -> tuple[sql.Composable, list[Any]]:
 def _order(query: ListQuery, table: str | None) -> sql.Composable:
     """The column, then id, in the query's direction; NULLs where PostgreSQL puts them by
     default (last ascending, first descending), which is what the in-memory store mimics."""
-    column = _SORT_COLUMNS[query.sort_column or "createdAt"]
+    column = query.sort_field  # the columns are named after the Case fields
     direction = sql.SQL("ASC" if query.ascending else "DESC")
     keys = [column] if column == "id" else [column, "id"]
     names = [sql.Identifier(table, key) if table else sql.Identifier(key) for key in keys]

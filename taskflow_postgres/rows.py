@@ -12,20 +12,11 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
-from taskflow_core.model import NEW_STATUS, ActivityEntry, Case
+from taskflow_core.model import CASE_FIELDS, ENTRY_FIELDS, NEW_STATUS, ActivityEntry, Case
 
-# The columns each function reads, in the order the statements select them.
-CASE_COLUMNS = ("id", "status", "data", "assigned_to", "created_at", "updated_at")
-ENTRY_COLUMNS = (
-    "id",
-    "case_id",
-    "changed_by",
-    "event_name",
-    "event",
-    "comment",
-    "created_at",
-    "updated_at",
-)
+# The tables' columns are named after the domain's fields (and are the original's names).
+CASE_COLUMNS = CASE_FIELDS
+ENTRY_COLUMNS = ENTRY_FIELDS
 
 
 def case_from_row(row: Mapping[str, Any]) -> Case:

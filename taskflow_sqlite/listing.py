@@ -4,17 +4,9 @@ from __future__ import annotations
 
 import json
 
-from taskflow_core.query import ListQuery, SortColumn
+from taskflow_core.query import ListQuery
 
 from .json_contains import SQL_NAME
-
-SORT_COLUMNS: dict[SortColumn, str] = {
-    "createdAt": "created_at",
-    "updatedAt": "updated_at",
-    "status": "status",
-    "assignedTo": "assigned_to",
-    "id": "id",
-}
 
 
 def where(query: ListQuery) -> tuple[str, list[object]]:
@@ -47,7 +39,7 @@ def order_by(query: ListQuery) -> str:
     """``ORDER BY ...``: the sort column, then the id in the same direction, so that pages
     neither overlap nor skip; NULLs where PostgreSQL puts them by default (largest)."""
     # No column means creation order (ListQuery's default direction is oldest first).
-    column = SORT_COLUMNS[query.sort_column or "createdAt"]
+    column = query.sort_field  # the columns are named after the Case fields
     direction, nulls = ("ASC", "NULLS LAST") if query.ascending else ("DESC", "NULLS FIRST")
     if column == "id":
         return f"ORDER BY id {direction}"

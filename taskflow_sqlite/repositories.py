@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from taskflow_core.errors import NotFound
-from taskflow_core.model import ActivityEntry, Case
+from taskflow_core.model import CASE_FIELDS, ENTRY_FIELDS, ActivityEntry, Case
 from taskflow_core.query import ListPage, ListQuery
 
 from . import listing
@@ -17,17 +17,9 @@ from . import listing
 # Runs one statement inside the unit of work's transaction.
 Execute = Callable[[str, Sequence[object]], sqlite3.Cursor]
 
-CASE_COLUMNS = ("id", "status", "data", "created_at", "updated_at", "assigned_to")
-ENTRY_COLUMNS = (
-    "id",
-    "case_id",
-    "changed_by",
-    "event_name",
-    "event",
-    "comment",
-    "created_at",
-    "updated_at",
-)
+# The tables' columns are named after the domain's fields; rows come in this order.
+CASE_COLUMNS = CASE_FIELDS
+ENTRY_COLUMNS = ENTRY_FIELDS
 _CASES = ", ".join(CASE_COLUMNS)
 _ENTRIES = ", ".join(ENTRY_COLUMNS)
 
@@ -43,9 +35,9 @@ class SqliteCaseRepository:
                 case.id,
                 case.status,
                 _json(case.data),
+                case.assigned_to,
                 _timestamp(case.created_at),
                 _timestamp(case.updated_at),
-                case.assigned_to,
             ),
         )
 
@@ -121,7 +113,7 @@ class SqliteActivityRepository:
 
 
 def _case_from_row(row: Sequence[Any]) -> Case:
-    id_, status, data, created_at, updated_at, assigned_to = row
+    id_, status, data, assigned_to, created_at, updated_at = row
     return Case(
         id=id_,
         status=status,

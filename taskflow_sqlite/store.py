@@ -54,6 +54,11 @@ class SqliteStore:
                 raise StoreUnavailable(f"cannot open {self.path}: {one_line(exc)}") from exc
             try:
                 applied = migrations.apply_pending(conn)
+            except sqlite3.OperationalError as exc:
+                if "locked" in str(exc):
+                    # Another writer held the file past the busy timeout: try again later.
+                    raise StoreUnavailable(f"{self.path}: {one_line(exc)}") from exc
+                raise MigrationFailed(f"could not migrate {self.path}: {one_line(exc)}") from exc
             except sqlite3.Error as exc:
                 raise MigrationFailed(f"could not migrate {self.path}: {one_line(exc)}") from exc
             finally:

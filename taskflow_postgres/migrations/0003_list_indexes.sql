@@ -1,4 +1,4 @@
--- Indexes for the listing (SPEC §3), so that each filter and sort stays off a sequential scan
+-- Indexes for the listing (docs/http.md), so that each filter and sort stays off a sequential scan
 -- on a large table. Each btree index ends with id because every ordering breaks ties by id:
 -- an index on (column, id) yields the listing's exact order, forwards for ascending and
 -- backwards for descending (whose NULLS FIRST is what a backward scan gives).

@@ -1,0 +1,34 @@
+"""The environment variables taskflow reads: their names, in one place, and reading them."""
+
+from __future__ import annotations
+
+import os
+
+DATABASE_URL_ENV = "TASKFLOW_DATABASE_URL"
+APP_ENV = "TASKFLOW_APP"
+# Set by `taskflow serve` for its workers: each worker's pool holds one connection per thread.
+POOL_SIZE_ENV = "TASKFLOW_POOL_SIZE"
+
+# libpq reads these itself for whatever a DSN and options leave out; any of them set means
+# the environment names a PostgreSQL server.
+PG_VARIABLES = ("PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE", "PGSERVICE")
+
+
+def database_url(explicit: str | None = None) -> str | None:
+    """The URL to use: an explicit one, else ``TASKFLOW_DATABASE_URL``, else None (embedded)."""
+    return explicit or os.environ.get(DATABASE_URL_ENV) or None
+
+
+def app_spec() -> str | None:
+    """``module:attr`` of the host's flow or app, from ``TASKFLOW_APP``."""
+    return os.environ.get(APP_ENV) or None
+
+
+def pool_size() -> int | None:
+    value = os.environ.get(POOL_SIZE_ENV)
+    return int(value) if value else None
+
+
+def names_postgres_server() -> bool:
+    """Whether a ``PG*`` variable names a PostgreSQL server."""
+    return any(os.environ.get(name) for name in PG_VARIABLES)

@@ -1,0 +1,35 @@
+"""From the environment to the WSGI app: what ``get_app()`` and ``taskflow serve`` build."""
+
+from __future__ import annotations
+
+import falcon
+
+from taskflow_core import Taskflow
+from taskflow_falcon.api import create_app
+
+from .environment import app_spec, database_url, pool_size
+from .flows import load_attr, load_flow
+
+
+def flow_from_env() -> Taskflow:
+    """The flow ``TASKFLOW_APP`` names, or a plain one on ``TASKFLOW_DATABASE_URL``'s store."""
+    store_options: dict[str, object] = {}
+    size = pool_size()
+    if size:
+        # A fixed-size pool, one connection per worker thread: no thread waits for one,
+        # and no connections churn under a steady load.
+        store_options["min_size"] = store_options["max_size"] = size
+    return load_flow(app_spec(), database_url(), **store_options)
+
+
+def host_app_from_env() -> falcon.App[falcon.Request, falcon.Response] | None:
+    """The host's own app, when ``TASKFLOW_APP`` names a ``falcon.App`` (say, one made with
+    ``create_app(flow, middleware=[Authenticate()])``) rather than a flow."""
+    spec = app_spec()
+    target = load_attr(spec) if spec else None
+    return target if isinstance(target, falcon.App) else None
+
+
+def app_from_env() -> falcon.App[falcon.Request, falcon.Response]:
+    """The host's own app if ``TASKFLOW_APP`` names one, else ``create_app`` on the flow."""
+    return host_app_from_env() or create_app(flow_from_env())

@@ -1,0 +1,56 @@
+"""The WSGI app: ``create_app`` wires a flow to routes.
+
+It only wires: the flow, its store and the host's middleware are built by the caller, and
+nothing here runs at import time. ``taskflow_falcon.app:get_app`` is the gunicorn factory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import falcon
+
+from taskflow_core import Taskflow
+
+from .body import DEFAULT_MAX_BODY_SIZE
+from .errors import install_error_handlers
+from .resources import (
+    AssignResource,
+    CaseResource,
+    CasesResource,
+    CommentResource,
+    CommentsResource,
+    StatusResource,
+)
+
+
+def create_app(
+    flow: Taskflow,
+    *,
+    middleware: object | Iterable[object] | None = None,
+    max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+) -> falcon.App[falcon.Request, falcon.Response]:
+    """A falcon app serving ``flow`` over HTTP (docs/http.md).
+
+    ``middleware`` is the host's: typically one that authenticates and sets
+    ``req.context.user``. ``max_body_size`` bounds request bodies in bytes (413 beyond).
+    """
+    app = falcon.App(middleware=middleware, cors_enable=False)  # type: ignore[arg-type]
+    app.req_options.strip_url_path_trailing_slash = True
+    app.req_options.default_media_type = falcon.MEDIA_JSON
+    app.resp_options.default_media_type = falcon.MEDIA_JSON
+    install_error_handlers(app)
+
+    deps = {"max_body_size": max_body_size}
+    comments = CommentsResource(flow, **deps)
+    comment = CommentResource(flow, **deps)
+    app.add_route("/", CasesResource(flow, **deps))
+    app.add_route("/{case_id}", CaseResource(flow, **deps))
+    app.add_route("/{case_id}/status", StatusResource(flow, **deps))
+    app.add_route("/{case_id}/assign", AssignResource(flow, **deps))
+    # The original answered on both spellings; one resource instance serves each pair.
+    app.add_route("/{case_id}/comment", comments)
+    app.add_route("/{case_id}/comments", comments)
+    app.add_route("/{case_id}/comment/{comment_id}", comment)
+    app.add_route("/{case_id}/comments/{comment_id}", comment)
+    return app
