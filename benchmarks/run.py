@@ -36,7 +36,7 @@ from taskflow_postgres import PostgresStore
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 
-# The original Node.js taskflow on a 2-core machine of this kind, 100,000 cases (issue 6).
+# The original Node.js taskflow on a 2-core machine of this kind, 100,000 cases.
 ORIGINAL = {
     "GET /{id}": {"rps": 694, "ratio": 0.062},
     "POST /": {"rps": 461, "ratio": 0.058},

@@ -1,17 +1,12 @@
-"""The store-contract suite runs once per store: every store the project ships is listed here."""
+"""The store-contract suite runs once per store (tests/stores lists them), through the service."""
 
 import pytest
 
 from taskflow_core import Taskflow
 from taskflow_core.ports import Store
+from tests.stores import store
 
-# Each name has a fixture ``<name>_store`` (tests/stores/) yielding a fresh, migrated store.
-STORES = ["memory", "sqlite", "postgres"]
-
-
-@pytest.fixture(params=STORES)
-def store(request: pytest.FixtureRequest) -> Store:
-    return request.getfixturevalue(f"{request.param}_store")  # type: ignore[no-any-return]
+__all__ = ["ALICE", "BOB", "flow", "store"]
 
 
 ALICE = {"profile": {"id": "alice"}, "name": "Alice"}

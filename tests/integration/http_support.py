@@ -15,9 +15,7 @@ import pytest
 from taskflow_core import Taskflow
 from taskflow_core.ports import Store
 from taskflow_falcon import create_app
-
-# Each name has a fixture ``<name>_store`` (tests/stores/) yielding a fresh, migrated store.
-HTTP_STORES = ["memory", "sqlite", "postgres"]
+from tests.stores import STORES, store
 
 
 class HeaderAuth:
@@ -31,11 +29,6 @@ class HeaderAuth:
 
 def as_user(name: str) -> dict[str, str]:
     return {"X-User": name}
-
-
-@pytest.fixture(params=HTTP_STORES)
-def store(request: pytest.FixtureRequest) -> Store:
-    return request.getfixturevalue(f"{request.param}_store")  # type: ignore[no-any-return]
 
 
 @pytest.fixture
@@ -94,7 +87,7 @@ def path_for(template: str, case: dict[str, Any], **override: str) -> str:
 
 
 __all__ = [
-    "HTTP_STORES",
+    "STORES",
     "HeaderAuth",
     "as_user",
     "assert_json_error",

@@ -1,4 +1,4 @@
-"""Bad input answers a JSON 4xx with a clear message, and changes nothing (SPEC §3)."""
+"""Bad input answers a JSON 4xx with a clear message, and changes nothing."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Every endpoint of SPEC §3 answering as it should, over HTTP, on every store."""
+"""Every endpoint answering as it should, over HTTP, on every store."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Comments over HTTP: adding, editing and deleting them, and who may (SPEC §3)."""
+"""Comments over HTTP: adding, editing and deleting them, and who may."""
 
 from __future__ import annotations
 

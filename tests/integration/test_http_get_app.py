@@ -8,7 +8,8 @@ from pathlib import Path
 import falcon.testing
 import pytest
 
-from taskflow_falcon.app import flow_from_env, get_app
+from taskflow_compose.wsgi import flow_from_env
+from taskflow_falcon.app import get_app
 from taskflow_postgres import PostgresStore
 from taskflow_sqlite import SqliteStore
 

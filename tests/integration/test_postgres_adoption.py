@@ -14,7 +14,7 @@ from taskflow_postgres import PostgresStore
 
 pytestmark = pytest.mark.postgres
 
-# The schema the original's knex migrations leave behind (a copy of shared/reference's).
+# The schema the original's knex migrations leave behind (kept verbatim beside this file).
 ORIGINAL_SCHEMA = Path(__file__).parent / "data" / "original-schema.sql"
 
 OPEN_CASE = "6f1c2c7e-8d0a-4b7e-9a55-0c7f0d1e2a3b"

@@ -1,4 +1,4 @@
-"""Every list filter and sort of SPEC §3 is answered through an index, not a sequential scan.
+"""Every list filter and sort is answered through an index, not a sequential scan.
 
 Checked with EXPLAIN on a seeded table with the planner's own choices (no enable_seqscan=off):
 20,000 cases by default, which runs in a few seconds; set TASKFLOW_EXPLAIN_ROWS=1000000 to

@@ -144,7 +144,16 @@ class TestWriting:
         self, postgres_store: PostgresStore
     ) -> None:
         now = datetime.now(UTC)
-        entry = ActivityEntry(str(uuid.uuid4()), str(uuid.uuid4()), None, "x", {}, None, now, now)
+        entry = ActivityEntry(
+            id=str(uuid.uuid4()),
+            case_id=str(uuid.uuid4()),
+            changed_by=None,
+            event_name="x",
+            event={},
+            comment=None,
+            created_at=now,
+            updated_at=now,
+        )
         with postgres_store.unit_of_work() as uow, pytest.raises(NotFound):
             uow.activity.add(entry)
 

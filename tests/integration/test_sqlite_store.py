@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from taskflow_core import ActivityEntry, Case, Conflict, ListQuery, NotFound
+from taskflow_core import ActivityEntry, Case, Conflict, ListQuery, NotFound, StoreUnavailable
 from taskflow_core.memory import MemoryStore
 from taskflow_core.ports import Store
 from taskflow_core.query import SortColumn
@@ -183,7 +183,7 @@ class TestTransactions:
         holder.migrate()
         with holder.unit_of_work():
             started = time.monotonic()
-            with pytest.raises(sqlite3.OperationalError, match="locked"):
+            with pytest.raises(StoreUnavailable, match="locked"):
                 impatient.migrate()
             assert time.monotonic() - started >= 0.2
         impatient.close()

@@ -16,11 +16,27 @@ def entry(
 ) -> ActivityEntry:
     meta: dict[str, Any] = {"id": target} if target else {}
     at = T0 + timedelta(seconds=n)
-    return ActivityEntry(f"e{n}", "c", "alice", name, {"meta": meta}, comment, at, at)
+    return ActivityEntry(
+        id=f"e{n}",
+        case_id="c",
+        changed_by="alice",
+        event_name=name,
+        event={"meta": meta},
+        comment=comment,
+        created_at=at,
+        updated_at=at,
+    )
 
 
 def test_case_wire_form_is_camel_case_with_utc_timestamps() -> None:
-    case = Case("c", "new", {"a": 1}, "bob", T0, T0 + timedelta(microseconds=5))
+    case = Case(
+        id="c",
+        status="new",
+        data={"a": 1},
+        assigned_to="bob",
+        created_at=T0,
+        updated_at=T0 + timedelta(microseconds=5),
+    )
     assert case_to_wire(case) == {
         "id": "c",
         "status": "new",

@@ -1,0 +1,56 @@
+"""The injectable clock: every timestamp a flow writes comes from it, on every store."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from taskflow_core import Taskflow
+from taskflow_core.ports import Store
+
+T0 = datetime(2030, 5, 6, 7, 8, 9, tzinfo=UTC)
+
+
+class Manual:
+    """A clock that moves only when told to."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def __call__(self) -> datetime:
+        return self.at
+
+
+def test_case_and_log_timestamps_come_from_the_flows_clock(store: Store) -> None:
+    clock = Manual(T0)
+    flow = Taskflow(store, clock=clock)
+    case = flow.create({"a": 1})
+    clock.at = T0 + timedelta(days=3)
+    case = flow.set_status(case["id"], "open")
+
+    assert case["createdAt"] == "2030-05-06T07:08:09.000000+00:00"
+    assert case["updatedAt"].startswith("2030-05-09T07:08:09")
+    assert [e["createdAt"][:10] for e in case["activityLog"]] == ["2030-05-09", "2030-05-06"]
+
+
+def test_a_clock_that_stands_still_still_orders_one_requests_entries(store: Store) -> None:
+    flow = Taskflow(store, clock=Manual(T0))
+    flow.hook("create", lambda event: event.set_status("open"))
+    case = flow.create({})
+    stamps = [e["createdAt"] for e in reversed(case["activityLog"])]
+    assert len(stamps) == 2
+    assert stamps == sorted(stamps)
+    assert len(set(stamps)) == 2
+
+
+def test_a_clock_in_another_zone_is_written_as_utc(store: Store) -> None:
+    flow = Taskflow(store, clock=Manual(T0.astimezone(timezone(timedelta(hours=2)))))
+    assert flow.create({})["createdAt"] == "2030-05-06T07:08:09.000000+00:00"
+
+
+def test_a_naive_clock_is_refused(store: Store) -> None:
+    flow = Taskflow(store, clock=lambda: datetime(2030, 1, 1))
+    with pytest.raises(ValueError, match="timezone-aware"):
+        flow.create({})
+    assert flow.list()["meta"]["count"] == 0

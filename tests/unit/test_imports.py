@@ -1,0 +1,101 @@
+"""The packages' dependencies: inward only, and no import cycle, not even under TYPE_CHECKING."""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGES = [
+    "taskflow_core",
+    "taskflow_postgres",
+    "taskflow_sqlite",
+    "taskflow_falcon",
+    "taskflow_cli",
+    "taskflow_compose",
+]
+DRIVERS = {"psycopg", "psycopg_pool", "sqlite3", "taskflow_postgres", "taskflow_sqlite"}
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def imports_of(path: Path) -> set[str]:
+    """Every module an import statement anywhere in the file names (functions and
+    ``if TYPE_CHECKING:`` blocks included), resolved to absolute names."""
+    name = module_name(path)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - node.level + 1]
+                origin = ".".join([*base, *([node.module] if node.module else [])])
+            else:
+                origin = node.module or ""
+            found.add(origin)
+            # `from . import x` and `from pkg import submodule` name modules too.
+            found.update(f"{origin}.{alias.name}" for alias in node.names)
+    return found
+
+
+def graph() -> dict[str, set[str]]:
+    files = [p for package in PACKAGES for p in (ROOT / package).rglob("*.py")]
+    modules = {module_name(p): p for p in files}
+    # A module's own packages are initialised before it whatever it imports, so naming one
+    # (`from . import sibling`) is no edge of its own.
+    return {
+        name: {m for m in imports_of(path) if m in modules and not name.startswith(f"{m}.")}
+        for name, path in modules.items()
+    }
+
+
+def test_no_module_imports_itself_through_a_cycle() -> None:
+    edges = graph()
+    done: set[str] = set()
+    path: list[str] = []
+
+    def visit(node: str) -> None:
+        if node in path:
+            cycle = [*path[path.index(node) :], node]
+            pytest.fail("import cycle: " + " -> ".join(cycle))
+        if node in done:
+            return
+        path.append(node)
+        for target in sorted(edges[node]):
+            visit(target)
+        path.pop()
+        done.add(node)
+
+    for node in sorted(edges):
+        visit(node)
+
+
+def test_the_core_imports_only_the_standard_library_and_attrs() -> None:
+    allowed = set(sys.stdlib_module_names) | {"attrs", "taskflow_core"}
+    for path in (ROOT / "taskflow_core").rglob("*.py"):
+        outside = {m for m in imports_of(path) if m.split(".")[0] not in allowed}
+        assert not outside, f"{module_name(path)} imports {sorted(outside)}"
+
+
+def test_the_command_line_imports_no_database_driver() -> None:
+    for path in (ROOT / "taskflow_cli").rglob("*.py"):
+        drivers = {m for m in imports_of(path) if m.split(".")[0] in DRIVERS}
+        assert not drivers, f"{module_name(path)} imports {sorted(drivers)}"
+
+
+def test_the_core_imports_no_adapter() -> None:
+    adapters = {p for p in PACKAGES if p != "taskflow_core"}
+    for path in (ROOT / "taskflow_core").rglob("*.py"):
+        found = {m for m in imports_of(path) if m.split(".")[0] in adapters}
+        assert not found, f"{module_name(path)} imports {sorted(found)}"
