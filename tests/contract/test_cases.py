@@ -53,14 +53,14 @@ class TestGet:
 
 
 class TestUpdate:
-    def test_update_deep_merges_objects_and_replaces_arrays_and_scalars(
+    def test_update_deep_merges_objects_and_arrays_and_replaces_scalars(
         self, flow: Taskflow
     ) -> None:
         case = flow.create({"a": {"b": 1, "c": 2}, "list": [1, 2], "s": "x", "keep": True})
         updated = flow.update(case["id"], {"a": {"c": 3, "d": 4}, "list": [3], "s": None})
         assert updated["data"] == {
             "a": {"b": 1, "c": 3, "d": 4},
-            "list": [3],
+            "list": [3, 2],
             "s": None,
             "keep": True,
         }

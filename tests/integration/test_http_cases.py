@@ -95,7 +95,7 @@ class TestUpdate:
         result = client.simulate_put(f"/{case['id']}", json={"data": {"a": {"b": 9}, "list": [3]}})
 
         assert result.status_code == 200
-        assert result.json["data"]["data"] == {"a": {"b": 9, "c": 2}, "list": [3], "keep": True}
+        assert result.json["data"]["data"] == {"a": {"b": 9, "c": 2}, "list": [3, 2], "keep": True}
         assert result.json["data"]["activityLog"][0]["eventName"] == "update"
 
     def test_update_hooks_receive_the_whole_body_with_its_meta(

@@ -7,14 +7,14 @@ import pytest
 from taskflow_core.merge import deep_merge, json_contains, to_json
 
 
-def test_deep_merge_merges_objects_and_replaces_everything_else() -> None:
-    base = {"a": {"b": 1, "c": {"d": 1}}, "l": [1], "s": 1}
+def test_deep_merge_merges_objects_and_arrays_and_replaces_scalars() -> None:
+    base = {"a": {"b": 1, "c": {"d": 1}}, "l": [1, 5], "s": 1}
     assert deep_merge(base, {"a": {"c": {"e": 2}}, "l": [2], "s": {"x": 1}}) == {
         "a": {"b": 1, "c": {"d": 1, "e": 2}},
-        "l": [2],
+        "l": [2, 5],
         "s": {"x": 1},
     }
-    assert base == {"a": {"b": 1, "c": {"d": 1}}, "l": [1], "s": 1}
+    assert base == {"a": {"b": 1, "c": {"d": 1}}, "l": [1, 5], "s": 1}
 
 
 @pytest.mark.parametrize(
