@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 import attrs
 
-from .merge import deep_merge
+from .merge import deep_merge, merge_patch
 from .transaction import Transaction
 
 
@@ -67,6 +67,20 @@ class UpdateData:
 
 
 @attrs.frozen
+class MergePatch:
+    """Apply a JSON Merge Patch (RFC 7396) to the case's data: ``null`` deletes a key, arrays
+    replace; the same ``update`` event as a deep merge."""
+
+    case_id: str
+    patch: dict[str, Any]
+
+    def run(self, tx: Transaction) -> str:
+        patch = self.patch
+        tx.change_data(self.case_id, lambda old: merge_patch(old, patch))
+        return self.case_id
+
+
+@attrs.frozen
 class SetStatus:
     case_id: str
     status: str
@@ -82,7 +96,7 @@ class Assign:
     assigned_to: str | None
 
     def run(self, tx: Transaction) -> str:
-        tx.assign(self.case_id, self.assigned_to)
+        tx.assign(self.case_id, self.assigned_to, unless_current=True)
         return self.case_id
 
 

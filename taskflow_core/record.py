@@ -41,9 +41,11 @@ def activity_entry(
         "status": case.status,
         "data": case.data,
         "assignedTo": case.assigned_to,
-        "comment": comment,
         "req": request_id,
     }
+    if comment is not None:
+        # As the original: the key is there only when there is a comment.
+        logged["comment"] = comment
     return ActivityEntry(
         id=new_id(),
         case_id=case.id,

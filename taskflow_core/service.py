@@ -15,6 +15,7 @@ from .commands import (
     CreateCase,
     DeleteComment,
     EditComment,
+    MergePatch,
     Outcome,
     SetStatus,
     UpdateData,
@@ -132,13 +133,23 @@ class Taskflow:
     def update(
         self,
         case_id: str,
-        data: Mapping[str, Any],
+        data: Mapping[str, Any] | None,
         *,
         user: Any = None,
         payload: Any = None,
         preserve_updated_at: bool = False,
     ) -> dict[str, Any]:
-        command = UpdateData(canonical_id(case_id), dict(check_data(data)), preserve_updated_at)
+        """Deep-merge ``data`` as lodash's merge does; ``None`` merges nothing, and the update
+        is still an event and in the log (how the original's clients record a note)."""
+        changes = {} if data is None else dict(check_data(data))
+        command = UpdateData(canonical_id(case_id), changes, preserve_updated_at)
+        return self.execute(command, Context(user, payload)).case
+
+    def merge_patch(
+        self, case_id: str, patch: Mapping[str, Any], *, user: Any = None, payload: Any = None
+    ) -> dict[str, Any]:
+        """Apply a JSON Merge Patch (RFC 7396) to the data: ``null`` deletes, arrays replace."""
+        command = MergePatch(canonical_id(case_id), dict(check_data(patch, "patch")))
         return self.execute(command, Context(user, payload)).case
 
     def set_status(

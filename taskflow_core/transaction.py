@@ -136,6 +136,7 @@ class Transaction:
     def change_data(
         self, case_id: str, new_data: DataChange, *, preserve_updated_at: bool = False
     ) -> None:
+        """The ``update`` event: the case's data becomes ``new_data(data)``."""
         meta = {
             "data": new_data(self.hold(case_id).data),
             "user": self.user,
@@ -160,9 +161,13 @@ class Transaction:
 
         self._dispatch(case_id, status_event(previous, status), meta, self._saving(case_id, apply))
 
-    def assign(self, case_id: str, assigned_to: str | None) -> None:
-        if self.hold(case_id).assigned_to == assigned_to:
-            return  # the original: re-assigning the current assignee is no event at all
+    def assign(
+        self, case_id: str, assigned_to: str | None, *, unless_current: bool = False
+    ) -> None:
+        """Assign the case. ``unless_current``: the assign route's rule, under which assigning
+        the current assignee again is no event at all (a hook's assign() always is one)."""
+        if unless_current and self.hold(case_id).assigned_to == assigned_to:
+            return
         meta = {"assignedTo": assigned_to, "user": self.user, "payload": self.payload}
         self._dispatch(
             case_id,

@@ -77,8 +77,7 @@ def fold_comments(entries: list[ActivityEntry]) -> list[dict[str, Any]]:
                 wire["comment"] = None
                 wire["deleted"] = True
             elif entry.id in latest_edit:
-                edit = latest_edit[entry.id]
-                wire["comment"] = edit.comment
-                wire["updatedAt"] = timestamp(edit.created_at)
+                # The text of the latest edit; updatedAt stays the comment's, as the original.
+                wire["comment"] = latest_edit[entry.id].comment
         folded.append(wire)
     return folded

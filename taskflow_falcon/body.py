@@ -61,10 +61,15 @@ def read_body(req: falcon.Request, limit: int) -> bytes:
     return data
 
 
-def read_json_object(req: falcon.Request, limit: int) -> dict[str, Any]:
-    """The body as a JSON object; missing, malformed or non-object bodies are 400s."""
+def read_json_object(
+    req: falcon.Request, limit: int, *, empty: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The body as a JSON object; malformed or non-object bodies are 400s, and so is a
+    missing one unless ``empty`` says what it stands for."""
     raw = read_body(req, limit)
     if not raw.strip():
+        if empty is not None:
+            return empty
         raise InvalidRequest("A JSON object is required as the request body", {"body": "required"})
     try:
         value = json.loads(raw, parse_constant=_refuse_constant)
@@ -77,6 +82,18 @@ def read_json_object(req: falcon.Request, limit: int) -> dict[str, Any]:
     # surrogates, 1e400 read as infinity) is refused here, wherever in the body it is.
     check_storable(value, "body")
     return value
+
+
+MERGE_PATCH_TYPES = (falcon.MEDIA_JSON, "application/merge-patch+json")
+
+
+def require_merge_patch(req: falcon.Request) -> None:
+    """415 unless the body is declared as JSON or a JSON Merge Patch."""
+    declared = (req.content_type or "").split(";", 1)[0].strip().lower()
+    if declared not in MERGE_PATCH_TYPES:
+        raise falcon.HTTPUnsupportedMediaType(
+            description=f"PATCH takes {' or '.join(MERGE_PATCH_TYPES)}"
+        )
 
 
 def require(body: dict[str, Any], key: str) -> Any:

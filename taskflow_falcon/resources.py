@@ -20,6 +20,7 @@ from taskflow_core.commands import (
     CreateCase,
     DeleteComment,
     EditComment,
+    MergePatch,
     SetStatus,
     UpdateData,
 )
@@ -31,7 +32,7 @@ from taskflow_core.validation import (
     check_status,
 )
 
-from .body import read_json_object, require
+from .body import read_json_object, require, require_merge_patch
 from .listing import list_query_from_string
 from .rendering import write_json
 
@@ -43,7 +44,7 @@ def user_of(req: falcon.Request) -> Any:
 
 
 def respond(resp: falcon.Response, case: dict[str, Any]) -> None:
-    write_json(resp, {"data": case, "meta": {}})
+    write_json(resp, {"data": case})
 
 
 class _Resource:
@@ -51,10 +52,12 @@ class _Resource:
         self.flow = flow
         self.max_body_size = max_body_size
 
-    def body(self, req: falcon.Request, case_id: str) -> dict[str, Any]:
+    def body(
+        self, req: falcon.Request, case_id: str, *, empty: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         # The id first: a request naming no case is a 404 whatever its body.
         canonical_id(case_id)
-        return read_json_object(req, self.max_body_size)
+        return read_json_object(req, self.max_body_size, empty=empty)
 
     def execute(
         self, req: falcon.Request, resp: falcon.Response, command: Command, payload: Any
@@ -72,22 +75,33 @@ class CasesResource(_Resource):
         write_json(resp, self.flow.list(query, user=user_of(req)))
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        # The whole body is the new case's data, and also the event's payload.
-        data = read_json_object(req, self.max_body_size)
+        # The whole body is the new case's data, and also the event's payload; an empty
+        # body is an empty case, as the original made it.
+        data = read_json_object(req, self.max_body_size, empty={})
         self.execute(req, resp, CreateCase(data), data)
 
 
 class CaseResource(_Resource):
-    """``/{case_id}``: read one case with its activity log, deep-merge into its data."""
+    """``/{case_id}``: read one case with its activity log; merge into its data (``PUT`` as
+    lodash's merge, ``PATCH`` as a JSON Merge Patch)."""
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, case_id: str) -> None:
         respond(resp, self.flow.get(case_id, user=user_of(req)))
 
     def on_put(self, req: falcon.Request, resp: falcon.Response, case_id: str) -> None:
         body = self.body(req, case_id)
-        data = check_data(require(body, "data"))
+        # No data (or null) merges nothing and is still logged: the original's clients
+        # record a note that way, with meta.comment.
+        data = body.get("data")
+        changes = {} if data is None else check_data(data)
         preserve = bool(req.get_param_as_bool("preserveUpdatedAt", default=False))
-        self.execute(req, resp, UpdateData(canonical_id(case_id), data, preserve), body)
+        self.execute(req, resp, UpdateData(canonical_id(case_id), changes, preserve), body)
+
+    def on_patch(self, req: falcon.Request, resp: falcon.Response, case_id: str) -> None:
+        canonical_id(case_id)
+        require_merge_patch(req)
+        patch = self.body(req, case_id)
+        self.execute(req, resp, MergePatch(canonical_id(case_id), patch), patch)
 
 
 class StatusResource(_Resource):
@@ -100,11 +114,11 @@ class StatusResource(_Resource):
 
 
 class AssignResource(_Resource):
-    """``/{case_id}/assign``: ``{"profileId": null}`` unassigns, so the key is required."""
+    """``/{case_id}/assign``: ``{"profileId": null}`` or ``{}`` unassigns."""
 
     def on_put(self, req: falcon.Request, resp: falcon.Response, case_id: str) -> None:
         body = self.body(req, case_id)
-        assignee = check_assignee(require(body, "profileId"), "profileId")
+        assignee = check_assignee(body.get("profileId"), "profileId")
         self.execute(req, resp, Assign(canonical_id(case_id), assignee), body)
 
 

@@ -25,7 +25,7 @@ class TestCreate:
 
         assert result.status_code == 200
         assert result.headers["content-type"].startswith("application/json")
-        assert result.json["meta"] == {}
+        assert set(result.json) == {"data"}
         case = result.json["data"]
         assert case["status"] == "new"
         assert case["data"] == {"name": "Smith", "n": [1, 2]}

@@ -170,7 +170,12 @@ class TestFalconErrorsAreJson:
 
     @pytest.mark.parametrize(
         ("method", "path"),
-        [("DELETE", "/"), ("PATCH", "/{id}"), ("POST", "/{id}/status"), ("GET", "/{id}/assign")],
+        [
+            ("DELETE", "/"),
+            ("PATCH", "/{id}/status"),
+            ("POST", "/{id}/status"),
+            ("GET", "/{id}/assign"),
+        ],
     )
     def test_wrong_method_is_a_json_405_with_allow(
         self, client: Client, case: dict[str, Any], method: str, path: str

@@ -59,7 +59,8 @@ def test_latest_edit_wins_and_edit_entries_are_hidden() -> None:
     folded = fold_comments(newest_first)
     assert [e["id"] for e in folded] == ["e3", "e1", "e0"]
     assert folded[1]["comment"] == "third"
-    assert folded[1]["updatedAt"] == "2026-01-01T00:00:04.000000+00:00"
+    # The comment keeps its own updatedAt, as the original shows it.
+    assert folded[1]["updatedAt"] == "2026-01-01T00:00:01.000000+00:00"
 
 
 def test_deleted_comment_has_no_text() -> None:
