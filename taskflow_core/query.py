@@ -9,7 +9,7 @@ import attrs
 
 from .errors import InvalidRequest
 from .model import Case
-from .validation import check_storable
+from .validation import check_storable, quoted
 
 SortColumn = Literal["createdAt", "updatedAt", "status", "assignedTo", "id"]
 # Each sort column of the listing, and the Case field (and so the stores' column) it orders by.
@@ -105,9 +105,10 @@ def parse_list_query(query: Mapping[str, Any] | None) -> ListQuery:
         raise InvalidRequest("exclude must be an object", {"exclude": "invalid"})
     unknown = sorted(set(exclude) - set(EXCLUDE_KEYS))
     if unknown:
+        name = f"exclude[{quoted(unknown[0])}]"
         raise InvalidRequest(
-            f"exclude[{unknown[0]}] is not supported; use one of: {', '.join(EXCLUDE_KEYS)}",
-            {f"exclude[{unknown[0]}]": "unknown"},
+            f"{name} is not supported; use one of: {', '.join(EXCLUDE_KEYS)}",
+            {name: "unknown"},
         )
 
     sort = q.get("sort") or {}

@@ -8,7 +8,6 @@ operation calling ``_dispatch``; what every event must also leave behind goes in
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -21,26 +20,13 @@ from .model import NEW_STATUS, ActivityEntry, Case, new_id
 from .names import Event, pre, status_event
 from .ports import UnitOfWork
 from .record import activity_entry
-from .validation import canonical_id
+from .validation import canonical_id, same_id
 from .wire import case_to_wire, edited_comment_id
 
 logger = logging.getLogger(__name__)
 
 # Deep enough for any sane workflow; a hook that triggers itself forever stops here.
 MAX_CASCADE_DEPTH = 50
-
-
-def same_actor(author: str | None, actor: str | None) -> bool:
-    """Whether the actor wrote the entry. UUIDs compare as UUIDs: a database adopted from the
-    original holds them in lowercase, while a host's profile ids may be in capitals."""
-    if author is None or actor is None:
-        return False
-    if author == actor:
-        return True
-    try:
-        return uuid.UUID(author) == uuid.UUID(actor)
-    except ValueError:
-        return False
 
 
 def read_case(uow: UnitOfWork, case_id: str) -> dict[str, Any]:
@@ -200,7 +186,7 @@ class Transaction:
         )
         if original is None or comment_id in deleted:
             raise NotFound("Comment not found")
-        if not same_actor(original.changed_by, self.actor):
+        if not same_id(original.changed_by, self.actor):
             raise Forbidden("Only the author of a comment can change it")
 
     # -- what hooks may do besides operations ------------------------------------------------

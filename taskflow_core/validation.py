@@ -6,6 +6,7 @@ Each check names the argument as the caller passed it (``field``), so a Python c
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from typing import Any
@@ -13,6 +14,13 @@ from typing import Any
 from .errors import InvalidRequest, NotFound
 
 STATUS_RE = re.compile(r"[a-z-]+")
+# A UUID as PostgreSQL prints it, in either letter case: the only spelling an id may have.
+# (uuid.UUID() also takes braces, "urn:uuid:", no hyphens and surrounding whitespace.)
+UUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+# How deeply JSON may nest in a case's data (and in anything else a caller sends): far
+# beyond any real document, and far below where encoding or decoding it would recurse
+# past Python's limit.
+MAX_DEPTH = 64
 # The original's columns are varchar(255), and the event name `status:<old>:<new>` must fit
 # in one too: two statuses of at most 120 characters do.
 MAX_STATUS_LENGTH = 120
@@ -26,12 +34,33 @@ def canonical_id(value: object, what: str = "Case") -> str:
     """The canonical text of a UUID; anything else is an id that cannot exist, so NotFound."""
     if isinstance(value, uuid.UUID):
         return str(value)
-    if not isinstance(value, str):
+    if not isinstance(value, str) or not UUID_RE.fullmatch(value):
         raise NotFound(f"{what} not found")
-    try:
-        return str(uuid.UUID(value))
-    except ValueError:
-        raise NotFound(f"{what} not found") from None
+    return value.lower()
+
+
+def same_id(left: str | None, right: str | None) -> bool:
+    """Whether two actor ids name the same actor: equal text, or the same canonical UUID in
+    another letter case (an adopted database holds them lowercase; a host may send capitals).
+    Other spellings of a UUID (braces, no hyphens) are other ids."""
+    if left is None or right is None:
+        return False
+    if left == right:
+        return True
+    return bool(UUID_RE.fullmatch(left) and UUID_RE.fullmatch(right)) and (
+        left.lower() == right.lower()
+    )
+
+
+_HTML_INERT = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
+
+
+def quoted(text: str, limit: int = 40) -> str:
+    """A caller's text, safe to echo in an error message: JSON-quoted (control characters and
+    markup stay inert text) and cut to ``limit`` characters."""
+    cut = text if len(text) <= limit else f"{text[:limit]}…"
+    # Escaped as JSON escapes them for HTML: a message shown in a page stays text.
+    return json.dumps(cut).translate(_HTML_INERT)
 
 
 def is_status(value: object) -> bool:
@@ -83,10 +112,21 @@ def check_assignee(value: object, field: str = "assigned_to") -> str | None:
     return value
 
 
-def check_storable(value: object, field: str) -> None:
+def check_storable(value: object, field: str, max_depth: int = MAX_DEPTH) -> None:
     """Refuse what a store could not keep: NUL or unpaired surrogates in any string (keys
-    included), and numbers JSON cannot hold (NaN, infinities). Every store refuses them alike,
-    as bad input, instead of one store failing on them with an internal error."""
+    included), numbers JSON cannot hold (NaN, infinities), and objects or arrays nested more
+    than ``max_depth`` deep. Every store refuses them alike, as bad input, instead of one
+    store failing on them with an internal error."""
+    _check_storable(value, field, max_depth)
+
+
+def _check_storable(value: object, field: str, depth_left: int) -> None:
+    if isinstance(value, dict | list | tuple):
+        if depth_left <= 0:
+            raise InvalidRequest(
+                f"{field} is nested too deeply (at most {MAX_DEPTH} levels)", {field: "too deep"}
+            )
+        depth_left -= 1
     if isinstance(value, str):
         if _UNSTORABLE.search(value):
             raise InvalidRequest(
@@ -98,8 +138,8 @@ def check_storable(value: object, field: str) -> None:
             raise InvalidRequest(f"{field} must not contain NaN or Infinity", {field: "invalid"})
     elif isinstance(value, dict):
         for key, item in value.items():
-            check_storable(key, field)
-            check_storable(item, field)
+            _check_storable(key, field, depth_left)
+            _check_storable(item, field, depth_left)
     elif isinstance(value, list | tuple):
         for item in value:
-            check_storable(item, field)
+            _check_storable(item, field, depth_left)

@@ -8,7 +8,7 @@ from typing import Any, Protocol
 import falcon
 
 from taskflow_core.errors import InvalidRequest
-from taskflow_core.validation import check_storable
+from taskflow_core.validation import MAX_DEPTH, check_storable
 
 DEFAULT_MAX_BODY_SIZE = 1024 * 1024
 
@@ -62,10 +62,15 @@ def read_body(req: falcon.Request, limit: int) -> bytes:
 
 
 def read_json_object(
-    req: falcon.Request, limit: int, *, empty: dict[str, Any] | None = None
+    req: falcon.Request,
+    limit: int,
+    *,
+    empty: dict[str, Any] | None = None,
+    max_depth: int = MAX_DEPTH + 1,
 ) -> dict[str, Any]:
     """The body as a JSON object; malformed or non-object bodies are 400s, and so is a
-    missing one unless ``empty`` says what it stands for."""
+    missing one unless ``empty`` says what it stands for. ``max_depth`` bounds its nesting:
+    by default one level more than data may have, since a PUT's data sits inside the body."""
     raw = read_body(req, limit)
     if not raw.strip():
         if empty is not None:
@@ -73,14 +78,19 @@ def read_json_object(
         raise InvalidRequest("A JSON object is required as the request body", {"body": "required"})
     try:
         value = json.loads(raw, parse_constant=_refuse_constant)
-    except (ValueError, RecursionError):
-        # ValueError covers bad UTF-8 and bad JSON; RecursionError absurdly deep nesting.
+    except ValueError:
+        # Bad UTF-8 and bad JSON alike.
         raise InvalidRequest("Request body is not valid JSON", {"body": "invalid"}) from None
+    except RecursionError:
+        # Nesting far past the limit below: the parser ran out of stack before we could look.
+        raise InvalidRequest(
+            f"body is nested too deeply (at most {MAX_DEPTH} levels)", {"body": "too deep"}
+        ) from None
     if not isinstance(value, dict):
         raise InvalidRequest("Request body must be a JSON object", {"body": "invalid"})
     # The whole body is logged as the event's payload: what no store can keep (NUL, lone
     # surrogates, 1e400 read as infinity) is refused here, wherever in the body it is.
-    check_storable(value, "body")
+    check_storable(value, "body", max_depth)
     return value
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from falcon.uri import parse_query_string
 
 from taskflow_core.errors import InvalidRequest
+from taskflow_core.validation import quoted
 
 _SEGMENT = re.compile(r"\[([^\[\]]*)\]")
 
@@ -31,7 +32,8 @@ def split_key(key: str) -> list[str]:
 
 
 def _conflict(key: str) -> InvalidRequest:
-    return InvalidRequest(f"{key} is given both as a value and as an object", {key: "invalid"})
+    name = quoted(key)
+    return InvalidRequest(f"{name} is given both as a value and as an object", {name: "invalid"})
 
 
 def _insert(

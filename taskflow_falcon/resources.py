@@ -25,6 +25,7 @@ from taskflow_core.commands import (
     UpdateData,
 )
 from taskflow_core.validation import (
+    MAX_DEPTH,
     canonical_id,
     check_assignee,
     check_comment,
@@ -77,7 +78,7 @@ class CasesResource(_Resource):
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         # The whole body is the new case's data, and also the event's payload; an empty
         # body is an empty case, as the original made it.
-        data = read_json_object(req, self.max_body_size, empty={})
+        data = read_json_object(req, self.max_body_size, empty={}, max_depth=MAX_DEPTH)
         self.execute(req, resp, CreateCase(data), data)
 
 

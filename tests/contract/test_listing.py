@@ -141,7 +141,7 @@ class TestBadQueries:
         [
             ({"sort": {"column": "data"}}, "sort[column]"),
             ({"sort": {"column": "id", "ascending": "maybe"}}, "sort[ascending]"),
-            ({"exclude": {"data": ["x"]}}, "exclude[data]"),
+            ({"exclude": {"data": ["x"]}}, 'exclude["data"]'),
             ({"limit": "ten"}, "limit"),
             ({"limit": 1001}, "limit"),
             ({"limit": -1}, "limit"),

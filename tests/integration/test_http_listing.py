@@ -174,7 +174,7 @@ class TestBadParameters:
             ("sort[column]=name", "sort[column]"),
             ("sort[column]=", "sort[column]"),
             ("sort[column]=status&sort[ascending]=maybe", "sort[ascending]"),
-            ("exclude[model]=x", "exclude[model]"),
+            ("exclude[model]=x", 'exclude["model"]'),
             ("limit=ten", "limit"),
             ("limit=", "limit"),
             ("limit=1.5", "limit"),
