@@ -50,6 +50,10 @@ class StoreUnavailable(StoreError):
     """The store cannot be reached or is busy past its timeout; retrying later may succeed."""
 
 
+class NotMigrated(StoreUnavailable):
+    """The store answers, but has no taskflow schema (yet): ``taskflow migrate`` it."""
+
+
 class MigrationFailed(StoreError):
     """A migration failed; it was rolled back and the ones after it were not applied."""
 
@@ -74,6 +78,7 @@ __all__ = [
     "InvalidRequest",
     "MigrationFailed",
     "NotFound",
+    "NotMigrated",
     "PreconditionFailed",
     "StoreError",
     "StoreUnavailable",

@@ -11,6 +11,10 @@ from typing import Any
 
 from .merge import to_json
 from .model import ActivityEntry, Case, new_id
+from .redaction import Redactor
+
+# The parts of an event's meta that come from the request rather than from the case.
+_FROM_THE_REQUEST = ("user", "payload")
 
 
 def entry_comment(meta: dict[str, Any]) -> Any:
@@ -31,8 +35,13 @@ def activity_entry(
     actor: str | None,
     request_id: str,
     at: datetime,
+    redact: Redactor,
 ) -> ActivityEntry:
     logged_meta = to_json(meta)
+    # Credentials a host's user object or a client's body carries are not the log's to keep.
+    for key in _FROM_THE_REQUEST:
+        if key in logged_meta:
+            logged_meta[key] = redact(logged_meta[key])
     comment = entry_comment(logged_meta)
     logged = {
         "id": case.id,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar, overload
 
 from .clock import Clock, system_clock
@@ -25,6 +25,7 @@ from .hooks import HookBus, parse_pattern
 from .merge import check_encodable
 from .ports import Store
 from .query import parse_list_query
+from .redaction import DEFAULT_SECRET_KEYS, Redactor
 from .transaction import Transaction, read_case
 from .validation import canonical_id, check_assignee, check_comment, check_data, check_status
 from .wire import case_to_wire
@@ -51,6 +52,9 @@ class Taskflow:
 
     ``clock`` returns the current time as an aware datetime; every timestamp the flow writes
     comes from it (default: the system clock), so tests can move time instead of sleeping.
+    ``redact`` names the key fragments whose values the activity log does not keep of the
+    request's user and payload (default: tokens, secrets, passwords, authorization, cookies,
+    API keys); ``redact=()`` keeps everything, as the original did.
     """
 
     def __init__(
@@ -59,9 +63,11 @@ class Taskflow:
         *,
         actor_id: ActorId | None = None,
         clock: Clock | None = None,
+        redact: Iterable[str] = DEFAULT_SECRET_KEYS,
     ) -> None:
         self.store = store
         self.clock: Clock = clock or system_clock
+        self._redact = Redactor(redact)
         self._actor_id = actor_id or default_actor_id
         self._hooks: HookBus[Hook] = HookBus()
         self._lock = threading.Lock()
@@ -202,6 +208,7 @@ class Taskflow:
                 payload=context.payload,
                 actor=self._actor_id(context.user),
                 clock=self.clock,
+                redact=self._redact,
             )
             answered = command.run(tx)
             # Read inside the transaction, after every hook: what this request made, and

@@ -20,6 +20,7 @@ from .model import NEW_STATUS, ActivityEntry, Case, new_id
 from .names import Event, pre, status_event
 from .ports import UnitOfWork
 from .record import activity_entry
+from .redaction import Redactor
 from .validation import canonical_id, same_id
 from .wire import case_to_wire, edited_comment_id
 
@@ -55,6 +56,7 @@ class Transaction:
         payload: Any,
         actor: str | None,
         clock: Clock,
+        redact: Redactor,
     ) -> None:
         self.uow = uow
         self.hooks = hooks
@@ -63,6 +65,7 @@ class Transaction:
         self.actor = actor
         self.req = new_id()
         self.clock = TransactionClock(clock)
+        self.redact = redact
         self.redirect_to: str | None = None
         self._held: dict[str, Case] = {}
         self._settled: list[Callable[[], Any]] = []
@@ -250,6 +253,7 @@ class Transaction:
             actor=self.actor,
             request_id=self.req,
             at=self.clock.now(),
+            redact=self.redact,
         )
         self.uow.activity.add(entry)
 

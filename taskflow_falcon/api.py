@@ -12,8 +12,10 @@ import falcon
 
 from taskflow_core import Taskflow
 
+from .access_log import AccessLog
 from .body import DEFAULT_MAX_BODY_SIZE
 from .errors import install_error_handlers
+from .operations import HealthResource, ReadyResource
 from .resources import (
     AssignResource,
     CaseResource,
@@ -35,7 +37,11 @@ def create_app(
     ``middleware`` is the host's: typically one that authenticates and sets
     ``req.context.user``. ``max_body_size`` bounds request bodies in bytes (413 beyond).
     """
-    app = falcon.App(middleware=middleware, cors_enable=False)  # type: ignore[arg-type]
+    # The access log first: it times every request and sees every answer, errors included.
+    host_middleware = [] if middleware is None else middleware
+    if not isinstance(host_middleware, Iterable):
+        host_middleware = [host_middleware]
+    app = falcon.App(middleware=[AccessLog(), *host_middleware], cors_enable=False)
     app.req_options.strip_url_path_trailing_slash = True
     app.req_options.default_media_type = falcon.MEDIA_JSON
     app.resp_options.default_media_type = falcon.MEDIA_JSON
@@ -44,6 +50,8 @@ def create_app(
     deps = {"max_body_size": max_body_size}
     comments = CommentsResource(flow, **deps)
     comment = CommentResource(flow, **deps)
+    app.add_route("/_health", HealthResource())
+    app.add_route("/_ready", ReadyResource(flow))
     app.add_route("/", CasesResource(flow, **deps))
     app.add_route("/{case_id}", CaseResource(flow, **deps))
     app.add_route("/{case_id}/status", StatusResource(flow, **deps))

@@ -8,7 +8,14 @@ from contextlib import contextmanager
 import psycopg
 from psycopg import errors
 
-from taskflow_core.errors import Conflict, NotFound, StoreError, StoreUnavailable, one_line
+from taskflow_core.errors import (
+    Conflict,
+    NotFound,
+    NotMigrated,
+    StoreError,
+    StoreUnavailable,
+    one_line,
+)
 from taskflow_core.errors import MigrationFailed as CoreMigrationFailed
 
 __all__ = ["DatabaseUnavailable", "MigrationFailed", "PostgresStoreError", "one_line", "translated"]
@@ -37,6 +44,8 @@ def translated() -> Iterator[None]:
         raise NotFound("Case not found") from exc
     except errors.UniqueViolation as exc:
         raise Conflict("A record with this id already exists") from exc
+    except errors.UndefinedTable as exc:
+        raise NotMigrated(f"no taskflow schema: {one_line(exc)}") from exc
     except errors.TransactionRollback as exc:
         # A deadlock between two requests locking the same cases in opposite orders: the
         # server has already rolled this one back, and the client may retry it.

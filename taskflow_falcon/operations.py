@@ -1,0 +1,49 @@
+"""What operators and load balancers ask: is the process up, and can it serve requests."""
+
+from __future__ import annotations
+
+import logging
+
+import falcon
+
+from taskflow_core import Taskflow
+from taskflow_core.errors import NotMigrated, StoreError
+
+from .rendering import write_json
+
+logger = logging.getLogger(__name__)
+
+# The nil UUID: looking it up runs a real query on the cases table, and never finds a case.
+_NO_CASE = "00000000-0000-0000-0000-000000000000"
+
+
+class HealthResource:
+    """``/_health``: 200 while the process runs; it asks nothing of the database."""
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        write_json(resp, {"data": {"status": "ok"}})
+
+
+class ReadyResource:
+    """``/_ready``: 200 when the store answers a query on its tables, else 503."""
+
+    def __init__(self, flow: Taskflow) -> None:
+        self.flow = flow
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        try:
+            with self.flow.store.unit_of_work(read_only=True) as uow:
+                uow.cases.get(_NO_CASE)
+        except StoreError as exc:
+            # The reason goes to the operator's log; it may name a host or a file.
+            logger.warning("not ready: %s", exc)
+            resp.set_header("Retry-After", "5")
+            write_json(resp, {"message": _reason(exc)}, 503)
+            return
+        write_json(resp, {"data": {"status": "ready"}})
+
+
+def _reason(exc: StoreError) -> str:
+    if isinstance(exc, NotMigrated):
+        return "The database has no taskflow schema yet: run `taskflow migrate`"
+    return "The database is not reachable"
