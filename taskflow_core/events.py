@@ -9,12 +9,20 @@ from __future__ import annotations
 import copy
 import logging
 from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from .errors import HookUsageError
 from .model import ActivityEntry, Case
 from .names import STATUS, Event, kind, pre
-from .validation import canonical_id, check_assignee, check_data, check_status
+from .validation import (
+    canonical_id,
+    check_assignee,
+    check_data,
+    check_status,
+    check_timer_name,
+    check_when,
+)
 from .wire import fold_comments
 
 logger = logging.getLogger(__name__)
@@ -23,7 +31,9 @@ DataChange = Callable[[dict[str, Any]], dict[str, Any]]
 
 # The original's refusals: mutations that make no sense before the change happens.
 _REFUSED_BEFORE = {
-    pre(Event.CREATE): frozenset({"set_status", "update", "patch", "assign"}),
+    pre(Event.CREATE): frozenset(
+        {"set_status", "update", "patch", "assign", "set_timer", "cancel_timer"}
+    ),
     pre(STATUS): frozenset({"set_status"}),
     pre(Event.UPDATE): frozenset({"update", "patch"}),
 }
@@ -43,6 +53,10 @@ class CaseAccess(Protocol):
     def assign(self, case_id: str, assigned_to: str | None) -> None: ...
 
     def find(self, case_id: str) -> CaseHandle: ...
+
+    def set_timer(self, case_id: str, name: str, at: datetime | timedelta) -> None: ...
+
+    def cancel_timer(self, case_id: str, name: str) -> None: ...
 
     def redirect(self, case_id: str) -> None: ...
 
@@ -92,6 +106,15 @@ class CaseHandle:
 
     def assign(self, assigned_to: str | None) -> None:
         self._access.assign(self.id, check_assignee(assigned_to))
+
+    def set_timer(self, name: str, at: datetime | timedelta) -> None:
+        """Fire ``timer:<name>`` on this case at ``at`` (an aware datetime, or a timedelta
+        from now); setting a timer of the same name again moves it. Undone with a rollback."""
+        self._access.set_timer(self.id, check_timer_name(name), check_when(at))
+
+    def cancel_timer(self, name: str) -> None:
+        """Forget the case's timer ``name``; nothing happens when there is none."""
+        self._access.cancel_timer(self.id, check_timer_name(name))
 
 
 class HookEvent(CaseHandle):
@@ -158,6 +181,14 @@ class HookEvent(CaseHandle):
     def assign(self, assigned_to: str | None) -> None:
         if self._allowed("assign"):
             super().assign(assigned_to)
+
+    def set_timer(self, name: str, at: datetime | timedelta) -> None:
+        if self._allowed("set_timer"):
+            super().set_timer(name, at)
+
+    def cancel_timer(self, name: str) -> None:
+        if self._allowed("cancel_timer"):
+            super().cancel_timer(name)
 
     def find(self, case_id: str) -> CaseHandle:
         return self._access.find(case_id)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
+from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
@@ -18,7 +19,7 @@ import attrs
 
 from .errors import Conflict, NotFound
 from .merge import json_contains
-from .model import ActivityEntry, Case
+from .model import ActivityEntry, Case, Timer
 from .query import ListPage, ListQuery
 
 
@@ -60,6 +61,7 @@ class _State:
         self.lock = threading.RLock()
         self.cases: dict[str, Case] = {}
         self.activity: dict[str, list[ActivityEntry]] = {}
+        self.timers: dict[tuple[str, str], Timer] = {}
 
 
 class MemoryCases:
@@ -114,6 +116,44 @@ class MemoryActivity:
         return [attrs.evolve(e, event=_copy(e.event)) for e in ordered]
 
 
+class MemoryTimers:
+    def __init__(self, uow: MemoryUnitOfWork) -> None:
+        self._uow = uow
+        self._state = uow.state
+
+    def set(self, timer: Timer) -> None:
+        if timer.case_id not in self._state.cases:
+            raise NotFound("Case not found")
+        key = (timer.case_id, timer.name)
+        previous = self._state.timers.get(key)
+        self._state.timers[key] = timer
+        self._uow.undo(lambda: self._restore(key, previous))
+
+    def get(self, case_id: str, name: str) -> Timer | None:
+        return self._state.timers.get((case_id, name))
+
+    def delete(self, case_id: str, name: str) -> None:
+        key = (case_id, name)
+        previous = self._state.timers.pop(key, None)
+        if previous is not None:
+            self._uow.undo(lambda: self._restore(key, previous))
+
+    def for_case(self, case_id: str) -> list[Timer]:
+        found = [t for (owner, _), t in self._state.timers.items() if owner == case_id]
+        return sorted(found, key=lambda t: (t.due, t.name))
+
+    def claim_due(self, now: datetime) -> Timer | None:
+        # The unit of work holds the store's lock: nobody else can claim it meanwhile.
+        due = [t for t in self._state.timers.values() if t.fire_at <= now]
+        return min(due, key=lambda t: (t.fire_at, t.case_id, t.name), default=None)
+
+    def _restore(self, key: tuple[str, str], timer: Timer | None) -> None:
+        if timer is None:
+            self._state.timers.pop(key, None)
+        else:
+            self._state.timers[key] = timer
+
+
 class MemoryUnitOfWork:
     """Holds the store's lock from enter to exit; an undo journal makes rollback exact."""
 
@@ -121,6 +161,7 @@ class MemoryUnitOfWork:
         self.state = state
         self.cases = MemoryCases(self)
         self.activity = MemoryActivity(self)
+        self.timers = MemoryTimers(self)
         self._journal: list[Callable[[], object]] = []
         self._active = False
 

@@ -44,9 +44,26 @@ class ActivityEntry:
     updated_at: datetime = attrs.field(validator=_aware)
 
 
+@attrs.frozen(kw_only=True)
+class Timer:
+    """A deadline on a case: at ``due`` the event ``timer:<name>`` fires (once).
+
+    ``fire_at`` is when a sweep next tries it: ``due`` at first, later after a failed attempt
+    (``attempts`` counts those, ``last_error`` says what the last one raised).
+    """
+
+    case_id: str
+    name: str
+    due: datetime = attrs.field(validator=_aware)
+    fire_at: datetime = attrs.field(validator=_aware)
+    attempts: int = 0
+    last_error: str | None = None
+
+
 # The stored fields, in declaration order: stores name their columns after them.
 CASE_FIELDS: tuple[str, ...] = tuple(field.name for field in attrs.fields(Case))
 ENTRY_FIELDS: tuple[str, ...] = tuple(field.name for field in attrs.fields(ActivityEntry))
+TIMER_FIELDS: tuple[str, ...] = tuple(field.name for field in attrs.fields(Timer))
 
 
 def new_id() -> str:

@@ -17,11 +17,16 @@ class Event(StrEnum):
 
 
 STATUS = "status"
+TIMER = "timer"
 PRE = "pre-"
 
 
 def status_event(old: str, new: str) -> str:
     return f"{STATUS}:{old}:{new}"
+
+
+def timer_event(name: str) -> str:
+    return f"{TIMER}:{name}"
 
 
 def pre(name: str) -> str:

@@ -9,10 +9,11 @@ Implement these to plug in your own storage; ``tests/contract`` is the suite it 
 
 from __future__ import annotations
 
+from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
-from .model import ActivityEntry, Case
+from .model import ActivityEntry, Case, Timer
 from .query import ListPage, ListQuery
 
 
@@ -44,6 +45,26 @@ class ActivityRepository(Protocol):
         """Every raw entry of the case, newest first (created_at, then id, descending)."""
 
 
+class TimerRepository(Protocol):
+    """A case's timers, one per (case, name), and the due ones for sweeps to claim."""
+
+    def set(self, timer: Timer) -> None:
+        """Insert the timer, or replace the case's timer of that name (moving it)."""
+
+    def get(self, case_id: str, name: str) -> Timer | None: ...
+
+    def delete(self, case_id: str, name: str) -> None:
+        """Remove the timer if there is one."""
+
+    def for_case(self, case_id: str) -> list[Timer]:
+        """The case's timers, soonest due first (then by name)."""
+
+    def claim_due(self, now: datetime) -> Timer | None:
+        """The timer with the earliest ``fire_at`` not after ``now``, held with its case for
+        the rest of the unit of work, so no other unit of work fires it too; timers (and
+        cases) other units of work hold are skipped, not waited for. None when none is due."""
+
+
 class UnitOfWork(Protocol):
     """One transaction. A thread holds at most one open unit of work at a time."""
 
@@ -53,6 +74,9 @@ class UnitOfWork(Protocol):
 
     @property
     def activity(self) -> ActivityRepository: ...
+
+    @property
+    def timers(self) -> TimerRepository: ...
 
     def __enter__(self) -> Self: ...
 

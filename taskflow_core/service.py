@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import builtins
 import threading
 from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
 from typing import Any, TypeVar, overload
 
-from .clock import Clock, system_clock
+from .clock import Clock, system_clock, utc
 from .commands import (
     AddComment,
     Assign,
@@ -20,15 +22,17 @@ from .commands import (
     SetStatus,
     UpdateData,
 )
+from .errors import NotFound
 from .events import Hook
-from .hooks import HookBus, parse_pattern
+from .hooks import HookBus, HookSet, parse_pattern
 from .merge import check_encodable
-from .ports import Store
+from .ports import Store, UnitOfWork
 from .query import parse_list_query
 from .redaction import DEFAULT_SECRET_KEYS, Redactor
+from .timers import MAX_PER_SWEEP, run_due
 from .transaction import Transaction, read_case
 from .validation import canonical_id, check_assignee, check_comment, check_data, check_status
-from .wire import case_to_wire
+from .wire import case_to_wire, timestamp
 
 Decorator = Callable[[dict[str, Any], Any], dict[str, Any]]
 ActorId = Callable[[Any], "str | None"]
@@ -127,6 +131,29 @@ class Taskflow:
             "meta": {"count": page.count},
         }
 
+    def timers(self, case_id: str) -> builtins.list[dict[str, Any]]:
+        """The case's pending timers, soonest first: ``[{"name", "due"}]``."""
+        found = canonical_id(case_id)
+        with self.store.unit_of_work(read_only=True) as uow:
+            if uow.cases.get(found) is None:
+                raise NotFound("Case not found")
+            pending = uow.timers.for_case(found)
+        return [{"name": t.name, "due": timestamp(t.due)} for t in pending]
+
+    # -- timers ----------------------------------------------------------------------------
+
+    def run_due_timers(self, now: datetime | None = None) -> int:
+        """Fire every timer due at ``now`` (default: the flow's clock), each in a transaction
+        of its own with its hooks; how many fired. A timer whose hooks fail stays, and is
+        tried again later with backoff. Safe to run in any number of processes at once."""
+        moment = utc(now) if now is not None else utc(self.clock())
+        hooks = self._hooks.snapshot()
+
+        def begin(uow: UnitOfWork) -> Transaction:
+            return self._transaction(uow, hooks, Context())
+
+        return run_due(self.store, begin, moment, MAX_PER_SWEEP)
+
     # -- mutations: each checks its arguments, then runs one command ------------------------
 
     def create(
@@ -201,15 +228,7 @@ class Taskflow:
         every mutation, from Python or HTTP, passes here."""
         hooks, decorators = self._hooks.snapshot(), self._decorators
         with self.store.unit_of_work() as uow:
-            tx = Transaction(
-                uow,
-                hooks,
-                user=context.user,
-                payload=context.payload,
-                actor=self._actor_id(context.user),
-                clock=self.clock,
-                redact=self._redact,
-            )
+            tx = self._transaction(uow, hooks, context)
             answered = command.run(tx)
             # Read inside the transaction, after every hook: what this request made, and
             # no later request's changes. Decorated before the commit, so that a failing
@@ -223,6 +242,17 @@ class Taskflow:
             uow.commit()
         tx.run_settled()
         return Outcome(result)
+
+    def _transaction(self, uow: UnitOfWork, hooks: HookSet[Hook], context: Context) -> Transaction:
+        return Transaction(
+            uow,
+            hooks,
+            user=context.user,
+            payload=context.payload,
+            actor=self._actor_id(context.user),
+            clock=self.clock,
+            redact=self._redact,
+        )
 
     @staticmethod
     def _decorated(

@@ -9,20 +9,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 import attrs
 
-from .clock import Clock, TransactionClock
+from .clock import Clock, TransactionClock, utc
 from .errors import Forbidden, HookUsageError, NotFound
 from .events import CaseHandle, DataChange, HookEvent, HookHandlers
-from .model import NEW_STATUS, ActivityEntry, Case, new_id
-from .names import Event, pre, status_event
+from .model import NEW_STATUS, ActivityEntry, Case, Timer, new_id
+from .names import Event, pre, status_event, timer_event
 from .ports import UnitOfWork
 from .record import activity_entry
 from .redaction import Redactor
 from .validation import canonical_id, same_id
-from .wire import case_to_wire, edited_comment_id
+from .wire import case_to_wire, edited_comment_id, timestamp
 
 logger = logging.getLogger(__name__)
 
@@ -179,6 +180,23 @@ class Transaction:
         self._own_comment(case_id, comment_id)
         meta = {"id": comment_id, "user": self.user}
         self._dispatch(case_id, Event.DELETE_COMMENT, meta, None)
+
+    def set_timer(self, case_id: str, name: str, at: datetime | timedelta) -> None:
+        self.hold(case_id)
+        due = utc(self.clock.now() + at if isinstance(at, timedelta) else at)
+        self.uow.timers.set(Timer(case_id=case_id, name=name, due=due, fire_at=due))
+
+    def cancel_timer(self, case_id: str, name: str) -> None:
+        self.hold(case_id)
+        self.uow.timers.delete(case_id, name)
+
+    def fire_timer(self, timer: Timer) -> None:
+        """The ``timer:<name>`` event of a timer claimed in this transaction, which removes it
+        first: a hook may set it again, and then that one stays."""
+        self.uow.timers.delete(timer.case_id, timer.name)
+        self.hold(timer.case_id)
+        meta = {"name": timer.name, "due": timestamp(timer.due), "user": None}
+        self._dispatch(timer.case_id, timer_event(timer.name), meta, None)
 
     def _own_comment(self, case_id: str, comment_id: str) -> None:
         self.hold(case_id)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from datetime import datetime, timedelta
 from typing import Any
 
 from .errors import InvalidRequest, NotFound
@@ -21,6 +22,7 @@ UUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{
 # beyond any real document, and far below where encoding or decoding it would recurse
 # past Python's limit.
 MAX_DEPTH = 64
+TIMER_NAME_RE = re.compile(r"[A-Za-z][A-Za-z-]*")
 # The original's columns are varchar(255), and the event name `status:<old>:<new>` must fit
 # in one too: two statuses of at most 120 characters do.
 MAX_STATUS_LENGTH = 120
@@ -61,6 +63,27 @@ def quoted(text: str, limit: int = 40) -> str:
     cut = text if len(text) <= limit else f"{text[:limit]}…"
     # Escaped as JSON escapes them for HTML: a message shown in a page stays text.
     return json.dumps(cut).translate(_HTML_INERT)
+
+
+def check_timer_name(value: object) -> str:
+    """A timer's name is one part of an event name (``timer:<name>``): a word of letters and
+    hyphens starting with a letter. Checked where a hook sets it: a bad one is a bug."""
+    if not isinstance(value, str) or not TIMER_NAME_RE.fullmatch(value):
+        raise ValueError(
+            f"a timer name is a word of letters and hyphens starting with a letter, not {value!r}"
+        )
+    return value
+
+
+def check_when(value: object) -> datetime | timedelta:
+    """An aware datetime or a timedelta; a naive datetime's zone would be a guess."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError(f"a timer's time must be timezone-aware, not {value!r}")
+        return value
+    if isinstance(value, timedelta):
+        return value
+    raise TypeError(f"a timer's time is an aware datetime or a timedelta, not {value!r}")
 
 
 def is_status(value: object) -> bool:

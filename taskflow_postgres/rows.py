@@ -12,7 +12,7 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
-from taskflow_core.model import CASE_FIELDS, ENTRY_FIELDS, NEW_STATUS, ActivityEntry, Case
+from taskflow_core.model import CASE_FIELDS, ENTRY_FIELDS, NEW_STATUS, ActivityEntry, Case, Timer
 
 # The tables' columns are named after the domain's fields (and are the original's names).
 CASE_COLUMNS = CASE_FIELDS
@@ -44,6 +44,17 @@ def entry_from_row(row: Mapping[str, Any]) -> ActivityEntry:
         comment=row["comment"],
         created_at=_utc(row["created_at"]),
         updated_at=_utc(row["updated_at"]),
+    )
+
+
+def timer_from_row(row: Mapping[str, Any]) -> Timer:
+    return Timer(
+        case_id=str(row["case_id"]),
+        name=row["name"],
+        due=_utc(row["due"]),
+        fire_at=_utc(row["fire_at"]),
+        attempts=row["attempts"],
+        last_error=row["last_error"],
     )
 
 

@@ -15,6 +15,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from .activity import PostgresActivityRepository
 from .cases import PostgresCaseRepository
 from .errors import DatabaseUnavailable, one_line, translated
+from .timers import PostgresTimerRepository
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ class PostgresUnitOfWork:
 
     cases: PostgresCaseRepository
     activity: PostgresActivityRepository
+    timers: PostgresTimerRepository
 
     def __init__(self, pool: ConnectionPool[Connection[Any]], *, read_only: bool = False) -> None:
         self._pool = pool
@@ -63,6 +65,7 @@ class PostgresUnitOfWork:
             conn.autocommit = True
         self.cases = PostgresCaseRepository(conn)
         self.activity = PostgresActivityRepository(conn)
+        self.timers = PostgresTimerRepository(conn)
         return self
 
     def __exit__(
