@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from taskflow_core import ActivityEntry, Case, Conflict, ListQuery, NotFound
+from taskflow_core.errors import MigrationFailed
 from taskflow_core.memory import MemoryStore
 from taskflow_core.ports import Store
 from taskflow_core.query import SortColumn
@@ -183,7 +184,7 @@ class TestTransactions:
         holder.migrate()
         with holder.unit_of_work():
             started = time.monotonic()
-            with pytest.raises(sqlite3.OperationalError, match="locked"):
+            with pytest.raises(MigrationFailed, match="locked"):
                 impatient.migrate()
             assert time.monotonic() - started >= 0.2
         impatient.close()
