@@ -17,7 +17,15 @@ from taskflow_core.errors import one_line
 from taskflow_core.ports import Store
 
 from .database import apply_migrations, report
+from .worker import (
+    BODY_TIMEOUT_ENV,
+    DEFAULT_BODY_TIMEOUT,
+    DEFAULT_HEADER_TIMEOUT,
+    HEADER_TIMEOUT_ENV,
+)
 
+# gthread, except that a connection gets a thread only once its request has arrived.
+WORKER_CLASS = "taskflow_cli.worker.HeadFirstWorker"
 DEFAULT_THREADS = 4
 # Each worker holds a pool of --threads connections; past 8 workers a default PostgreSQL
 # (max_connections = 100) runs short, and more workers than cores only add contention.
@@ -78,6 +86,22 @@ class TaskflowServer(BaseApplication):  # type: ignore[misc]
     help="Threads per worker; each worker's connection pool has as many connections.",
 )
 @click.option(
+    "--header-timeout",
+    default=DEFAULT_HEADER_TIMEOUT,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="SECONDS",
+    help="Close a connection whose request head has not arrived whole in this time.",
+)
+@click.option(
+    "--body-timeout",
+    default=DEFAULT_BODY_TIMEOUT,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="SECONDS",
+    help="Answer 408 to a request whose body has not arrived whole in this time.",
+)
+@click.option(
     "--app",
     "app_spec",
     metavar="MODULE:ATTR",
@@ -96,6 +120,8 @@ def serve(
     port: int,
     workers: int | None,
     threads: int,
+    header_timeout: float,
+    body_timeout: float,
     app_spec: str | None,
     migrate: bool,
 ) -> None:
@@ -107,6 +133,8 @@ def serve(
     if app_spec:
         os.environ[APP_ENV] = app_spec
     os.environ[POOL_SIZE_ENV] = str(threads)
+    os.environ[HEADER_TIMEOUT_ENV] = str(header_timeout)
+    os.environ[BODY_TIMEOUT_ENV] = str(body_timeout)
     # A host module in the working directory is importable, as under gunicorn's own command.
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
@@ -128,7 +156,7 @@ def serve(
         "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
         "workers": workers or default_workers(),
         "threads": threads,
-        "worker_class": "gthread",
+        "worker_class": WORKER_CLASS,
         "preload_app": False,
         "proc_name": "taskflow",
         "errorlog": "-",

@@ -19,6 +19,10 @@ def _too_large(limit: int) -> falcon.HTTPContentTooLarge:
     )
 
 
+def _too_slow() -> falcon.HTTPError:
+    return falcon.HTTPError(falcon.HTTP_408, description="The request body did not arrive in time")
+
+
 def _refuse_constant(name: str) -> Any:
     # NaN and Infinity are not JSON; PostgreSQL's jsonb would refuse them later, as a 500.
     raise ValueError(f"{name} is not valid JSON")
@@ -55,7 +59,12 @@ def read_body(req: falcon.Request, limit: int) -> bytes:
     else:
         stream = req.bounded_stream
     # Read one byte past the limit: enough to know it is too large, never more.
-    data = _read_at_most(stream, limit + 1)
+    try:
+        data = _read_at_most(stream, limit + 1)
+    except TimeoutError:
+        # The server bounds how long a body may take to arrive (taskflow serve does): a
+        # client's slowness is its own 4xx, not our 500.
+        raise _too_slow() from None
     if len(data) > limit:
         raise _too_large(limit)
     return data

@@ -3,41 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
 import sys
 import textwrap
-import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import attrs
 import pytest
 
+from tests.e2e.serving import clean_env, free_port, serving, stop, taskflow_command
+
 pytestmark = pytest.mark.e2e
-
-STARTUP_SECONDS = 60
-SHUTDOWN_SECONDS = 30
-
-
-def taskflow_command() -> list[str]:
-    script = Path(sys.executable).with_name("taskflow")
-    if script.exists():
-        return [str(script)]
-    return [sys.executable, "-c", "from taskflow_cli.main import cli; cli()"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def call(method: str, url: str, body: Any = None) -> tuple[int, Any]:
@@ -50,64 +27,6 @@ def call(method: str, url: str, body: Any = None) -> tuple[int, Any]:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())
-
-
-@attrs.define
-class Server:
-    url: str
-    process: subprocess.Popen[bytes]
-    log_path: Path
-
-    @property
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-
-def _wait_until_answering(server: Server) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            pytest.fail(f"server exited with {server.process.returncode}:\n{server.log}")
-        try:
-            with urllib.request.urlopen(server.url + "/", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"server did not answer within {STARTUP_SECONDS}s:\n{server.log}")
-
-
-@contextmanager
-def serving(command: list[str], *, cwd: Path, env: dict[str, str], port: int) -> Iterator[Server]:
-    """Start the server, wait for it to answer, and stop it with SIGTERM afterwards."""
-    log_path = cwd / f"server-{port}.log"
-    with log_path.open("wb") as log:
-        # Output to a file: a pipe nobody reads would block gunicorn once it fills.
-        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=log)
-    server = Server(f"http://127.0.0.1:{port}", process, log_path)
-    try:
-        _wait_until_answering(server)
-        yield server
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=SHUTDOWN_SECONDS)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-            pytest.fail(f"server ignored SIGTERM for {SHUTDOWN_SECONDS}s:\n{server.log}")
-
-
-def stop(server: Server) -> int:
-    server.process.send_signal(signal.SIGTERM)
-    return server.process.wait(timeout=SHUTDOWN_SECONDS)
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TASKFLOW_")}
-    return {**env, **extra}
 
 
 def exercise(url: str) -> None:
@@ -218,8 +137,9 @@ def test_serves_a_host_modules_flow_with_its_hooks_and_decorators(tmp_path: Path
     assert (tmp_path / "host.db").exists()
 
 
+@pytest.mark.parametrize("worker_class", ["gthread", "taskflow_cli.worker.HeadFirstWorker"])
 def test_gunicorn_serves_the_get_app_factory_configured_by_the_environment(
-    tmp_path: Path,
+    tmp_path: Path, worker_class: str
 ) -> None:
     port = free_port()
     command = [
@@ -231,7 +151,7 @@ def test_gunicorn_serves_the_get_app_factory_configured_by_the_environment(
         "--workers",
         "2",
         "--worker-class",
-        "gthread",
+        worker_class,
         "--threads",
         "2",
         "taskflow_falcon.app:get_app()",

@@ -12,7 +12,13 @@ from click.testing import CliRunner
 from taskflow_cli import serve as serve_module
 from taskflow_cli.main import cli
 
-ENV_KEYS = ("TASKFLOW_DATABASE_URL", "TASKFLOW_APP", "TASKFLOW_POOL_SIZE")
+ENV_KEYS = (
+    "TASKFLOW_DATABASE_URL",
+    "TASKFLOW_APP",
+    "TASKFLOW_POOL_SIZE",
+    "TASKFLOW_HEADER_TIMEOUT",
+    "TASKFLOW_BODY_TIMEOUT",
+)
 
 
 HOST_MODULE = """
@@ -54,7 +60,7 @@ def started(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[dict[str, A
     return runs
 
 
-def test_defaults_bind_localhost_8000_with_threaded_workers_and_a_matching_pool(
+def test_defaults_bind_localhost_8000_with_head_first_threaded_workers_and_a_matching_pool(
     started: list[dict[str, Any]],
 ) -> None:
     result = CliRunner().invoke(cli, ["serve"])
@@ -66,7 +72,7 @@ def test_defaults_bind_localhost_8000_with_threaded_workers_and_a_matching_pool(
         "workers": serve_module.default_workers(),
         "threads": 4,
     }
-    assert run["options"]["worker_class"] == "gthread"
+    assert run["options"]["worker_class"] == "taskflow_cli.worker.HeadFirstWorker"
     assert run["options"]["preload_app"] is False
     # The embedded store is migrated once, before any worker starts.
     assert run["migrated"] is True
@@ -76,6 +82,8 @@ def test_defaults_bind_localhost_8000_with_threaded_workers_and_a_matching_pool(
         "TASKFLOW_DATABASE_URL": None,
         "TASKFLOW_APP": None,
         "TASKFLOW_POOL_SIZE": "4",
+        "TASKFLOW_HEADER_TIMEOUT": "10.0",
+        "TASKFLOW_BODY_TIMEOUT": "30.0",
     }
 
 
@@ -96,6 +104,10 @@ def test_options_reach_gunicorn_and_the_workers_environment(
         "6",
         "--app",
         "host_module:flow",
+        "--header-timeout",
+        "5",
+        "--body-timeout",
+        "7.5",
         "--no-migrate",
     ]
 
@@ -109,6 +121,8 @@ def test_options_reach_gunicorn_and_the_workers_environment(
         "TASKFLOW_DATABASE_URL": "postgresql://db/x",
         "TASKFLOW_APP": "host_module:flow",
         "TASKFLOW_POOL_SIZE": "6",
+        "TASKFLOW_HEADER_TIMEOUT": "5.0",
+        "TASKFLOW_BODY_TIMEOUT": "7.5",
     }
 
 
@@ -128,7 +142,16 @@ def test_an_ipv6_host_is_bracketed(started: list[dict[str, Any]]) -> None:
     assert started[0]["cfg"]["bind"] == ["[::1]:8001"]
 
 
-@pytest.mark.parametrize("args", [["--workers", "0"], ["--threads", "0"], ["--port", "70000"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--workers", "0"],
+        ["--threads", "0"],
+        ["--port", "70000"],
+        ["--header-timeout", "0"],
+        ["--body-timeout", "-1"],
+    ],
+)
 def test_out_of_range_numbers_are_usage_errors(
     started: list[dict[str, Any]], args: list[str]
 ) -> None:
