@@ -15,6 +15,8 @@ from taskflow_compose.environment import APP_ENV, DATABASE_URL_ENV, POOL_SIZE_EN
 from taskflow_compose.wsgi import app_from_env, flow_from_env, host_app_from_env
 from taskflow_core.errors import one_line
 from taskflow_core.ports import Store
+from taskflow_core.sweeper import Sweeper
+from taskflow_falcon.api import flow_of
 
 from .database import apply_migrations, report
 from .worker import (
@@ -46,8 +48,9 @@ def _when_ready(server: Any) -> None:
 class TaskflowServer(BaseApplication):  # type: ignore[misc]
     """gunicorn running ``get_app``'s composition, built in each worker after the fork."""
 
-    def __init__(self, options: dict[str, Any]) -> None:
+    def __init__(self, options: dict[str, Any], *, sweep_timers: bool = True) -> None:
         self.options = options
+        self.sweep_timers = sweep_timers
         super().__init__()
 
     def load_config(self) -> None:
@@ -61,7 +64,13 @@ class TaskflowServer(BaseApplication):  # type: ignore[misc]
     def load(self) -> falcon.App[falcon.Request, falcon.Response]:
         # Runs in the worker (the app is not preloaded): the store, and so the connection
         # pool, belongs to this process alone.
-        return app_from_env()
+        app = app_from_env()
+        flow = flow_of(app)
+        if self.sweep_timers and flow is not None:
+            # Every worker sweeps: firing claims each timer in the store, so it fires once,
+            # and a worker that restarts leaves the others sweeping.
+            Sweeper(flow).start()
+        return app
 
 
 @click.command(help="Serve the HTTP API with gunicorn.")
@@ -109,6 +118,12 @@ class TaskflowServer(BaseApplication):  # type: ignore[misc]
     "made with create_app (to add its authentication middleware). Default: a plain flow.",
 )
 @click.option(
+    "--timers/--no-timers",
+    default=True,
+    show_default=True,
+    help="Fire due timers in the workers (else run `taskflow timers` somewhere).",
+)
+@click.option(
     "--migrate/--no-migrate",
     default=True,
     show_default=True,
@@ -123,6 +138,7 @@ def serve(
     header_timeout: float,
     body_timeout: float,
     app_spec: str | None,
+    timers: bool,
     migrate: bool,
 ) -> None:
     # The workers read their configuration from the environment, exactly as
@@ -163,4 +179,4 @@ def serve(
         "loglevel": "info",
         "when_ready": _when_ready,
     }
-    TaskflowServer(options).run()
+    TaskflowServer(options, sweep_timers=timers).run()

@@ -29,6 +29,10 @@ class TransactionClock:
         self._clock = clock
         self._last: datetime | None = None
 
+    def wall(self) -> datetime:
+        """The clock's reading as it is, for times a caller reckons from ("in 7 days")."""
+        return utc(self._clock())
+
     def now(self) -> datetime:
         # Two events in one request can land in the same microsecond, and an injected clock
         # may stand still; the log's order must not depend on a tie-break, so each reading is

@@ -183,7 +183,7 @@ class Transaction:
 
     def set_timer(self, case_id: str, name: str, at: datetime | timedelta) -> None:
         self.hold(case_id)
-        due = utc(self.clock.now() + at if isinstance(at, timedelta) else at)
+        due = utc(self.clock.wall() + at if isinstance(at, timedelta) else at)
         self.uow.timers.set(Timer(case_id=case_id, name=name, due=due, fire_at=due))
 
     def cancel_timer(self, case_id: str, name: str) -> None:

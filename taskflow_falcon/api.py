@@ -23,7 +23,20 @@ from .resources import (
     CommentResource,
     CommentsResource,
     StatusResource,
+    TimersResource,
 )
+
+
+class TaskflowApp(falcon.App):  # type: ignore[type-arg]
+    """A falcon app that knows the flow it serves, for the processes serving it (`taskflow
+    serve` starts a timer sweeper on it)."""
+
+    taskflow: Taskflow
+
+
+def flow_of(app: object) -> Taskflow | None:
+    """The flow ``create_app`` wired ``app`` to, or None for an app it did not make."""
+    return app.taskflow if isinstance(app, TaskflowApp) else None
 
 
 def create_app(
@@ -41,7 +54,8 @@ def create_app(
     host_middleware = [] if middleware is None else middleware
     if not isinstance(host_middleware, Iterable):
         host_middleware = [host_middleware]
-    app = falcon.App(middleware=[AccessLog(), *host_middleware], cors_enable=False)
+    app = TaskflowApp(middleware=[AccessLog(), *host_middleware], cors_enable=False)
+    app.taskflow = flow
     app.req_options.strip_url_path_trailing_slash = True
     app.req_options.default_media_type = falcon.MEDIA_JSON
     app.resp_options.default_media_type = falcon.MEDIA_JSON
@@ -56,6 +70,7 @@ def create_app(
     app.add_route("/{case_id}", CaseResource(flow, **deps))
     app.add_route("/{case_id}/status", StatusResource(flow, **deps))
     app.add_route("/{case_id}/assign", AssignResource(flow, **deps))
+    app.add_route("/{case_id}/timers", TimersResource(flow, **deps))
     # The original answered on both spellings; one resource instance serves each pair.
     app.add_route("/{case_id}/comment", comments)
     app.add_route("/{case_id}/comments", comments)

@@ -131,6 +131,13 @@ class AssignResource(_Resource):
         self.execute(req, resp, Assign(canonical_id(case_id), assignee), body)
 
 
+class TimersResource(_Resource):
+    """``/{case_id}/timers``: the case's pending timers."""
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, case_id: str) -> None:
+        write_json(resp, {"data": self.flow.timers(case_id)})
+
+
 class CommentsResource(_Resource):
     """``/{case_id}/comment`` and ``/{case_id}/comments``: add a comment."""
 

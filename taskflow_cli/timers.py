@@ -1,0 +1,60 @@
+"""``taskflow timers``: fire due timers, on its own, until stopped."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from types import FrameType
+
+import click
+
+from taskflow_compose import database_url, load_flow
+from taskflow_compose.environment import app_spec as app_spec_from_env
+from taskflow_core.errors import one_line
+from taskflow_core.sweeper import DEFAULT_INTERVAL, Sweeper
+
+
+@click.command(
+    help="Fire due timers until stopped (SIGTERM or Ctrl-C). Any number may run against one "
+    "database, beside `taskflow serve` or instead of its own sweeping (--no-timers)."
+)
+@click.option(
+    "--dsn",
+    metavar="URL",
+    help="postgresql://... or sqlite:///path.db; default $TASKFLOW_DATABASE_URL, "
+    "else the SQLite file taskflow.db in the working directory.",
+)
+@click.option(
+    "--app",
+    "app_spec",
+    metavar="MODULE:ATTR",
+    help="A host module's configured Taskflow, whose hooks the timers fire. [env: TASKFLOW_APP]",
+)
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0.05),
+    default=DEFAULT_INTERVAL,
+    show_default=True,
+    help="Seconds between sweeps.",
+)
+@click.option("--once", is_flag=True, help="Sweep once, say how many fired, and exit.")
+def timers(dsn: str | None, app_spec: str | None, interval: float, once: bool) -> None:
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())  # a host module in the working directory
+    try:
+        flow = load_flow(app_spec or app_spec_from_env(), database_url(dsn))
+    except (ImportError, AttributeError, TypeError, ValueError) as exc:
+        raise click.ClickException(f"cannot load the app: {one_line(exc)}") from exc
+    sweeper = Sweeper(flow, interval)
+    if once:
+        click.echo(f"fired {sweeper.sweep_once()} timer(s)")
+        return
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        sweeper.stop(timeout=0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    click.echo(f"firing due timers every {interval:g}s; stop with SIGTERM or Ctrl-C", err=True)
+    sweeper.run()
