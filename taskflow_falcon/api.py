@@ -21,6 +21,7 @@ from .resources import (
     CommentResource,
     CommentsResource,
     StatusResource,
+    WorkflowResource,
 )
 
 
@@ -46,6 +47,9 @@ def create_app(
     comment = CommentResource(flow, **deps)
     app.add_route("/", CasesResource(flow, **deps))
     app.add_route("/{case_id}", CaseResource(flow, **deps))
+    # A literal segment: falcon matches it before the /{case_id} field, and no case id can
+    # be spelled this way (ids are UUIDs), so the two never compete.
+    app.add_route("/_workflow", WorkflowResource(flow, **deps))
     app.add_route("/{case_id}/status", StatusResource(flow, **deps))
     app.add_route("/{case_id}/assign", AssignResource(flow, **deps))
     # The original answered on both spellings; one resource instance serves each pair.
