@@ -19,6 +19,7 @@ from .model import ActivityEntry, Case
 from .ports import ActivityRepository, CaseRepository, Store, UnitOfWork
 from .query import ListPage, ListQuery
 from .service import Taskflow, default_actor_id
+from .workflow import Guard
 
 __all__ = [
     "ActivityEntry",
@@ -30,6 +31,7 @@ __all__ = [
     "Conflict",
     "Context",
     "Forbidden",
+    "Guard",
     "Hook",
     "HookEvent",
     "HookUsageError",

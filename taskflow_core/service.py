@@ -33,6 +33,7 @@ from .timers import MAX_PER_SWEEP, run_due
 from .transaction import Transaction, read_case
 from .validation import canonical_id, check_assignee, check_comment, check_data, check_status
 from .wire import case_to_wire, timestamp
+from .workflow import Guard, Transitions, Workflow
 
 Decorator = Callable[[dict[str, Any], Any], dict[str, Any]]
 ActorId = Callable[[Any], "str | None"]
@@ -49,6 +50,14 @@ def default_actor_id(user: Any) -> str | None:
     else:
         found = getattr(getattr(user, "profile", None), "id", None)
     return None if found is None else str(found)
+
+
+def with_next(case: dict[str, Any], workflow: Workflow, user: Any) -> dict[str, Any]:
+    """A single-case answer with ``nextStatuses`` for ``user`` when a workflow is declared;
+    added before decorators, so they see it, and computed from the case without it."""
+    if workflow.declared:
+        case["nextStatuses"] = workflow.allowed(case, user)
+    return case
 
 
 class Taskflow:
@@ -74,6 +83,7 @@ class Taskflow:
         self._redact = Redactor(redact)
         self._actor_id = actor_id or default_actor_id
         self._hooks: HookBus[Hook] = HookBus()
+        self._transitions = Transitions()
         self._lock = threading.Lock()
         self._decorators: tuple[tuple[Decorator, bool], ...] = ()
 
@@ -106,6 +116,22 @@ class Taskflow:
             self._decorators = (*self._decorators, (fn, list))
         return self
 
+    def transition(self, source: str, target: str, guard: Guard | None = None) -> Taskflow:
+        """Declare that a case may move from ``source`` (a status, or ``"*"`` for any) to
+        ``target``, for users ``guard(case, user)`` accepts (everyone without a guard).
+
+        Once one transition is declared, every status change must match one: ``Conflict``
+        when none does, ``Forbidden`` when the guards of every match refuse. Several
+        declarations of a change are OR'ed. ValueError for a malformed status, ``"*"`` as a
+        target or a guard that is not callable.
+        """
+        self._transitions.declare(source, target, guard)
+        return self
+
+    def workflow(self) -> dict[str, Any]:
+        """``{"statuses": [...], "transitions": [{"from", "to", "guarded"}]}``."""
+        return self._transitions.snapshot().as_dict()
+
     def migrate(self) -> list[str]:
         return self.store.migrate()
 
@@ -113,10 +139,19 @@ class Taskflow:
 
     def get(self, case_id: str, *, user: Any = None) -> dict[str, Any]:
         found = canonical_id(case_id)
-        decorators = self._decorators
+        workflow, decorators = self._transitions.snapshot(), self._decorators
         with self.store.unit_of_work(read_only=True) as uow:
             case = read_case(uow, found)
-        return self._decorated(case, user, decorators, listing=False)
+        return self._decorated(with_next(case, workflow, user), user, decorators, listing=False)
+
+    def next_statuses(self, case_id: str, user: Any = None) -> list[str]:
+        """The statuses ``user`` may move the case to, sorted (empty when nothing is declared).
+        A guard that raises counts as a refusal here, and is logged."""
+        found = canonical_id(case_id)
+        workflow = self._transitions.snapshot()
+        with self.store.unit_of_work(read_only=True) as uow:
+            case = read_case(uow, found)
+        return workflow.allowed(case, user)
 
     def list(self, query: Mapping[str, Any] | None = None, *, user: Any = None) -> dict[str, Any]:
         parsed = parse_list_query(query)
@@ -147,10 +182,10 @@ class Taskflow:
         of its own with its hooks; how many fired. A timer whose hooks fail stays, and is
         tried again later with backoff. Safe to run in any number of processes at once."""
         moment = utc(now) if now is not None else utc(self.clock())
-        hooks = self._hooks.snapshot()
+        hooks, workflow = self._hooks.snapshot(), self._transitions.snapshot()
 
         def begin(uow: UnitOfWork) -> Transaction:
-            return self._transaction(uow, hooks, Context())
+            return self._transaction(uow, hooks, Context(), workflow)
 
         return run_due(self.store, begin, moment, MAX_PER_SWEEP)
 
@@ -227,13 +262,14 @@ class Taskflow:
         """Run one command in one transaction, with the hooks and decorators of this moment;
         every mutation, from Python or HTTP, passes here."""
         hooks, decorators = self._hooks.snapshot(), self._decorators
+        workflow = self._transitions.snapshot()
         with self.store.unit_of_work() as uow:
-            tx = self._transaction(uow, hooks, context)
+            tx = self._transaction(uow, hooks, context, workflow)
             answered = command.run(tx)
             # Read inside the transaction, after every hook: what this request made, and
             # no later request's changes. Decorated before the commit, so that a failing
             # decorator fails the request as a whole instead of after its changes landed.
-            case = read_case(uow, answered)
+            case = with_next(read_case(uow, answered), workflow, context.user)
             result = self._decorated(case, context.user, decorators, listing=False)
             if decorators:
                 # What the store returns is JSON; a decorator's additions may not be, and an
@@ -243,7 +279,9 @@ class Taskflow:
         tx.run_settled()
         return Outcome(result)
 
-    def _transaction(self, uow: UnitOfWork, hooks: HookSet[Hook], context: Context) -> Transaction:
+    def _transaction(
+        self, uow: UnitOfWork, hooks: HookSet[Hook], context: Context, workflow: Workflow
+    ) -> Transaction:
         return Transaction(
             uow,
             hooks,
@@ -252,6 +290,7 @@ class Taskflow:
             actor=self._actor_id(context.user),
             clock=self.clock,
             redact=self._redact,
+            workflow=workflow,
         )
 
     @staticmethod

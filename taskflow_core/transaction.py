@@ -1,12 +1,14 @@
 """One request's work inside one unit of work: every operation, its events and its hooks.
 
-Every event goes through one pipeline (``_dispatch``): ``pre-`` hooks, the change, the
-record step (the activity entry), then the post hooks. A new kind of event is a new
-operation calling ``_dispatch``; what every event must also leave behind goes in ``_record``.
+Every event goes through one pipeline (``_dispatch``): its check (for a status change, the
+declared workflow), ``pre-`` hooks, the change, the record step (the activity entry), then
+the post hooks. A new kind of event is a new operation calling ``_dispatch``; what every
+event must also leave behind goes in ``_record``.
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -24,6 +26,7 @@ from .record import activity_entry
 from .redaction import Redactor
 from .validation import canonical_id, same_id
 from .wire import case_to_wire, edited_comment_id, timestamp
+from .workflow import NO_WORKFLOW, Workflow
 
 logger = logging.getLogger(__name__)
 
@@ -58,9 +61,11 @@ class Transaction:
         actor: str | None,
         clock: Clock,
         redact: Redactor,
+        workflow: Workflow = NO_WORKFLOW,
     ) -> None:
         self.uow = uow
         self.hooks = hooks
+        self.workflow = workflow
         self.user = user
         self.payload = payload
         self.actor = actor
@@ -149,7 +154,23 @@ class Transaction:
         def apply(case: Case) -> Case:
             return attrs.evolve(case, status=status, updated_at=self.clock.now())
 
-        self._dispatch(case_id, status_event(previous, status), meta, self._saving(case_id, apply))
+        # Undeclared, there is nothing to check: not even a closure on the hot path.
+        check = self._transition(case_id, previous, status) if self.workflow.declared else None
+        self._dispatch(
+            case_id, status_event(previous, status), meta, self._saving(case_id, apply), check=check
+        )
+
+    def _transition(self, case_id: str, previous: str, status: str) -> Callable[[], None]:
+        """The status event's check: the declared workflow, for this request's user."""
+
+        def seen_by_guards() -> dict[str, Any]:
+            # The case as GET /{id} would show it now, in this transaction; its data copied,
+            # because the held case is what the change saves and a guard must not edit it.
+            seen = case_to_wire(self.hold(case_id), self.activity_of(case_id))
+            seen["data"] = copy.deepcopy(seen["data"])
+            return seen
+
+        return lambda: self.workflow.check(previous, status, self.user, seen_by_guards)
 
     def assign(
         self, case_id: str, assigned_to: str | None, *, unless_current: bool = False
@@ -247,12 +268,18 @@ class Transaction:
         change: Callable[[], None] | None,
         *,
         pre_hooks: bool = True,
+        check: Callable[[], None] | None = None,
     ) -> None:
-        """One event: ``pre-`` hooks, the change, the record, then the post hooks."""
+        """One event: its check, ``pre-`` hooks, the change, the record, then the post hooks.
+
+        ``check`` refuses the event by raising, before any hook has run or anything changed.
+        """
         if self._depth >= MAX_CASCADE_DEPTH:
             raise HookUsageError(f"hooks cascaded more than {MAX_CASCADE_DEPTH} events deep")
         self._depth += 1
         try:
+            if check is not None:
+                check()
             if pre_hooks:
                 self._run_hooks(case_id, pre(name), meta)
             if change is not None:

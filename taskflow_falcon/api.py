@@ -24,6 +24,7 @@ from .resources import (
     CommentsResource,
     StatusResource,
     TimersResource,
+    WorkflowResource,
 )
 
 
@@ -68,6 +69,9 @@ def create_app(
     app.add_route("/_ready", ReadyResource(flow))
     app.add_route("/", CasesResource(flow, **deps))
     app.add_route("/{case_id}", CaseResource(flow, **deps))
+    # A literal segment: falcon matches it before the /{case_id} field, and no case id can
+    # be spelled this way (ids are UUIDs), so the two never compete.
+    app.add_route("/_workflow", WorkflowResource(flow, **deps))
     app.add_route("/{case_id}/status", StatusResource(flow, **deps))
     app.add_route("/{case_id}/assign", AssignResource(flow, **deps))
     app.add_route("/{case_id}/timers", TimersResource(flow, **deps))

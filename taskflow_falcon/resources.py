@@ -163,3 +163,10 @@ class CommentResource(_Resource):
     ) -> None:
         command = DeleteComment(canonical_id(case_id), canonical_id(comment_id, "Comment"))
         self.execute(req, resp, command, None)
+
+
+class WorkflowResource(_Resource):
+    """``/_workflow``: the declared statuses and transitions."""
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        write_json(resp, {"data": self.flow.workflow()})
