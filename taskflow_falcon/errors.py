@@ -1,9 +1,10 @@
 """Error mapping: every failure becomes a JSON body ``{"message", "errors"?}``, never HTML.
 
-The one module that knows how domain errors look over HTTP. Three kinds:
-``TaskflowError`` (the core's, messages safe to show), falcon's own ``HTTPError`` (unknown
-route, wrong method, body too large, bad query parameter) and anything else, which answers a
-generic 500 and goes to the log, because its text may hold SQL or a hook's internals.
+The one module that knows how domain errors look over HTTP. Four kinds: ``TaskflowError``
+(the core's, messages safe to show), falcon's own ``HTTPError`` (unknown route, wrong method,
+body too large, bad query parameter), ``StoreUnavailable`` (the database is away or busy: a
+503 the client may retry) and anything else, which answers a generic 500 and goes to the log,
+because its text may hold SQL or a hook's internals.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from taskflow_core.errors import (
     InvalidRequest,
     NotFound,
     PreconditionFailed,
+    StoreUnavailable,
     TaskflowError,
+    one_line,
 )
 
 from .rendering import write_json
@@ -28,6 +31,10 @@ from .rendering import write_json
 logger = logging.getLogger(__name__)
 
 INTERNAL_ERROR_MESSAGE = "Internal server error"
+UNAVAILABLE_MESSAGE = "The service is temporarily unavailable; retry later"
+# A store notices within a fraction of a second that its database is back, so a client may
+# come back soon; an outage costs each retry a few milliseconds.
+RETRY_AFTER_SECONDS = 2
 
 STATUS_BY_ERROR: dict[type[TaskflowError], int] = {
     NotFound: 404,
@@ -74,6 +81,16 @@ def _unexpected_error(
     write_json(resp, _body(INTERNAL_ERROR_MESSAGE), 500)
 
 
+def _store_unavailable(
+    req: falcon.Request, resp: falcon.Response, error: StoreUnavailable, params: dict[str, Any]
+) -> None:
+    # An outage is the operator's to fix, not a bug: one line each, no traceback. The
+    # reason may name a host or a file, so the client gets only the generic message.
+    logger.warning("%s %s answered 503: %s", req.method, req.path, one_line(error))
+    resp.set_header("Retry-After", str(RETRY_AFTER_SECONDS))
+    write_json(resp, _body(UNAVAILABLE_MESSAGE), 503)
+
+
 def _serialize_http_error(
     req: falcon.Request, resp: falcon.Response, error: falcon.HTTPError
 ) -> None:
@@ -85,4 +102,5 @@ def install_error_handlers(app: falcon.App[falcon.Request, falcon.Response]) -> 
     """Register the mapping on ``app``; falcon picks the most specific handler by class."""
     app.add_error_handler(Exception, _unexpected_error)
     app.add_error_handler(TaskflowError, _taskflow_error)
+    app.add_error_handler(StoreUnavailable, _store_unavailable)
     app.set_error_serializer(_serialize_http_error)

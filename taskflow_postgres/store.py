@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import os
-import threading
-from typing import Any
 
 import psycopg
-from psycopg import Connection
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
-from psycopg.types.string import TextLoader
-from psycopg_pool import ConnectionPool
 
+from .connections import DEFAULT_TIMEOUT, Connections
 from .errors import one_line
 from .migrate import migrate
-from .unit_of_work import PostgresUnitOfWork, check_if_idle
+from .unit_of_work import PostgresUnitOfWork
 
 # Unless the DSN or libpq's environment says otherwise: fail fast on an unreachable host
 # instead of waiting for the operating system's TCP timeout, and name ourselves in
@@ -23,16 +19,6 @@ _DEFAULTS = {
     "connect_timeout": ("PGCONNECT_TIMEOUT", "10"),
     "application_name": ("PGAPPNAME", "taskflow"),
 }
-
-
-def _configure(conn: Connection[Any]) -> None:
-    # Ids are text in the domain: reading uuid columns as text skips building a UUID object
-    # per id only to print it again (PostgreSQL prints them in canonical lowercase).
-    conn.adapters.register_loader("uuid", TextLoader)
-    # Timestamps then arrive as UTC datetimes, which the domain keeps and prints as they are;
-    # converting every one from the server's zone cost a tenth of a listing's CPU.
-    conn.execute("SET TIME ZONE 'UTC'")
-    conn.commit()
 
 
 class PostgresStore:
@@ -44,6 +30,10 @@ class PostgresStore:
 
     The pool is opened on first use, in the process that uses it: a gunicorn worker forked
     from a master that built the store opens its own, since connections cannot cross a fork.
+
+    ``timeout`` (seconds) bounds how long a unit of work waits for a connection, in all:
+    past it, or within a fraction of a second while the server is known to be away, it
+    raises ``DatabaseUnavailable`` (a ``StoreUnavailable``: the HTTP API answers 503).
     """
 
     def __init__(
@@ -57,7 +47,7 @@ class PostgresStore:
         database: str | None = None,
         min_size: int = 1,
         max_size: int = 10,
-        timeout: float = 30.0,
+        timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         try:
             params = conninfo_to_dict(
@@ -69,59 +59,22 @@ class PostgresStore:
             if key not in params and variable not in os.environ:
                 params[key] = default
         self._conninfo = make_conninfo("", **params)
-        self._min_size = min_size
-        self._max_size = max_size
-        self._timeout = timeout
-        self._lock = threading.Lock()
-        self._pool: ConnectionPool[Connection[Any]] | None = None
-        self._pid = os.getpid()
-        self._closed = False
-        # Pools inherited through a fork. Their sockets are the parent's: closing them (or
-        # letting them be collected) would end the parent's sessions, so they are kept, unused.
-        self._inherited: list[ConnectionPool[Connection[Any]]] = []
+        self._min_size, self._max_size, self._timeout = min_size, max_size, timeout
+        self._connections = Connections(
+            self._conninfo, min_size=min_size, max_size=max_size, timeout=timeout
+        )
 
     def unit_of_work(self, *, read_only: bool = False) -> PostgresUnitOfWork:
-        return PostgresUnitOfWork(self._current_pool(), read_only=read_only)
+        if self._connections.closed:
+            raise RuntimeError("the store is closed")
+        return PostgresUnitOfWork(self._connections, read_only=read_only)
 
     def migrate(self) -> list[str]:
         """Apply the pending migrations over a connection of its own; their names."""
         return migrate(self._conninfo)
 
     def close(self) -> None:
-        with self._lock:
-            self._closed = True
-            pool, self._pool = self._pool, None
-        if pool is not None and self._pid == os.getpid():
-            pool.close()
-
-    def _current_pool(self) -> ConnectionPool[Connection[Any]]:
-        pid = os.getpid()
-        with self._lock:
-            if self._closed:
-                raise RuntimeError("the store is closed")
-            if self._pool is not None and self._pid != pid:
-                self._inherited.append(self._pool)
-                self._pool = None
-            if self._pool is None:
-                self._pool = self._open_pool()
-                self._pid = pid
-            return self._pool
-
-    def _open_pool(self) -> ConnectionPool[Connection[Any]]:
-        pool: ConnectionPool[Connection[Any]] = ConnectionPool(
-            self._conninfo,
-            open=False,
-            min_size=self._min_size,
-            max_size=self._max_size,
-            timeout=self._timeout,
-            check=check_if_idle,
-            configure=_configure,
-            name="taskflow",
-        )
-        # Without waiting: connections are made in the background, and the first request
-        # waits (up to the timeout) only for the one it needs.
-        pool.open(wait=False)
-        return pool
+        self._connections.close()
 
     def __repr__(self) -> str:
         # The conninfo may hold a password.

@@ -6,6 +6,7 @@ import logging
 import sqlite3
 import time
 
+from .errors import is_busy
 from .json_contains import SQL_NAME, json_contains
 
 logger = logging.getLogger(__name__)
@@ -59,8 +60,7 @@ def _use_wal(conn: sqlite3.Connection, path: str, busy_timeout: float) -> None:
             (mode,) = conn.execute("PRAGMA journal_mode=WAL").fetchone()
             break
         except sqlite3.OperationalError as exc:
-            busy = getattr(exc, "sqlite_errorname", "").startswith("SQLITE_BUSY")
-            if not busy or time.monotonic() >= deadline:
+            if not is_busy(exc) or time.monotonic() >= deadline:
                 raise
             time.sleep(delay)
             delay = min(delay * 2, 0.05)

@@ -11,6 +11,7 @@ from taskflow_core.errors import MigrationFailed, StoreUnavailable, one_line
 
 from . import migrations
 from .connection import DEFAULT_BUSY_TIMEOUT, connect
+from .errors import busy_error, is_busy
 from .pool import ConnectionPool
 from .unit_of_work import SqliteUnitOfWork
 
@@ -60,6 +61,10 @@ class SqliteStore:
                     raise StoreUnavailable(f"{self.path}: {one_line(exc)}") from exc
                 raise MigrationFailed(f"could not migrate {self.path}: {one_line(exc)}") from exc
             except sqlite3.Error as exc:
+                # Another process holding the write lock past the busy timeout is not a
+                # failed migration: nothing was tried, and trying later may succeed.
+                if is_busy(exc):
+                    raise busy_error(exc) from exc
                 raise MigrationFailed(f"could not migrate {self.path}: {one_line(exc)}") from exc
             finally:
                 self._pool.release(conn)

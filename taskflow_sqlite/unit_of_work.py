@@ -53,7 +53,9 @@ class SqliteUnitOfWork:
     def __enter__(self) -> Self:
         if self._conn is not None:
             raise RuntimeError("this unit of work is already entered")
-        self._conn = self._pool.acquire()
+        # Opening a connection may wait for a lock too (the switch of a new file to WAL).
+        with translated():
+            self._conn = self._pool.acquire()
         try:
             self._begin(self._conn)
         except BaseException:
@@ -82,7 +84,10 @@ class SqliteUnitOfWork:
         conn = self._connection()
         self._check_not_aborted(conn)
         if conn.in_transaction:
-            conn.execute("COMMIT")
+            # Busy only where WAL is not available (readers' locks then hold up a commit);
+            # the transaction stays open, and leaving the unit of work rolls it back.
+            with translated():
+                conn.execute("COMMIT")
         self._began = False
 
     def rollback(self) -> None:
@@ -106,7 +111,10 @@ class SqliteUnitOfWork:
                 "this thread already holds an open SQLite unit of work; commit or leave it"
                 " before beginning another"
             )
-        conn.execute(self._begin_statement)
+        # Where a writer waits for another's lock, up to the busy timeout: past it the
+        # database is busy, not broken, and the request may be retried (a 503).
+        with translated():
+            conn.execute(self._begin_statement)
         self._began = True
 
     def _check_not_aborted(self, conn: sqlite3.Connection) -> None:

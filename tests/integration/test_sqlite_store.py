@@ -189,6 +189,21 @@ class TestTransactions:
         impatient.close()
         holder.close()
 
+    def test_a_writer_kept_waiting_past_the_busy_timeout_is_told_the_store_is_unavailable(
+        self, tmp_path: Path
+    ) -> None:
+        impatient = SqliteStore(tmp_path / "busy.db", busy_timeout=0.2)
+        impatient.migrate()
+        with closing(sqlite3.connect(tmp_path / "busy.db", isolation_level=None)) as holder:
+            holder.execute("BEGIN IMMEDIATE")
+            with pytest.raises(StoreUnavailable, match="locked"), impatient.unit_of_work():
+                pass
+            holder.execute("ROLLBACK")
+        with impatient.unit_of_work() as uow:
+            uow.cases.add(make_case(1))
+            uow.commit()
+        impatient.close()
+
     def test_a_closed_store_refuses_new_work(self, sqlite_store: SqliteStore) -> None:
         sqlite_store.close()
         with pytest.raises(RuntimeError, match="closed"), sqlite_store.unit_of_work():

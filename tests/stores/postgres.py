@@ -8,11 +8,19 @@ from urllib.parse import quote
 
 import psycopg
 import pytest
+from psycopg.conninfo import conninfo_to_dict
 from pytest_postgresql import factories
 
 from taskflow_postgres import PostgresStore
+from tests.support.tcp_proxy import TcpProxy
 
-__all__ = ["postgres_database", "postgres_dsn", "postgres_server", "postgres_store"]
+__all__ = [
+    "postgres_database",
+    "postgres_dsn",
+    "postgres_proxy",
+    "postgres_server",
+    "postgres_store",
+]
 
 SERVER = {
     "host": os.environ.get("PGHOST", "127.0.0.1"),
@@ -63,3 +71,11 @@ def postgres_store(postgres_dsn: str) -> Iterator[PostgresStore]:
     store.migrate()
     yield store
     store.close()
+
+
+@pytest.fixture
+def postgres_proxy(postgres_dsn: str) -> Iterator[TcpProxy]:
+    """A TCP proxy in front of the test's server: stopping it is the database going away."""
+    params = conninfo_to_dict(postgres_dsn)
+    with TcpProxy((str(params["host"]), int(str(params["port"])))) as proxy:
+        yield proxy

@@ -1,0 +1,1 @@
+"""Helpers the test suites share that are neither fixtures nor stores."""
