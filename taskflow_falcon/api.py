@@ -16,6 +16,7 @@ from .access_log import AccessLog
 from .body import DEFAULT_MAX_BODY_SIZE
 from .errors import install_error_handlers
 from .operations import HealthResource, ReadyResource
+from .reference import DocsResource, OpenApiResource
 from .resources import (
     AssignResource,
     CaseResource,
@@ -65,6 +66,8 @@ def create_app(
     deps = {"max_body_size": max_body_size}
     comments = CommentsResource(flow, **deps)
     comment = CommentResource(flow, **deps)
+    app.add_route("/openapi.json", OpenApiResource())
+    app.add_route("/docs", DocsResource())
     app.add_route("/_health", HealthResource())
     app.add_route("/_ready", ReadyResource(flow))
     app.add_route("/", CasesResource(flow, **deps))

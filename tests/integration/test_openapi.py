@@ -1,0 +1,106 @@
+"""The OpenAPI document: it validates, names exactly what the app serves, and answers
+generated from it conform to it (schemathesis, in-process, on SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import falcon
+import falcon.testing
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from openapi_spec_validator import validate
+
+from taskflow_core import Taskflow
+from taskflow_core.memory import MemoryStore
+from taskflow_core.ports import Store
+from taskflow_falcon import create_app
+from taskflow_falcon.openapi import openapi_document
+
+METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
+# Examples per operation in the suite; `nox -s fuzz` runs many more.
+EXAMPLES = int(os.environ.get("TASKFLOW_FUZZ_EXAMPLES", "25"))
+
+
+def served_routes(app: falcon.App[Any, Any]) -> set[tuple[str, str]]:
+    """(template, method) of every responder the app's router holds, OPTIONS aside."""
+    found: set[tuple[str, str]] = set()
+    stack = list(app._router._roots)
+    while stack:
+        node = stack.pop()
+        stack.extend(node.children)
+        if node.method_map:
+            for method, responder in node.method_map.items():
+                # falcon fills the methods a resource lacks with its own 405 responder.
+                if method in METHODS and not getattr(responder, "__name__", "").startswith(
+                    "method_not_allowed"
+                ):
+                    found.add((node.uri_template, method))
+    return found
+
+
+def documented_routes() -> set[tuple[str, str]]:
+    return {
+        (path, method.upper())
+        for path, item in openapi_document()["paths"].items()
+        for method in item
+        if method.upper() in METHODS
+    }
+
+
+def test_the_document_is_valid_openapi_3_1(memory_store: Store) -> None:
+    validate(openapi_document())
+    client = falcon.testing.TestClient(create_app(Taskflow(memory_store)))
+    served = client.simulate_get("/openapi.json")
+    assert served.status_code == 200
+    assert served.json["openapi"] == "3.1.0"
+
+
+def test_the_document_names_exactly_the_routes_the_app_serves(memory_store: Store) -> None:
+    assert documented_routes() == served_routes(create_app(Taskflow(memory_store)))
+
+
+def test_the_docs_page_is_served_without_anything_from_elsewhere(memory_store: Store) -> None:
+    page = falcon.testing.TestClient(create_app(Taskflow(memory_store))).simulate_get("/docs")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert "PUT</span> /{case_id}/status" in page.text
+    assert "<script" not in page.text
+    assert "http://" not in page.text
+    assert "https://" not in page.text
+
+
+class Dispatch:
+    """A WSGI app passing each request to the app of the running test: schemathesis reads
+    the schema once, at collection, while each test needs a fresh store of its own."""
+
+    def __init__(self) -> None:
+        self.target: Any = create_app(Taskflow(MemoryStore()))
+
+    def __call__(self, environ: Any, start_response: Any) -> Any:
+        return self.target(environ, start_response)
+
+
+DISPATCH = Dispatch()
+schema = schemathesis.openapi.from_wsgi("/openapi.json", DISPATCH)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def served(request: pytest.FixtureRequest) -> None:
+    store: Store = request.getfixturevalue(f"{request.param}_store")
+    flow = Taskflow(store)
+    flow.create({"subject": "seed"}, user={"profile": {"id": "alice"}})  # a listing to page
+    DISPATCH.target = create_app(flow)
+
+
+@schema.parametrize()
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    derandomize=True,
+)
+def test_generated_requests_get_no_5xx_and_answers_conform(case: Any, served: None) -> None:
+    case.call_and_validate()
