@@ -9,6 +9,7 @@ import pytest
 
 from taskflow_core import Taskflow
 from taskflow_postgres import PostgresStore
+from tests.stores.migrations import POSTGRES_MIGRATIONS
 
 pytestmark = pytest.mark.postgres
 
@@ -92,8 +93,9 @@ class TestMigratingAtOnce:
         # One did the work while the other waited on the lock, then found nothing to do.
         assert sorted(results, key=len) == [
             [],
-            ["0001_original_schema", "0002_changed_by_as_text", "0003_list_indexes"],
+            POSTGRES_MIGRATIONS,
         ]
         with psycopg.connect(postgres_dsn) as conn:
             versions = conn.execute("select version from taskflow_migrations order by 1")
-            assert versions.fetchall() == [(1,), (2,), (3,)]
+            expected = [(int(name.split("_", 1)[0]),) for name in POSTGRES_MIGRATIONS]
+            assert versions.fetchall() == expected

@@ -3,6 +3,7 @@ what is due stays an index range scan with many pending timers."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -53,8 +54,12 @@ def test_three_sweepers_at_once_fire_each_due_timer_exactly_once(
     seed(postgres_dsn, DUE_TIMERS)
     taskflow = str(Path(sys.executable).with_name("taskflow"))
     command = [taskflow, "timers", "--once", "--dsn", postgres_dsn]
+    # Nothing of this process's configuration (another test's TASKFLOW_APP, say) may leak.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TASKFLOW_")}
     sweepers = [
-        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
         for _ in range(3)
     ]
     outputs = [sweeper.communicate(timeout=120) for sweeper in sweepers]

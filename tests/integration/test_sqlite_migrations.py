@@ -10,6 +10,7 @@ import pytest
 from taskflow_core import Taskflow
 from taskflow_core.errors import MigrationFailed
 from taskflow_sqlite import SqliteStore, migrations
+from tests.stores.migrations import SQLITE_MIGRATIONS
 
 
 @pytest.fixture
@@ -37,17 +38,18 @@ class TestMigrate:
     def test_first_migrate_applies_every_migration_and_records_it(
         self, store: SqliteStore, db: Path
     ) -> None:
-        assert store.migrate() == ["0001_initial"]
-        assert [row[0] for row in query(db, "SELECT name FROM taskflow_migrations")] == [
-            "0001_initial"
-        ]
+        assert store.migrate() == SQLITE_MIGRATIONS
+        assert SQLITE_MIGRATIONS[0] == "0001_initial"
+        assert [
+            row[0] for row in query(db, "SELECT name FROM taskflow_migrations ORDER BY name")
+        ] == SQLITE_MIGRATIONS
 
     def test_migrate_again_applies_nothing(self, store: SqliteStore, db: Path) -> None:
         store.migrate()
         assert store.migrate() == []
         with closing(SqliteStore(db)) as other:
             assert other.migrate() == []
-        assert len(query(db, "SELECT name FROM taskflow_migrations")) == 1
+        assert len(query(db, "SELECT name FROM taskflow_migrations")) == len(SQLITE_MIGRATIONS)
 
     def test_tables_have_the_postgres_stores_columns(self, store: SqliteStore, db: Path) -> None:
         store.migrate()
@@ -101,9 +103,9 @@ class TestMigrate:
             store.migrate()
 
         assert query(db, "SELECT name FROM sqlite_master WHERE name = 'half_done'") == []
-        assert [row[0] for row in query(db, "SELECT name FROM taskflow_migrations")] == [
-            "0001_initial"
-        ]
+        assert [
+            row[0] for row in query(db, "SELECT name FROM taskflow_migrations ORDER BY name")
+        ] == SQLITE_MIGRATIONS
 
 
 class TestFirstUse:
