@@ -127,12 +127,21 @@ def free_port() -> int:
 class Server:
     """A real `taskflow serve` (gunicorn) in a process group of its own."""
 
-    def __init__(self, dsn: str, workers: int, threads: int) -> None:
+    def __init__(
+        self,
+        dsn: str,
+        workers: int,
+        threads: int,
+        *,
+        executable: str | None = None,
+        extra: tuple[str, ...] = (),
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         command = [
-            str(Path(sys.executable).with_name("taskflow")),
+            executable or str(Path(sys.executable).with_name("taskflow")),
             "serve",
+            *extra,
             "--dsn",
             dsn,
             "--port",
