@@ -17,6 +17,7 @@ import falcon
 from taskflow_core.errors import (
     Conflict,
     Forbidden,
+    IdempotencyKeyReused,
     InvalidRequest,
     NotFound,
     PreconditionFailed,
@@ -35,6 +36,7 @@ STATUS_BY_ERROR: dict[type[TaskflowError], int] = {
     Forbidden: 403,
     Conflict: 409,
     PreconditionFailed: 412,
+    IdempotencyKeyReused: 422,
 }
 
 

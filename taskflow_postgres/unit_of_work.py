@@ -15,6 +15,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from .activity import PostgresActivityRepository
 from .cases import PostgresCaseRepository
 from .errors import DatabaseUnavailable, one_line, translated
+from .idempotency import PostgresIdempotencyRepository
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ def check_if_idle(conn: Connection[Any]) -> None:
 
 
 class PostgresUnitOfWork:
-    """Both repositories share the one connection: a request never takes a second one while
+    """Every repository shares the one connection: a request never takes a second one while
     holding the first, which is how a pool runs dry and deadlocks under load.
 
     The connection is in psycopg's default non-autocommit mode: the first statement opens the
@@ -42,6 +43,7 @@ class PostgresUnitOfWork:
 
     cases: PostgresCaseRepository
     activity: PostgresActivityRepository
+    idempotency: PostgresIdempotencyRepository
 
     def __init__(self, pool: ConnectionPool[Connection[Any]], *, read_only: bool = False) -> None:
         self._pool = pool
@@ -63,6 +65,7 @@ class PostgresUnitOfWork:
             conn.autocommit = True
         self.cases = PostgresCaseRepository(conn)
         self.activity = PostgresActivityRepository(conn)
+        self.idempotency = PostgresIdempotencyRepository(conn)
         return self
 
     def __exit__(

@@ -30,14 +30,15 @@ class SqliteCaseRepository:
 
     def add(self, case: Case) -> None:
         self._execute(
-            f"INSERT INTO cases ({_CASES}) VALUES (?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO cases ({_CASES}) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
                 case.id,
                 case.status,
                 _json(case.data),
                 case.assigned_to,
-                _timestamp(case.created_at),
-                _timestamp(case.updated_at),
+                timestamp(case.created_at),
+                timestamp(case.updated_at),
+                case.version,
             ),
         )
 
@@ -66,8 +67,16 @@ class SqliteCaseRepository:
 
     def save(self, case: Case) -> None:
         updated = self._execute(
-            "UPDATE cases SET status = ?, data = ?, assigned_to = ?, updated_at = ? WHERE id = ?",
-            (case.status, _json(case.data), case.assigned_to, _timestamp(case.updated_at), case.id),
+            "UPDATE cases SET status = ?, data = ?, assigned_to = ?, updated_at = ?, version = ?"
+            " WHERE id = ?",
+            (
+                case.status,
+                _json(case.data),
+                case.assigned_to,
+                timestamp(case.updated_at),
+                case.version,
+                case.id,
+            ),
         ).rowcount
         if updated == 0:
             raise NotFound("Case not found")
@@ -98,8 +107,8 @@ class SqliteActivityRepository:
                 entry.event_name,
                 _json(entry.event),
                 entry.comment,
-                _timestamp(entry.created_at),
-                _timestamp(entry.updated_at),
+                timestamp(entry.created_at),
+                timestamp(entry.updated_at),
             ),
         )
 
@@ -113,14 +122,15 @@ class SqliteActivityRepository:
 
 
 def _case_from_row(row: Sequence[Any]) -> Case:
-    id_, status, data, assigned_to, created_at, updated_at = row
+    id_, status, data, assigned_to, created_at, updated_at, version = row
     return Case(
         id=id_,
         status=status,
         data=json.loads(data),
         assigned_to=assigned_to,
-        created_at=_parse_timestamp(created_at),
-        updated_at=_parse_timestamp(updated_at),
+        created_at=parse_timestamp(created_at),
+        updated_at=parse_timestamp(updated_at),
+        version=version,
     )
 
 
@@ -133,18 +143,18 @@ def _entry_from_row(row: Sequence[Any]) -> ActivityEntry:
         event_name=event_name,
         event=json.loads(event),
         comment=comment,
-        created_at=_parse_timestamp(created_at),
-        updated_at=_parse_timestamp(updated_at),
+        created_at=parse_timestamp(created_at),
+        updated_at=parse_timestamp(updated_at),
     )
 
 
-def _timestamp(value: datetime) -> str:
+def timestamp(value: datetime) -> str:
     # Fixed width, always UTC ('2026-11-27T08:00:00.123456+00:00'), so that text order is
     # time order in ORDER BY and in the indexes.
     return value.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def _parse_timestamp(text: str) -> datetime:
+def parse_timestamp(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 

@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from types import TracebackType
 from typing import Self
 
-from taskflow_core.ports import ActivityRepository, CaseRepository
+from taskflow_core.ports import ActivityRepository, CaseRepository, IdempotencyRepository
 
 from .errors import translated
+from .idempotency import SqliteIdempotencyRepository
 from .pool import ConnectionPool
 from .repositories import SqliteActivityRepository, SqliteCaseRepository
 
@@ -35,6 +36,7 @@ class SqliteUnitOfWork:
     # Annotated with the port's types: the protocol's attributes are mutable, hence invariant.
     cases: CaseRepository
     activity: ActivityRepository
+    idempotency: IdempotencyRepository
 
     def __init__(self, pool: ConnectionPool, *, read_only: bool = False) -> None:
         self._pool = pool
@@ -46,6 +48,7 @@ class SqliteUnitOfWork:
         self._began = False
         self.cases = SqliteCaseRepository(self._execute)
         self.activity = SqliteActivityRepository(self._execute)
+        self.idempotency = SqliteIdempotencyRepository(self._execute)
 
     def __enter__(self) -> Self:
         if self._conn is not None:

@@ -23,6 +23,8 @@ ALL_APPLIED = [
     "applied 0001_original_schema",
     "applied 0002_changed_by_as_text",
     "applied 0003_list_indexes",
+    "applied 0004_case_versions",
+    "applied 0005_idempotency_keys",
 ]
 # The console script installed beside this interpreter, as a user runs it.
 TASKFLOW = str(Path(sys.executable).parent / "taskflow")

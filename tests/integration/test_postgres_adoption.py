@@ -21,6 +21,14 @@ OPEN_CASE = "6f1c2c7e-8d0a-4b7e-9a55-0c7f0d1e2a3b"
 CLOSED_CASE = "0b9e4c1a-1f2d-4e3c-8b7a-6d5e4f3a2b1c"
 ALICE_UUID = "1e6a1b3c-5d7f-4a9b-8c0d-2e4f6a8b0c1d"
 
+ALL_MIGRATIONS = [
+    "0001_original_schema",
+    "0002_changed_by_as_text",
+    "0003_list_indexes",
+    "0004_case_versions",
+    "0005_idempotency_keys",
+]
+
 # Rows as the original writes them: its own ids, uuid actors, non-UTC timestamps.
 ORIGINAL_ROWS = f"""
 insert into cases (id, status, data, created_at, updated_at, assigned_to) values
@@ -40,8 +48,9 @@ values
    '2021-04-01 08:00:00+00', '2021-04-01 08:00:00+00');
 """
 
+# Every row's content, but for the one column a migration adds to cases: its version.
 SNAPSHOT = """
-select 'cases', row_to_json(c)::text from cases c
+select 'cases', (to_jsonb(c) - 'version')::text from cases c
 union all select 'activity_log', row_to_json(a)::text from activity_log a
 union all select 'knex_migrations', row_to_json(k)::text from knex_migrations k
 order by 1, 2
@@ -78,8 +87,16 @@ class TestMigratingTheOriginalsDatabase:
 
         applied = store.migrate()
 
-        assert applied == ["0001_original_schema", "0002_changed_by_as_text", "0003_list_indexes"]
+        assert applied == ALL_MIGRATIONS
         assert snapshot(original_dsn) == before
+
+    def test_every_existing_case_starts_at_version_1(
+        self, original_dsn: str, store: PostgresStore
+    ) -> None:
+        store.migrate()
+        with psycopg.connect(original_dsn) as conn:
+            versions = conn.execute("select id::text, version from cases order by 1").fetchall()
+        assert versions == [(CLOSED_CASE, 1), (OPEN_CASE, 1)]
 
     def test_a_second_run_applies_nothing_and_changes_nothing(
         self, original_dsn: str, store: PostgresStore
@@ -96,11 +113,7 @@ class TestMigratingTheOriginalsDatabase:
         second = runner.invoke(cli, ["migrate", "--dsn", original_dsn])
 
         assert (first.exit_code, second.exit_code) == (0, 0), first.output + second.output
-        assert first.output.splitlines() == [
-            "applied 0001_original_schema",
-            "applied 0002_changed_by_as_text",
-            "applied 0003_list_indexes",
-        ]
+        assert first.output.splitlines() == [f"applied {name}" for name in ALL_MIGRATIONS]
         assert second.output == "database is up to date\n"
 
     def test_actor_ids_become_text_that_reads_as_the_same_uuid(
@@ -130,6 +143,7 @@ class TestServingTheOriginalsRows:
         assert case["data"] == {"subject": "licence", "model": "pil"}
         assert case["assignedTo"] == ALICE_UUID
         assert case["createdAt"] == "2021-03-01T09:00:00.123456+00:00"
+        assert case["version"] == 1
         log = case["activityLog"]
         assert [e["eventName"] for e in log] == ["comment", "status:new:open", "create"]
         assert {e["changedBy"] for e in log} == {ALICE_UUID}
@@ -148,6 +162,7 @@ class TestServingTheOriginalsRows:
 
         assert case["data"] == {"subject": "renewal", "nested": {"a": [1, 2], "b": 3}}
         assert case["status"] == "reopened"
+        assert case["version"] == 4
         assert [e["eventName"] for e in case["activityLog"]] == [
             "comment",
             "status:closed:reopened",

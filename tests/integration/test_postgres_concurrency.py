@@ -92,8 +92,14 @@ class TestMigratingAtOnce:
         # One did the work while the other waited on the lock, then found nothing to do.
         assert sorted(results, key=len) == [
             [],
-            ["0001_original_schema", "0002_changed_by_as_text", "0003_list_indexes"],
+            [
+                "0001_original_schema",
+                "0002_changed_by_as_text",
+                "0003_list_indexes",
+                "0004_case_versions",
+                "0005_idempotency_keys",
+            ],
         ]
         with psycopg.connect(postgres_dsn) as conn:
             versions = conn.execute("select version from taskflow_migrations order by 1")
-            assert versions.fetchall() == [(1,), (2,), (3,)]
+            assert versions.fetchall() == [(1,), (2,), (3,), (4,), (5,)]

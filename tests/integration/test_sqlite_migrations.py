@@ -11,6 +11,8 @@ from taskflow_core import Taskflow
 from taskflow_core.errors import MigrationFailed
 from taskflow_sqlite import SqliteStore, migrations
 
+SHIPPED = ["0001_initial", "0002_versions", "0003_idempotency_keys"]
+
 
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
@@ -37,17 +39,15 @@ class TestMigrate:
     def test_first_migrate_applies_every_migration_and_records_it(
         self, store: SqliteStore, db: Path
     ) -> None:
-        assert store.migrate() == ["0001_initial"]
-        assert [row[0] for row in query(db, "SELECT name FROM taskflow_migrations")] == [
-            "0001_initial"
-        ]
+        assert store.migrate() == SHIPPED
+        assert [row[0] for row in query(db, "SELECT name FROM taskflow_migrations")] == SHIPPED
 
     def test_migrate_again_applies_nothing(self, store: SqliteStore, db: Path) -> None:
         store.migrate()
         assert store.migrate() == []
         with closing(SqliteStore(db)) as other:
             assert other.migrate() == []
-        assert len(query(db, "SELECT name FROM taskflow_migrations")) == 1
+        assert len(query(db, "SELECT name FROM taskflow_migrations")) == len(SHIPPED)
 
     def test_tables_have_the_postgres_stores_columns(self, store: SqliteStore, db: Path) -> None:
         store.migrate()
@@ -58,6 +58,7 @@ class TestMigrate:
             "created_at",
             "updated_at",
             "assigned_to",
+            "version",
         ]
         assert columns(db, "activity_log") == [
             "id",
@@ -68,6 +69,16 @@ class TestMigrate:
             "comment",
             "created_at",
             "updated_at",
+        ]
+        assert columns(db, "idempotency_keys") == [
+            "scope",
+            "key",
+            "fingerprint",
+            "status",
+            "body",
+            "version",
+            "created_at",
+            "expires_at",
         ]
 
     def test_listing_and_activity_indexes_exist(self, store: SqliteStore, db: Path) -> None:
@@ -94,16 +105,14 @@ class TestMigrate:
     ) -> None:
         store.migrate()
         shipped = migrations.available()
-        broken = ("0002_broken", "CREATE TABLE half_done (x TEXT);\nSELECT * FROM nowhere;\n")
+        broken = ("0099_broken", "CREATE TABLE half_done (x TEXT);\nSELECT * FROM nowhere;\n")
         monkeypatch.setattr(migrations, "available", lambda: [*shipped, broken])
 
         with pytest.raises(MigrationFailed, match="nowhere"):
             store.migrate()
 
         assert query(db, "SELECT name FROM sqlite_master WHERE name = 'half_done'") == []
-        assert [row[0] for row in query(db, "SELECT name FROM taskflow_migrations")] == [
-            "0001_initial"
-        ]
+        assert [row[0] for row in query(db, "SELECT name FROM taskflow_migrations")] == SHIPPED
 
 
 class TestFirstUse:

@@ -52,7 +52,10 @@ class TestZeroSetup:
         first = runner.invoke(cli, ["migrate", "--dsn", url])
         again = runner.invoke(cli, ["migrate", "--dsn", url])
 
-        assert (first.exit_code, first.output) == (0, "applied 0001_initial\n")
+        assert (first.exit_code, first.output) == (
+            0,
+            "applied 0001_initial\napplied 0002_versions\napplied 0003_idempotency_keys\n",
+        )
         assert (again.exit_code, again.output) == (0, "database is up to date\n")
 
     def test_cli_migrate_into_a_missing_directory_fails_in_one_line(self, tmp_path: Path) -> None:
