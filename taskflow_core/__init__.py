@@ -6,6 +6,7 @@ from .errors import (
     Conflict,
     Forbidden,
     HookUsageError,
+    IdempotencyKeyReused,
     InvalidRequest,
     MigrationFailed,
     NotFound,
@@ -15,8 +16,14 @@ from .errors import (
     TaskflowError,
 )
 from .events import CaseHandle, Hook, HookEvent
-from .model import ActivityEntry, Case
-from .ports import ActivityRepository, CaseRepository, Store, UnitOfWork
+from .model import ActivityEntry, Case, IdempotencyRecord
+from .ports import (
+    ActivityRepository,
+    CaseRepository,
+    IdempotencyRepository,
+    Store,
+    UnitOfWork,
+)
 from .query import ListPage, ListQuery
 from .service import Taskflow, default_actor_id
 from .workflow import Guard
@@ -35,6 +42,9 @@ __all__ = [
     "Hook",
     "HookEvent",
     "HookUsageError",
+    "IdempotencyKeyReused",
+    "IdempotencyRecord",
+    "IdempotencyRepository",
     "InvalidRequest",
     "ListPage",
     "ListQuery",

@@ -7,12 +7,33 @@ holds checked arguments only; running it is one call on the transaction.
 
 from __future__ import annotations
 
+import json
 from typing import Any, Protocol
 
 import attrs
 
+from .errors import InvalidRequest
+from .idempotency import check_idempotency_key
 from .merge import deep_merge, merge_patch
+from .model import IdempotencyRecord
 from .transaction import Transaction
+
+
+def _is_version(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_expected_version(_: Any, __: Any, value: object) -> None:
+    if value is None or _is_version(value):
+        return
+    if isinstance(value, frozenset) and all(_is_version(v) for v in value):
+        return
+    raise InvalidRequest("expected_version must be an integer", {"expected_version": "invalid"})
+
+
+def _check_idempotency_key(_: Any, __: Any, value: str | None) -> None:
+    if value is not None:
+        check_idempotency_key(value)
 
 
 @attrs.frozen
@@ -21,13 +42,39 @@ class Context:
 
     user: Any = None
     payload: Any = None  # the request body as received (None from Python: the arguments)
+    # The version the caller last saw (HTTP's If-Match): one, or any of several. The command
+    # is refused with PreconditionFailed unless its case is at it. None: no condition.
+    expected_version: int | frozenset[int] | None = attrs.field(
+        default=None, validator=_check_expected_version
+    )
+    # Under this key the answer is stored, and a repeated request answered with it.
+    idempotency_key: str | None = attrs.field(default=None, validator=_check_idempotency_key)
+    # What identifies the request under its key (``idempotency.fingerprint``); None: the
+    # command, its arguments and the payload, which is what a Python call sends.
+    fingerprint: str | None = None
 
 
 @attrs.frozen
 class Outcome:
-    """A mutation's answer: the case as ``GET /{id}`` shows it (decorated)."""
+    """A read's or a mutation's answer: the case as ``GET /{id}`` shows it (decorated), and
+    what a transport needs besides."""
 
     case: dict[str, Any]
+    # The case's version as answered, whatever decorators did to ``case`` (HTTP's ETag).
+    version: int | None = None
+    status: int = 200
+    # The answer's body as sent, when it is stored under an idempotency key: a replay sends
+    # these bytes again, so a client sees the very same answer.
+    body: bytes | None = None
+    replayed: bool = False  # answered from an idempotency key: nothing was done this time
+
+    @classmethod
+    def replay(cls, stored: IdempotencyRecord) -> Outcome:
+        """The answer stored under an idempotency key, as a request made again receives it."""
+        if stored.status is None or stored.body is None:
+            raise ValueError("a request that has not answered yet has nothing to replay")
+        case: dict[str, Any] = json.loads(stored.body)["data"]
+        return cls(case, stored.version, stored.status, stored.body, replayed=True)
 
 
 class Command(Protocol):

@@ -37,6 +37,13 @@ class PreconditionFailed(TaskflowError):
     default_message = "Precondition failed"
 
 
+class IdempotencyKeyReused(TaskflowError):
+    """An idempotency key sent again with a different request than the one it was first
+    used for; nothing was done."""
+
+    default_message = "This idempotency key was used for a different request"
+
+
 class StoreError(Exception):
     """A store failed for a reason of its own, not the request's (the storage port's errors).
 
@@ -75,6 +82,7 @@ __all__ = [
     "Conflict",
     "Forbidden",
     "HookUsageError",
+    "IdempotencyKeyReused",
     "InvalidRequest",
     "MigrationFailed",
     "NotFound",

@@ -18,8 +18,9 @@ from typing import Any, Self
 import attrs
 
 from .errors import Conflict, NotFound
+from .idempotency import PURGE_BATCH
 from .merge import json_contains
-from .model import ActivityEntry, Case, Timer
+from .model import ActivityEntry, Case, IdempotencyRecord, Timer
 from .query import ListPage, ListQuery
 
 
@@ -62,6 +63,7 @@ class _State:
         self.cases: dict[str, Case] = {}
         self.activity: dict[str, list[ActivityEntry]] = {}
         self.timers: dict[tuple[str, str], Timer] = {}
+        self.idempotency: dict[tuple[str, str], IdempotencyRecord] = {}
 
 
 class MemoryCases:
@@ -154,6 +156,48 @@ class MemoryTimers:
             self._state.timers[key] = timer
 
 
+class MemoryIdempotency:
+    """Every unit of work holds the store's lock, so a claim never meets another's."""
+
+    def __init__(self, uow: MemoryUnitOfWork) -> None:
+        self._uow = uow
+        self._records = uow.state.idempotency
+
+    def claim(self, record: IdempotencyRecord) -> IdempotencyRecord | None:
+        slot = (record.scope, record.key)
+        stored = self._records.get(slot)
+        if stored is not None and stored.expires_at > record.created_at:
+            return stored
+        self._put(slot, record)
+        return None
+
+    def complete(self, record: IdempotencyRecord) -> None:
+        expired = [
+            slot for slot, stored in self._records.items() if stored.expires_at <= record.created_at
+        ][:PURGE_BATCH]
+        for slot in expired:
+            self._put(slot, None)
+        self._put((record.scope, record.key), record)
+
+    def get(self, scope: str, key: str) -> IdempotencyRecord | None:
+        return self._records.get((scope, key))
+
+    def _put(self, slot: tuple[str, str], record: IdempotencyRecord | None) -> None:
+        previous = self._records.get(slot)
+        if record is None:
+            self._records.pop(slot, None)
+        else:
+            self._records[slot] = record
+
+        def undo() -> None:
+            if previous is None:
+                self._records.pop(slot, None)
+            else:
+                self._records[slot] = previous
+
+        self._uow.undo(undo)
+
+
 class MemoryUnitOfWork:
     """Holds the store's lock from enter to exit; an undo journal makes rollback exact."""
 
@@ -162,6 +206,7 @@ class MemoryUnitOfWork:
         self.cases = MemoryCases(self)
         self.activity = MemoryActivity(self)
         self.timers = MemoryTimers(self)
+        self.idempotency = MemoryIdempotency(self)
         self._journal: list[Callable[[], object]] = []
         self._active = False
 

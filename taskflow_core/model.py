@@ -30,6 +30,9 @@ class Case:
     assigned_to: str | None
     created_at: datetime = attrs.field(validator=_aware)
     updated_at: datetime = attrs.field(validator=_aware)
+    # 1 when created; one higher after every request that changes the case or adds to its
+    # log, so a client can tell whether what it read is still current (an ETag).
+    version: int = 1
 
 
 @attrs.frozen(kw_only=True)
@@ -58,6 +61,29 @@ class Timer:
     fire_at: datetime = attrs.field(validator=_aware)
     attempts: int = 0
     last_error: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class IdempotencyRecord:
+    """A request made under an idempotency key, and its answer once it has succeeded.
+
+    ``scope`` is whose key it is (one actor, or every anonymous caller); ``fingerprint``
+    identifies the request, so that the key sent again with another request is refused.
+    ``status``, ``body`` and ``version`` are None while the request that claimed the key runs.
+    """
+
+    scope: str
+    key: str
+    fingerprint: str
+    created_at: datetime = attrs.field(validator=_aware)
+    expires_at: datetime = attrs.field(validator=_aware)
+    status: int | None = None
+    body: bytes | None = None
+    version: int | None = None
+
+    @property
+    def answered(self) -> bool:
+        return self.status is not None and self.body is not None
 
 
 # The stored fields, in declaration order: stores name their columns after them.

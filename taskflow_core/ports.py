@@ -13,7 +13,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
-from .model import ActivityEntry, Case, Timer
+from .model import ActivityEntry, Case, IdempotencyRecord, Timer
 from .query import ListPage, ListQuery
 
 
@@ -31,7 +31,7 @@ class CaseRepository(Protocol):
         """The case and its raw activity log, newest first, in one read."""
 
     def save(self, case: Case) -> None:
-        """Persist status, data, assigned_to and updated_at of an existing case."""
+        """Persist status, data, assigned_to, updated_at and version of an existing case."""
 
     def list(self, query: ListQuery) -> ListPage:
         """The page of cases the query selects, and the count of all it matches."""
@@ -65,6 +65,28 @@ class TimerRepository(Protocol):
         cases) other units of work hold are skipped, not waited for. None when none is due."""
 
 
+class IdempotencyRepository(Protocol):
+    """Requests made under idempotency keys, one record per (scope, key)."""
+
+    def claim(self, record: IdempotencyRecord) -> IdempotencyRecord | None:
+        """Reserve ``record``'s key for this unit of work, unless a live record holds it.
+
+        None: the key is now this unit of work's, the record stored without an answer (the
+        key was unknown, or its record had expired by ``record.created_at`` and is replaced).
+        Otherwise the record that holds the key, unchanged. While another unit of work holds
+        a claim on the same key, this waits for it to end (PostgreSQL waits on the unique
+        index), so that it finds the other's answer, or claims the key after a rollback.
+        """
+
+    def complete(self, record: IdempotencyRecord) -> None:
+        """Store the answer (``status``, ``body``, ``version``) on the key this unit of work
+        claimed; and forget a few records (``PURGE_BATCH``) expired by ``record.created_at``,
+        so that expired keys go without a job of their own."""
+
+    def get(self, scope: str, key: str) -> IdempotencyRecord | None:
+        """The record stored under the key, expired or not, answered or not."""
+
+
 class UnitOfWork(Protocol):
     """One transaction. A thread holds at most one open unit of work at a time."""
 
@@ -77,6 +99,9 @@ class UnitOfWork(Protocol):
 
     @property
     def timers(self) -> TimerRepository: ...
+
+    @property
+    def idempotency(self) -> IdempotencyRepository: ...
 
     def __enter__(self) -> Self: ...
 

@@ -8,6 +8,9 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any, TypeVar, overload
 
+import attrs
+
+from . import idempotency
 from .clock import Clock, system_clock, utc
 from .commands import (
     AddComment,
@@ -22,17 +25,18 @@ from .commands import (
     SetStatus,
     UpdateData,
 )
-from .errors import NotFound
+from .errors import InvalidRequest, NotFound
 from .events import Hook
 from .hooks import HookBus, HookSet, parse_pattern
 from .merge import check_encodable
+from .model import IdempotencyRecord
 from .ports import Store, UnitOfWork
 from .query import parse_list_query
 from .redaction import DEFAULT_SECRET_KEYS, Redactor
 from .timers import MAX_PER_SWEEP, run_due
 from .transaction import Transaction, read_case
 from .validation import canonical_id, check_assignee, check_comment, check_data, check_status
-from .wire import case_to_wire, timestamp
+from .wire import case_to_wire, single_case_body, timestamp
 from .workflow import Guard, Transitions, Workflow
 
 Decorator = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -138,13 +142,22 @@ class Taskflow:
     # -- reading ---------------------------------------------------------------------------
 
     def get(self, case_id: str, *, user: Any = None) -> dict[str, Any]:
+        return self.read(case_id, user=user).case
+
+    def read(self, case_id: str, *, user: Any = None) -> Outcome:
+        """``get``, with the case's version beside it (what an HTTP ETag is made of), which
+        decorators cannot drop."""
         found = canonical_id(case_id)
         workflow, decorators = self._transitions.snapshot(), self._decorators
         with self.store.unit_of_work(read_only=True) as uow:
             case = read_case(uow, found)
-        return self._decorated(with_next(case, workflow, user), user, decorators, listing=False)
+        version = case["version"]
+        decorated = self._decorated(
+            with_next(case, workflow, user), user, decorators, listing=False
+        )
+        return Outcome(decorated, version)
 
-    def next_statuses(self, case_id: str, user: Any = None) -> list[str]:
+    def next_statuses(self, case_id: str, user: Any = None) -> builtins.list[str]:
         """The statuses ``user`` may move the case to, sorted (empty when nothing is declared).
         A guard that raises counts as a refusal here, and is logged."""
         found = canonical_id(case_id)
@@ -190,12 +203,23 @@ class Taskflow:
         return run_due(self.store, begin, moment, MAX_PER_SWEEP)
 
     # -- mutations: each checks its arguments, then runs one command ------------------------
+    #
+    # Every one takes ``idempotency_key`` (the answer is stored under it, and the same call
+    # made again with it returns that answer and does nothing), and each but ``create`` takes
+    # ``expected_version`` (PreconditionFailed unless the case is at that version).
 
     def create(
-        self, data: Mapping[str, Any], *, user: Any = None, payload: Any = None
+        self,
+        data: Mapping[str, Any],
+        *,
+        user: Any = None,
+        payload: Any = None,
+        idempotency_key: str | None = None,
     ) -> dict[str, Any]:
         body = dict(check_data(data))
-        context = Context(user, body if payload is None else payload)
+        context = Context(
+            user, body if payload is None else payload, idempotency_key=idempotency_key
+        )
         return self.execute(CreateCase(body), context).case
 
     def update(
@@ -206,37 +230,72 @@ class Taskflow:
         user: Any = None,
         payload: Any = None,
         preserve_updated_at: bool = False,
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
     ) -> dict[str, Any]:
         """Deep-merge ``data`` as lodash's merge does; ``None`` merges nothing, and the update
         is still an event and in the log (how the original's clients record a note)."""
         changes = {} if data is None else dict(check_data(data))
         command = UpdateData(canonical_id(case_id), changes, preserve_updated_at)
-        return self.execute(command, Context(user, payload)).case
+        context = Context(user, payload, expected_version, idempotency_key)
+        return self.execute(command, context).case
 
     def merge_patch(
-        self, case_id: str, patch: Mapping[str, Any], *, user: Any = None, payload: Any = None
+        self,
+        case_id: str,
+        patch: Mapping[str, Any],
+        *,
+        user: Any = None,
+        payload: Any = None,
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
     ) -> dict[str, Any]:
         """Apply a JSON Merge Patch (RFC 7396) to the data: ``null`` deletes, arrays replace."""
         command = MergePatch(canonical_id(case_id), dict(check_data(patch, "patch")))
-        return self.execute(command, Context(user, payload)).case
+        context = Context(user, payload, expected_version, idempotency_key)
+        return self.execute(command, context).case
 
     def set_status(
-        self, case_id: str, status: str, *, user: Any = None, payload: Any = None
+        self,
+        case_id: str,
+        status: str,
+        *,
+        user: Any = None,
+        payload: Any = None,
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
     ) -> dict[str, Any]:
         command = SetStatus(canonical_id(case_id), check_status(status))
-        return self.execute(command, Context(user, payload)).case
+        context = Context(user, payload, expected_version, idempotency_key)
+        return self.execute(command, context).case
 
     def assign(
-        self, case_id: str, assigned_to: str | None, *, user: Any = None, payload: Any = None
+        self,
+        case_id: str,
+        assigned_to: str | None,
+        *,
+        user: Any = None,
+        payload: Any = None,
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
     ) -> dict[str, Any]:
         command = Assign(canonical_id(case_id), check_assignee(assigned_to))
-        return self.execute(command, Context(user, payload)).case
+        context = Context(user, payload, expected_version, idempotency_key)
+        return self.execute(command, context).case
 
     def comment(
-        self, case_id: str, comment: str, *, user: Any = None, payload: Any = None
+        self,
+        case_id: str,
+        comment: str,
+        *,
+        user: Any = None,
+        payload: Any = None,
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
     ) -> dict[str, Any]:
         command = AddComment(canonical_id(case_id), check_comment(comment))
-        return self.execute(command, Context(user, payload)).case
+        context = Context(user, payload, expected_version, idempotency_key)
+        return self.execute(command, context).case
 
     def update_comment(
         self,
@@ -246,38 +305,78 @@ class Taskflow:
         *,
         user: Any = None,
         payload: Any = None,
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
     ) -> dict[str, Any]:
         command = EditComment(
             canonical_id(case_id), canonical_id(comment_id, "Comment"), check_comment(comment)
         )
-        return self.execute(command, Context(user, payload)).case
+        context = Context(user, payload, expected_version, idempotency_key)
+        return self.execute(command, context).case
 
-    def delete_comment(self, case_id: str, comment_id: str, *, user: Any = None) -> dict[str, Any]:
+    def delete_comment(
+        self,
+        case_id: str,
+        comment_id: str,
+        *,
+        user: Any = None,
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> dict[str, Any]:
         command = DeleteComment(canonical_id(case_id), canonical_id(comment_id, "Comment"))
-        return self.execute(command, Context(user)).case
+        context = Context(user, None, expected_version, idempotency_key)
+        return self.execute(command, context).case
 
     # -- the seam --------------------------------------------------------------------------
 
     def execute(self, command: Command, context: Context) -> Outcome:
         """Run one command in one transaction, with the hooks and decorators of this moment;
         every mutation, from Python or HTTP, passes here."""
+        if context.expected_version is not None and command.case_id is None:
+            raise InvalidRequest("A new case has no version to expect")
         hooks, decorators = self._hooks.snapshot(), self._decorators
         workflow = self._transitions.snapshot()
+        actor = self._actor_id(context.user)
         with self.store.unit_of_work() as uow:
+            claimed = None
+            if context.idempotency_key is not None:
+                # First of all, so that a request sent twice at once waits here for the
+                # first to end, before either has locked a case or run a hook.
+                claimed = self._pending(command, context, context.idempotency_key, actor)
+                stored = idempotency.claim(uow, claimed)
+                if stored is not None:
+                    return Outcome.replay(stored)  # leaving the block rolls back
             tx = self._transaction(uow, hooks, context, workflow)
+            if context.expected_version is not None and command.case_id is not None:
+                tx.check_version(command.case_id, context.expected_version)
             answered = command.run(tx)
             # Read inside the transaction, after every hook: what this request made, and
             # no later request's changes. Decorated before the commit, so that a failing
             # decorator fails the request as a whole instead of after its changes landed.
             case = with_next(read_case(uow, answered), workflow, context.user)
+            version = case["version"]
             result = self._decorated(case, context.user, decorators, listing=False)
-            if decorators:
+            body = None
+            if claimed is not None:
+                # Encoding the answer also proves it can be sent, before anything commits.
+                body = single_case_body(result)
+                answer = attrs.evolve(claimed, status=200, body=body, version=version)
+                uow.idempotency.complete(answer)
+            elif decorators:
                 # What the store returns is JSON; a decorator's additions may not be, and an
                 # answer that cannot be sent must fail the request before it commits.
                 check_encodable(result)
             uow.commit()
         tx.run_settled()
-        return Outcome(result)
+        return Outcome(result, version, body=body)
+
+    def _pending(
+        self, command: Command, context: Context, key: str, actor: str | None
+    ) -> IdempotencyRecord:
+        """The record this request claims its idempotency key with."""
+        request = context.fingerprint or idempotency.command_fingerprint(command, context.payload)
+        scope = idempotency.scope_of(actor)
+        return idempotency.pending(scope, key, request, utc(self.clock()))
 
     def _transaction(
         self, uow: UnitOfWork, hooks: HookSet[Hook], context: Context, workflow: Workflow

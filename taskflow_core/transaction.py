@@ -1,9 +1,9 @@
 """One request's work inside one unit of work: every operation, its events and its hooks.
 
 Every event goes through one pipeline (``_dispatch``): its check (for a status change, the
-declared workflow), ``pre-`` hooks, the change, the record step (the activity entry), then
-the post hooks. A new kind of event is a new operation calling ``_dispatch``; what every
-event must also leave behind goes in ``_record``.
+declared workflow), ``pre-`` hooks, the change, the record step (the case saved with its new
+version, and the activity entry), then the post hooks. A new kind of event is a new operation
+calling ``_dispatch``; what every event must also leave behind goes in ``_record``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 import attrs
 
 from .clock import Clock, TransactionClock, utc
-from .errors import Forbidden, HookUsageError, NotFound
+from .errors import Forbidden, HookUsageError, NotFound, PreconditionFailed
 from .events import CaseHandle, DataChange, HookEvent, HookHandlers
 from .model import NEW_STATUS, ActivityEntry, Case, Timer, new_id
 from .names import Event, pre, status_event, timer_event
@@ -48,7 +48,11 @@ class Transaction:
 
     Cases this transaction has locked or created are kept in an identity map: their rows are
     held for update until the end, so the map is exactly what the store holds for this
-    transaction and re-reading them would only cost round trips.
+    transaction (once the record step has saved them) and re-reading them would only cost
+    round trips.
+
+    A case's version goes up once per transaction, at its first event: no other transaction
+    sees the rows between its events, so one step is enough for "changed since you read it".
     """
 
     def __init__(
@@ -74,6 +78,10 @@ class Transaction:
         self.redact = redact
         self.redirect_to: str | None = None
         self._held: dict[str, Case] = {}
+        # Cases whose version this transaction has set (bumped, or 1 for a case it created),
+        # and cases the change step changed that the record step has not saved yet.
+        self._versioned: set[str] = set()
+        self._unsaved: set[str] = set()
         self._settled: list[Callable[[], Any]] = []
         self._depth = 0
 
@@ -92,6 +100,16 @@ class Transaction:
                 raise NotFound("Case not found")
             self._held[case_id] = held
         return held
+
+    def check_version(self, case_id: str, expected: int | frozenset[int]) -> None:
+        """Refuse the request unless the case is at the version its caller expects; checked
+        with the row held, so no other request can change the case after the check."""
+        version = self.hold(case_id).version
+        matches = version in expected if isinstance(expected, frozenset) else version == expected
+        if not matches:
+            raise PreconditionFailed(
+                f"The case is at version {version}, not at the version the request expects"
+            )
 
     def activity_of(self, case_id: str) -> list[ActivityEntry]:
         return self.uow.activity.for_case(case_id)
@@ -124,6 +142,7 @@ class Transaction:
             )
             self.uow.cases.add(case)
             self._held[case_id] = case
+            self._versioned.add(case_id)
 
         self._dispatch(case_id, Event.CREATE, meta, insert, pre_hooks=False)
         return case_id
@@ -251,12 +270,11 @@ class Transaction:
 
     def _saving(self, case_id: str, apply: Callable[[Case], Case]) -> Callable[[], None]:
         """The change step for an existing case: ``apply`` to it as pre-hooks left it (they
-        may have changed other fields), then saved."""
+        may have changed other fields); the record step right after it saves the result."""
 
         def change() -> None:
-            changed = apply(self.hold(case_id))
-            self.uow.cases.save(changed)
-            self._held[case_id] = changed
+            self._held[case_id] = apply(self.hold(case_id))
+            self._unsaved.add(case_id)
 
         return change
 
@@ -290,9 +308,10 @@ class Transaction:
             self._depth -= 1
 
     def _record(self, case_id: str, name: str, meta: dict[str, Any]) -> None:
-        """What every event leaves behind, before any post hook runs (so they see it)."""
+        """What every event leaves behind, before any post hook runs (so they see it): the
+        case saved with its new version, and the activity entry."""
         entry = activity_entry(
-            self.hold(case_id),
+            self._saved(case_id),
             name,
             meta,
             actor=self.actor,
@@ -301,6 +320,22 @@ class Transaction:
             redact=self.redact,
         )
         self.uow.activity.add(entry)
+
+    def _saved(self, case_id: str) -> Case:
+        """The case as the event leaves it, written to the store with its version bumped
+        (once per transaction). The version rides on the change step's save where there is
+        one; an event that changes no field (a comment) costs one UPDATE, on its first
+        event in the transaction only."""
+        case = self.hold(case_id)
+        if case_id not in self._versioned:
+            case = attrs.evolve(case, version=case.version + 1)
+            self._versioned.add(case_id)
+            self._unsaved.add(case_id)
+        if case_id in self._unsaved:
+            self.uow.cases.save(case)
+            self._held[case_id] = case
+            self._unsaved.discard(case_id)
+        return case
 
     def _run_hooks(
         self,

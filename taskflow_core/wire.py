@@ -1,12 +1,33 @@
-"""The wire form: camelCase dicts of cases and activity entries, comment edits folded."""
+"""The wire form: camelCase dicts of cases and activity entries, comment edits folded, and
+the JSON text every answer is sent as."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
+from .merge import json_default
 from .model import ActivityEntry, Case
 from .names import Event
+
+# allow_nan=False: NaN and Infinity are not JSON, and a client's parser would choke. Built
+# once: json.dumps with options builds an encoder per call. check_circular=False because a
+# cycle cannot come from JSON stores; a decorator's cycle still fails, as RecursionError.
+_ENCODER = json.JSONEncoder(
+    ensure_ascii=False, allow_nan=False, default=json_default, check_circular=False
+)
+
+
+def encode_json(value: Any) -> str:
+    """An answer as JSON text; raises TypeError or ValueError if it cannot be JSON."""
+    return _ENCODER.encode(value)
+
+
+def single_case_body(case: dict[str, Any]) -> bytes:
+    """The body of an answer with one case, ``{"data": case}``, as it is sent (and stored
+    under an idempotency key, to be sent again byte for byte)."""
+    return encode_json({"data": case}).encode()
 
 
 def timestamp(value: datetime) -> str:
@@ -25,6 +46,7 @@ def case_to_wire(case: Case, activity: list[ActivityEntry] | None = None) -> dic
         "assignedTo": case.assigned_to,
         "createdAt": timestamp(case.created_at),
         "updatedAt": timestamp(case.updated_at),
+        "version": case.version,
     }
     if activity is not None:
         wire["activityLog"] = fold_comments(activity)

@@ -18,6 +18,7 @@ import falcon
 from taskflow_core.errors import (
     Conflict,
     Forbidden,
+    IdempotencyKeyReused,
     InvalidRequest,
     NotFound,
     PreconditionFailed,
@@ -42,6 +43,7 @@ STATUS_BY_ERROR: dict[type[TaskflowError], int] = {
     Forbidden: 403,
     Conflict: 409,
     PreconditionFailed: 412,
+    IdempotencyKeyReused: 422,
 }
 
 

@@ -7,28 +7,16 @@ Serialising in the responder instead routes such failures through ``errors.py``.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import falcon
 
-from taskflow_core.merge import json_default
-
-# allow_nan=False: NaN and Infinity are not JSON, and a client's parser would choke. Built
-# once: json.dumps with options builds an encoder per call. check_circular=False because a
-# cycle cannot come from JSON stores; a decorator's cycle still fails, as RecursionError.
-_ENCODER = json.JSONEncoder(
-    ensure_ascii=False, allow_nan=False, default=json_default, check_circular=False
-)
-
-
-def to_json(value: Any) -> str:
-    return _ENCODER.encode(value)
+from taskflow_core.wire import encode_json
 
 
 def write_json(resp: falcon.Response, body: Any, status: int | None = None) -> None:
     """Set ``resp`` to ``body`` as JSON; raises TypeError/ValueError if it is not JSON."""
-    text = to_json(body)
+    text = encode_json(body)
     if status is not None:
         resp.status = status
     resp.content_type = falcon.MEDIA_JSON

@@ -21,6 +21,7 @@ from taskflow_core.commands import (
     DeleteComment,
     EditComment,
     MergePatch,
+    Outcome,
     SetStatus,
     UpdateData,
 )
@@ -32,8 +33,17 @@ from taskflow_core.validation import (
     check_data,
     check_status,
 )
+from taskflow_core.wire import single_case_body
 
 from .body import read_json_object, require, require_merge_patch
+from .conditions import (
+    etag,
+    idempotency_key,
+    if_match,
+    not_modified,
+    request_fingerprint,
+    write_case,
+)
 from .listing import list_query_from_string
 from .rendering import write_json
 
@@ -44,8 +54,11 @@ def user_of(req: falcon.Request) -> Any:
     return getattr(req.context, "user", None)
 
 
-def respond(resp: falcon.Response, case: dict[str, Any]) -> None:
-    write_json(resp, {"data": case})
+def respond(resp: falcon.Response, outcome: Outcome) -> None:
+    """Answer with one case: the stored bytes of an answer kept under an idempotency key (so
+    its replay is byte for byte the same), else the case encoded now."""
+    body = outcome.body if outcome.body is not None else single_case_body(outcome.case)
+    write_case(resp, outcome, body)
 
 
 class _Resource:
@@ -71,9 +84,21 @@ class _Resource:
     def execute(
         self, req: falcon.Request, resp: falcon.Response, command: Command, payload: Any
     ) -> None:
-        """Run a mutation through the service's one entry point and answer with its case."""
-        outcome = self.flow.execute(command, Context(user_of(req), payload))
-        respond(resp, outcome.case)
+        """Run a mutation through the service's one entry point and answer with its case.
+
+        ``payload`` is the body as parsed: the event's payload, and with the method and path
+        what an idempotency key's request is recognised by.
+        """
+        key = idempotency_key(req)
+        context = Context(
+            user_of(req),
+            payload,
+            # A create has no version to match: If-Match on POST / is ignored.
+            expected_version=None if command.case_id is None else if_match(req),
+            idempotency_key=key,
+            fingerprint=None if key is None else request_fingerprint(req, payload),
+        )
+        respond(resp, self.flow.execute(command, context))
 
 
 class CasesResource(_Resource):
@@ -95,7 +120,13 @@ class CaseResource(_Resource):
     lodash's merge, ``PATCH`` as a JSON Merge Patch)."""
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, case_id: str) -> None:
-        respond(resp, self.flow.get(case_id, user=user_of(req)))
+        outcome = self.flow.read(case_id, user=user_of(req))
+        if outcome.version is not None and not_modified(req, outcome.version):
+            # The client's copy is current: the ETag again, and no body.
+            resp.set_header("ETag", etag(outcome.version))
+            resp.status = falcon.HTTP_304
+            return
+        respond(resp, outcome)
 
     def on_put(self, req: falcon.Request, resp: falcon.Response, case_id: str) -> None:
         body = self.body(req, case_id)

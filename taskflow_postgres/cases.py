@@ -41,7 +41,8 @@ _SELECT_WITH_ACTIVITY = render(
 )
 _UPDATE = render(
     sql.SQL(
-        "UPDATE cases SET status = %s, data = %s, assigned_to = %s, updated_at = %s WHERE id = %s"
+        "UPDATE cases SET status = %s, data = %s, assigned_to = %s, updated_at = %s, version = %s"
+        " WHERE id = %s"
     )
 )
 
@@ -61,6 +62,7 @@ class PostgresCaseRepository:
                 case.assigned_to,
                 case.created_at,
                 case.updated_at,
+                case.version,
             ),
         )
 
@@ -82,7 +84,14 @@ class PostgresCaseRepository:
 
     def save(self, case: Case) -> None:
         key = id_param(case.id)
-        params = (case.status, json_param(case.data), case.assigned_to, case.updated_at, key)
+        params = (
+            case.status,
+            json_param(case.data),
+            case.assigned_to,
+            case.updated_at,
+            case.version,
+            key,
+        )
         if key is None or execute(self._conn, _UPDATE, params) == 0:
             raise NotFound("Case not found")
 

@@ -27,8 +27,9 @@ def case_from_row(row: Mapping[str, Any]) -> Case:
         status=row["status"] if row["status"] is not None else NEW_STATUS,
         data=row["data"] if row["data"] is not None else {},
         assigned_to=row["assigned_to"],
-        created_at=_utc(row["created_at"]),
-        updated_at=_utc(row["updated_at"]),
+        created_at=utc(row["created_at"]),
+        updated_at=utc(row["updated_at"]),
+        version=row["version"],
     )
 
 
@@ -42,8 +43,8 @@ def entry_from_row(row: Mapping[str, Any]) -> ActivityEntry:
         event_name=row["event_name"],
         event=row["event"],
         comment=row["comment"],
-        created_at=_utc(row["created_at"]),
-        updated_at=_utc(row["updated_at"]),
+        created_at=utc(row["created_at"]),
+        updated_at=utc(row["updated_at"]),
     )
 
 
@@ -51,14 +52,14 @@ def timer_from_row(row: Mapping[str, Any]) -> Timer:
     return Timer(
         case_id=str(row["case_id"]),
         name=row["name"],
-        due=_utc(row["due"]),
-        fire_at=_utc(row["fire_at"]),
+        due=utc(row["due"]),
+        fire_at=utc(row["fire_at"]),
         attempts=row["attempts"],
         last_error=row["last_error"],
     )
 
 
-def _utc(value: datetime | str) -> datetime:
+def utc(value: datetime | str) -> datetime:
     # timestamptz comes back in the session's time zone (as an ISO string inside JSON); the
     # domain speaks UTC whatever the server or role is configured with.
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value

@@ -13,13 +13,14 @@ from .activity import PostgresActivityRepository
 from .cases import PostgresCaseRepository
 from .connections import Connections, Pool
 from .errors import DatabaseUnavailable, one_line, translated
+from .idempotency import PostgresIdempotencyRepository
 from .timers import PostgresTimerRepository
 
 logger = logging.getLogger(__name__)
 
 
 class PostgresUnitOfWork:
-    """Both repositories share the one connection: a request never takes a second one while
+    """Every repository shares the one connection: a request never takes a second one while
     holding the first, which is how a pool runs dry and deadlocks under load.
 
     The connection is in psycopg's default non-autocommit mode: the first statement opens the
@@ -30,6 +31,7 @@ class PostgresUnitOfWork:
     cases: PostgresCaseRepository
     activity: PostgresActivityRepository
     timers: PostgresTimerRepository
+    idempotency: PostgresIdempotencyRepository
 
     def __init__(self, connections: Connections, *, read_only: bool = False) -> None:
         self._connections = connections
@@ -52,6 +54,7 @@ class PostgresUnitOfWork:
         self.cases = PostgresCaseRepository(conn)
         self.activity = PostgresActivityRepository(conn)
         self.timers = PostgresTimerRepository(conn)
+        self.idempotency = PostgresIdempotencyRepository(conn)
         return self
 
     def __exit__(

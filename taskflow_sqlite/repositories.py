@@ -30,7 +30,7 @@ class SqliteCaseRepository:
 
     def add(self, case: Case) -> None:
         self._execute(
-            f"INSERT INTO cases ({_CASES}) VALUES (?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO cases ({_CASES}) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
                 case.id,
                 case.status,
@@ -38,6 +38,7 @@ class SqliteCaseRepository:
                 case.assigned_to,
                 timestamp(case.created_at),
                 timestamp(case.updated_at),
+                case.version,
             ),
         )
 
@@ -66,8 +67,16 @@ class SqliteCaseRepository:
 
     def save(self, case: Case) -> None:
         updated = self._execute(
-            "UPDATE cases SET status = ?, data = ?, assigned_to = ?, updated_at = ? WHERE id = ?",
-            (case.status, _json(case.data), case.assigned_to, timestamp(case.updated_at), case.id),
+            "UPDATE cases SET status = ?, data = ?, assigned_to = ?, updated_at = ?, version = ?"
+            " WHERE id = ?",
+            (
+                case.status,
+                _json(case.data),
+                case.assigned_to,
+                timestamp(case.updated_at),
+                case.version,
+                case.id,
+            ),
         ).rowcount
         if updated == 0:
             raise NotFound("Case not found")
@@ -113,7 +122,7 @@ class SqliteActivityRepository:
 
 
 def _case_from_row(row: Sequence[Any]) -> Case:
-    id_, status, data, assigned_to, created_at, updated_at = row
+    id_, status, data, assigned_to, created_at, updated_at, version = row
     return Case(
         id=id_,
         status=status,
@@ -121,6 +130,7 @@ def _case_from_row(row: Sequence[Any]) -> Case:
         assigned_to=assigned_to,
         created_at=parse_timestamp(created_at),
         updated_at=parse_timestamp(updated_at),
+        version=version,
     )
 
 

@@ -7,9 +7,15 @@ from collections.abc import Sequence
 from types import TracebackType
 from typing import Self
 
-from taskflow_core.ports import ActivityRepository, CaseRepository, TimerRepository
+from taskflow_core.ports import (
+    ActivityRepository,
+    CaseRepository,
+    IdempotencyRepository,
+    TimerRepository,
+)
 
 from .errors import translated
+from .idempotency import SqliteIdempotencyRepository
 from .pool import ConnectionPool
 from .repositories import SqliteActivityRepository, SqliteCaseRepository
 from .timers import SqliteTimerRepository
@@ -37,6 +43,7 @@ class SqliteUnitOfWork:
     cases: CaseRepository
     activity: ActivityRepository
     timers: TimerRepository
+    idempotency: IdempotencyRepository
 
     def __init__(self, pool: ConnectionPool, *, read_only: bool = False) -> None:
         self._pool = pool
@@ -49,6 +56,7 @@ class SqliteUnitOfWork:
         self.cases = SqliteCaseRepository(self._execute)
         self.activity = SqliteActivityRepository(self._execute)
         self.timers = SqliteTimerRepository(self._execute)
+        self.idempotency = SqliteIdempotencyRepository(self._execute)
 
     def __enter__(self) -> Self:
         if self._conn is not None:

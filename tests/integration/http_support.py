@@ -86,7 +86,21 @@ def path_for(template: str, case: dict[str, Any], **override: str) -> str:
     return template.format(**values)
 
 
+# Every mutation of an existing case over HTTP: method, path template, body.
+MUTATIONS: dict[str, tuple[str, str, dict[str, Any] | None]] = {
+    "PUT /{id}": ("PUT", "/{id}", {"data": {"more": 1}}),
+    "PATCH /{id}": ("PATCH", "/{id}", {"name": None}),
+    "PUT /{id}/status": ("PUT", "/{id}/status", {"status": "open"}),
+    "PUT /{id}/assign": ("PUT", "/{id}/assign", {"profileId": "bob"}),
+    "POST /{id}/comment": ("POST", "/{id}/comment", {"comment": "more"}),
+    "POST /{id}/comments": ("POST", "/{id}/comments", {"comment": "more"}),
+    "PUT /{id}/comment/{c}": ("PUT", "/{id}/comment/{comment}", {"comment": "edited"}),
+    "DELETE /{id}/comment/{c}": ("DELETE", "/{id}/comment/{comment}", None),
+}
+
+
 __all__ = [
+    "MUTATIONS",
     "STORES",
     "HeaderAuth",
     "as_user",

@@ -60,6 +60,7 @@ class TestMigrate:
             "created_at",
             "updated_at",
             "assigned_to",
+            "version",
         ]
         assert columns(db, "activity_log") == [
             "id",
@@ -70,6 +71,16 @@ class TestMigrate:
             "comment",
             "created_at",
             "updated_at",
+        ]
+        assert columns(db, "idempotency_keys") == [
+            "scope",
+            "key",
+            "fingerprint",
+            "status",
+            "body",
+            "version",
+            "created_at",
+            "expires_at",
         ]
 
     def test_listing_and_activity_indexes_exist(self, store: SqliteStore, db: Path) -> None:
@@ -96,7 +107,7 @@ class TestMigrate:
     ) -> None:
         store.migrate()
         shipped = migrations.available()
-        broken = ("0002_broken", "CREATE TABLE half_done (x TEXT);\nSELECT * FROM nowhere;\n")
+        broken = ("0099_broken", "CREATE TABLE half_done (x TEXT);\nSELECT * FROM nowhere;\n")
         monkeypatch.setattr(migrations, "available", lambda: [*shipped, broken])
 
         with pytest.raises(MigrationFailed, match="nowhere"):

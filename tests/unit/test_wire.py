@@ -28,7 +28,7 @@ def entry(
     )
 
 
-def test_case_wire_form_is_camel_case_with_utc_timestamps() -> None:
+def test_case_wire_form_is_camel_case_with_utc_timestamps_and_the_version() -> None:
     case = Case(
         id="c",
         status="new",
@@ -36,6 +36,7 @@ def test_case_wire_form_is_camel_case_with_utc_timestamps() -> None:
         assigned_to="bob",
         created_at=T0,
         updated_at=T0 + timedelta(microseconds=5),
+        version=7,
     )
     assert case_to_wire(case) == {
         "id": "c",
@@ -44,6 +45,7 @@ def test_case_wire_form_is_camel_case_with_utc_timestamps() -> None:
         "assignedTo": "bob",
         "createdAt": "2026-01-01T00:00:00.000000+00:00",
         "updatedAt": "2026-01-01T00:00:00.000005+00:00",
+        "version": 7,
     }
     assert case_to_wire(case, [])["activityLog"] == []
 
