@@ -34,3 +34,14 @@ def bench(session: nox.Session) -> None:
     session.install("-e", ".[test,bench]")
     session.run("python", "-m", "benchmarks.run", *session.posargs)
     session.run("python", "-m", "benchmarks.plot")
+
+
+@nox.session
+def fuzz(session: nox.Session) -> None:
+    """Schemathesis against the app with many more generated requests than the suite sends."""
+    session.install("-e", ".[test]")
+    session.run(
+        "pytest",
+        "tests/integration/test_openapi.py",
+        env={"TASKFLOW_FUZZ_EXAMPLES": session.posargs[0] if session.posargs else "500"},
+    )
