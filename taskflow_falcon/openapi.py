@@ -187,7 +187,7 @@ def _listing_parameters() -> list[dict[str, Any]]:
                     "column": {"enum": ["createdAt", "updatedAt", "status", "assignedTo", "id"]},
                     "ascending": {"enum": ["true", "false"]},
                 },
-                "additionalProperties": False,
+                # Other keys are ignored, as the original ignored them.
             },
             "description": "`sort[column]=...&sort[ascending]=true|false`",
         },
