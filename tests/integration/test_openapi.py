@@ -10,9 +10,9 @@ import falcon
 import falcon.testing
 import pytest
 import schemathesis
-from schemathesis.checks import positive_data_acceptance
 from hypothesis import HealthCheck, settings
 from openapi_spec_validator import validate
+from schemathesis.checks import positive_data_acceptance
 
 from taskflow_core import Taskflow
 from taskflow_core.memory import MemoryStore
