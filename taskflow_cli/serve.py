@@ -11,7 +11,13 @@ import falcon
 from gunicorn.app.base import BaseApplication
 
 from taskflow_compose import database_url, store_from_url
-from taskflow_compose.environment import APP_ENV, DATABASE_URL_ENV, POOL_SIZE_ENV
+from taskflow_compose.environment import (
+    APP_ENV,
+    BODY_TIMEOUT_ENV,
+    DATABASE_URL_ENV,
+    HEADER_TIMEOUT_ENV,
+    POOL_SIZE_ENV,
+)
 from taskflow_compose.wsgi import app_from_env, flow_from_env, host_app_from_env
 from taskflow_core.errors import one_line
 from taskflow_core.ports import Store
@@ -19,12 +25,7 @@ from taskflow_core.sweeper import Sweeper
 from taskflow_falcon.api import flow_of
 
 from .database import apply_migrations, report
-from .worker import (
-    BODY_TIMEOUT_ENV,
-    DEFAULT_BODY_TIMEOUT,
-    DEFAULT_HEADER_TIMEOUT,
-    HEADER_TIMEOUT_ENV,
-)
+from .worker import DEFAULT_BODY_TIMEOUT, DEFAULT_HEADER_TIMEOUT
 
 # gthread, except that a connection gets a thread only once its request has arrived.
 WORKER_CLASS = "taskflow_cli.worker.HeadFirstWorker"

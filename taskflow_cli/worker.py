@@ -35,6 +35,7 @@ from gunicorn.http.message import Request
 from gunicorn.http.wsgi import Response, default_environ
 from gunicorn.workers.gthread import ThreadWorker
 
+from taskflow_compose.environment import BODY_TIMEOUT_ENV, HEADER_TIMEOUT_ENV
 from taskflow_falcon.body import DEFAULT_MAX_BODY_SIZE
 from taskflow_falcon.errors import INTERNAL_ERROR_MESSAGE
 
@@ -43,8 +44,6 @@ from .connection import Connection
 from .error_pages import client_error, json_error_response
 
 # Read by each worker; `taskflow serve --header-timeout/--body-timeout` sets them.
-HEADER_TIMEOUT_ENV = "TASKFLOW_HEADER_TIMEOUT"
-BODY_TIMEOUT_ENV = "TASKFLOW_BODY_TIMEOUT"
 DEFAULT_HEADER_TIMEOUT = 10.0
 DEFAULT_BODY_TIMEOUT = 30.0
 # Bodies up to the app's own default limit are held in memory until whole; a client must

@@ -8,6 +8,10 @@ DATABASE_URL_ENV = "TASKFLOW_DATABASE_URL"
 APP_ENV = "TASKFLOW_APP"
 # Set by `taskflow serve` for its workers: each worker's pool holds one connection per thread.
 POOL_SIZE_ENV = "TASKFLOW_POOL_SIZE"
+# Read by taskflow serve's worker (also under `gunicorn -k`): how long a client may take to
+# send a request's head, and then its body.
+HEADER_TIMEOUT_ENV = "TASKFLOW_HEADER_TIMEOUT"
+BODY_TIMEOUT_ENV = "TASKFLOW_BODY_TIMEOUT"
 
 # libpq reads these itself for whatever a DSN and options leave out; any of them set means
 # the environment names a PostgreSQL server.
