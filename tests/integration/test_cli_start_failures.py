@@ -30,7 +30,10 @@ ENV_KEYS = (
 def directory(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """An empty working directory, importable, with nothing configured."""
     for key in ENV_KEYS:
-        monkeypatch.delenv(key, raising=False)
+        # serve sets these in this very process, for its workers. Setting first makes the
+        # undo remove what was not there before: delenv alone records nothing for it.
+        monkeypatch.setenv(key, "")
+        monkeypatch.delenv(key)
     monkeypatch.chdir(tmp_path)
     # Also restores sys.path afterwards, which the commands extend with the directory.
     monkeypatch.syspath_prepend(str(tmp_path))

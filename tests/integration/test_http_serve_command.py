@@ -40,7 +40,10 @@ def started(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[dict[str, A
     Runs in an empty directory holding a host module ``host_module:flow``.
     """
     for key in ENV_KEYS:
-        monkeypatch.delenv(key, raising=False)  # restored after the test, set or not
+        # serve sets these in this very process, for its workers. Setting first makes the
+        # undo remove what was not there before: delenv alone records nothing for it.
+        monkeypatch.setenv(key, "")
+        monkeypatch.delenv(key)
     monkeypatch.chdir(tmp_path)
     (tmp_path / "host_module.py").write_text(HOST_MODULE)
     monkeypatch.syspath_prepend(str(tmp_path))
