@@ -1,26 +1,60 @@
-"""What the commands share about databases: migrating with failures told in one line."""
+"""What the commands share about databases: saying which, migrating it, checking that it
+answers, with failures told in one line."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import click
 
-from taskflow_core.errors import StoreError, StoreUnavailable, one_line
+from taskflow_compose import create_database
+from taskflow_core.errors import (
+    DatabaseMissing,
+    NotMigrated,
+    StoreError,
+    StoreUnavailable,
+    one_line,
+)
+from taskflow_core.ports import Store
+from taskflow_core.readiness import check_ready
 
 
-def apply_migrations(migrate: Callable[[], list[str]]) -> list[str]:
-    """Run ``migrate``; a failure becomes a one-line ClickException (no traceback)."""
+def migrate_database(store: Store, *, why: str = "") -> None:
+    """Say which database, bring its schema up to date, and say what was applied.
+
+    A PostgreSQL database that does not exist yet is created, then migrated, so that a first
+    run needs no ``createdb``. ``why`` follows the database's name: say, that it is the
+    default. A failure is a one-line ClickException (no traceback).
+    """
+    click.echo(f"migrating {store}{why}")
     try:
-        return migrate()
+        try:
+            applied = store.migrate()
+        except DatabaseMissing:
+            created = create_database(store)
+            if created is None:
+                raise
+            click.echo(f"created database {created}")
+            applied = store.migrate()
     except StoreUnavailable as exc:
-        raise click.ClickException(f"cannot connect to the database: {exc}") from exc
+        raise click.ClickException(f"cannot connect to the database: {one_line(exc)}") from exc
     except StoreError as exc:
         raise click.ClickException(one_line(exc)) from exc
-
-
-def report(applied: list[str]) -> None:
     for name in applied:
         click.echo(f"applied {name}")
     if not applied:
         click.echo("database is up to date")
+
+
+def check_answers(store: Store) -> None:
+    """Return when the store answers a query on its tables; else a one-line ClickException
+    saying whether it cannot be reached or needs ``taskflow migrate``."""
+    try:
+        check_ready(store)
+    except NotMigrated as exc:
+        raise click.ClickException(
+            f"{store} has no taskflow schema: run `taskflow migrate` first"
+            " (or serve without --no-migrate)"
+        ) from exc
+    except StoreUnavailable as exc:
+        raise click.ClickException(f"cannot connect to the database: {one_line(exc)}") from exc
+    except StoreError as exc:
+        raise click.ClickException(one_line(exc)) from exc

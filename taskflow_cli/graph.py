@@ -9,15 +9,14 @@ is guarded (one unguarded declaration opens it to everyone).
 
 from __future__ import annotations
 
-import os
-import sys
 from typing import Any
 
 import click
 
 from taskflow_compose import load_flow
 from taskflow_compose.environment import APP_ENV
-from taskflow_core.errors import one_line
+
+from .loading import load_app
 
 GUARDED = "guarded"
 
@@ -95,14 +94,8 @@ FORMATS = {"mermaid": mermaid, "dot": dot}
 def graph(ctx: click.Context, app_spec: str | None, output_format: str) -> None:
     workflow: dict[str, Any] = {"statuses": [], "transitions": []}
     if app_spec:
-        # A host module in the working directory is importable, as for `taskflow serve`.
-        if os.getcwd() not in sys.path:
-            sys.path.insert(0, os.getcwd())
-        try:
-            # The host's own store is built, never used: declarations need no database.
-            workflow = load_flow(app_spec, None).workflow()
-        except (ImportError, AttributeError, TypeError, ValueError) as exc:
-            raise click.ClickException(f"cannot load the app: {one_line(exc)}") from exc
+        # The host's own store is built, never used: declarations need no database.
+        workflow = load_app(app_spec, lambda: load_flow(app_spec, None)).workflow()
     if not workflow["transitions"]:
         where = app_spec or f"a plain flow (name yours with --app or ${APP_ENV})"
         click.echo(f"no transitions are declared in {where}", err=True)

@@ -8,15 +8,24 @@ from taskflow_compose import database_url, store_from_url
 from taskflow_compose.environment import names_postgres_server
 from taskflow_core.errors import one_line
 
-from .database import apply_migrations, report
+from .database import migrate_database
+
+# Said when no option or variable names a database: a newcomer then knows which file, and
+# how to name another.
+DEFAULT_DATABASE = " (the default: no --dsn, $TASKFLOW_DATABASE_URL or PG* variable names one)"
 
 
 @click.command(
     help="Create or update the database schema; running it again changes nothing.\n\n"
     "The database is --dsn (else $TASKFLOW_DATABASE_URL); else PostgreSQL when an option "
-    "below or a PG* variable names one; else the SQLite file taskflow.db, as `serve` uses."
+    "below or a PG* variable names one; else the SQLite file taskflow.db, as `serve` uses. "
+    "A PostgreSQL database that does not exist is created (the role needs CREATEDB)."
 )
-@click.option("--host", help="PostgreSQL host. [env: PGHOST]")
+@click.option(
+    "--host",
+    help="The PostgreSQL server's host (not an address to listen on: that is "
+    "`serve --host`). [env: PGHOST]",
+)
 @click.option("--port", type=click.IntRange(1, 65535), help="PostgreSQL port. [env: PGPORT]")
 @click.option("--user", help="PostgreSQL role. [env: PGUSER]")
 @click.option("--password", help="PostgreSQL password. [env: PGPASSWORD]")
@@ -48,7 +57,6 @@ def migrate(
     except ValueError as exc:
         raise click.UsageError(one_line(exc)) from exc
     try:
-        applied = apply_migrations(store.migrate)
+        migrate_database(store, why=DEFAULT_DATABASE if url is None else "")
     finally:
         store.close()
-    report(applied)

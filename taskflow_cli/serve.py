@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from typing import Any
 
 import click
@@ -18,13 +17,16 @@ from taskflow_compose.environment import (
     HEADER_TIMEOUT_ENV,
     POOL_SIZE_ENV,
 )
+from taskflow_compose.environment import app_spec as app_spec_from_env
 from taskflow_compose.wsgi import app_from_env, flow_from_env, host_app_from_env
-from taskflow_core.errors import one_line
 from taskflow_core.ports import Store
 from taskflow_core.sweeper import Sweeper
 from taskflow_falcon.api import flow_of
 
-from .database import apply_migrations, report
+from .database import check_answers, migrate_database
+from .listening import bind_address, check_can_listen
+from .loading import load_app
+from .logs import logconfig
 from .worker import DEFAULT_BODY_TIMEOUT, DEFAULT_HEADER_TIMEOUT
 
 # gthread, except that a connection gets a thread only once its request has arrived.
@@ -33,6 +35,7 @@ DEFAULT_THREADS = 4
 # Each worker holds a pool of --threads connections; past 8 workers a default PostgreSQL
 # (max_connections = 100) runs short, and more workers than cores only add contention.
 MAX_DEFAULT_WORKERS = 8
+DEFAULT_DATABASE = " (the default: no --dsn or $TASKFLOW_DATABASE_URL names one)"
 
 
 def default_workers() -> int:
@@ -81,7 +84,12 @@ class TaskflowServer(BaseApplication):  # type: ignore[misc]
     help="postgresql://... or sqlite:///path.db; default $TASKFLOW_DATABASE_URL, "
     "else the SQLite file taskflow.db in the working directory.",
 )
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="The address to listen on (0.0.0.0: every interface); the database's host is in --dsn.",
+)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
 @click.option(
     "--workers",
@@ -128,7 +136,14 @@ class TaskflowServer(BaseApplication):  # type: ignore[misc]
     "--migrate/--no-migrate",
     default=True,
     show_default=True,
-    help="Bring the schema up to date before the workers start.",
+    help="Bring the schema up to date before the workers start (else only check that the "
+    "database answers and has it).",
+)
+@click.option(
+    "--access-log/--no-access-log",
+    default=True,
+    show_default=True,
+    help="Print a line per request: method, path, status, duration and request id.",
 )
 def serve(
     dsn: str | None,
@@ -141,6 +156,7 @@ def serve(
     app_spec: str | None,
     timers: bool,
     migrate: bool,
+    access_log: bool,
 ) -> None:
     # The workers read their configuration from the environment, exactly as
     # `gunicorn 'taskflow_falcon.app:get_app()'` does, so both paths build the same app.
@@ -152,25 +168,24 @@ def serve(
     os.environ[POOL_SIZE_ENV] = str(threads)
     os.environ[HEADER_TIMEOUT_ENV] = str(header_timeout)
     os.environ[BODY_TIMEOUT_ENV] = str(body_timeout)
-    # A host module in the working directory is importable, as under gunicorn's own command.
-    if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
-    # Built once here before any worker starts, so that a wrong --app or --dsn is one line
-    # now rather than a traceback per worker; stores open connections only when used, so
-    # nothing here crosses the fork.
-    try:
-        # A host's own falcon app brings its own flow and store: what is migrated then is
-        # the database --dsn names, if any, as `taskflow migrate --dsn` would.
-        if host_app_from_env() is None:
-            store: Store | None = flow_from_env().store
-        else:
-            store = store_from_url(url) if url else None
-    except (ImportError, AttributeError, TypeError, ValueError) as exc:
-        raise click.ClickException(f"cannot load the app: {one_line(exc)}") from exc
-    if migrate and store is not None:
-        report(apply_migrations(store.migrate))
+    spec = app_spec_from_env()
+    # Built once here before any worker starts, so that a wrong --app or --dsn, or a database
+    # that cannot serve, is one line now rather than a traceback per worker or a 503 per
+    # request. Connections opened here stay in this process: a store opens its own in each
+    # worker after the fork.
+    store, built_here = load_app(spec, lambda: _database_to_prepare(url))
+    if store is not None:
+        try:
+            if migrate:
+                migrate_database(store, why=DEFAULT_DATABASE if url is None and not spec else "")
+            else:
+                check_answers(store)
+        finally:
+            if built_here:
+                store.close()
+    check_can_listen(host, port)
     options = {
-        "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
+        "bind": bind_address(host, port),
         "workers": workers or default_workers(),
         "threads": threads,
         "worker_class": WORKER_CLASS,
@@ -178,6 +193,19 @@ def serve(
         "proc_name": "taskflow",
         "errorlog": "-",
         "loglevel": "info",
+        "logconfig_dict": logconfig(access_log=access_log, app_spec=spec),
         "when_ready": _when_ready,
     }
     TaskflowServer(options, sweep_timers=timers).run()
+
+
+def _database_to_prepare(url: str | None) -> tuple[Store | None, bool]:
+    """The store to migrate or check before the workers start, and whether it was built for
+    that alone (and is closed after)."""
+    if host_app_from_env() is not None:
+        # A host's own falcon app brings its own flow and store: what is prepared is the
+        # database --dsn names, if any, as `taskflow migrate --dsn` would.
+        return (store_from_url(url) if url else None), True
+    # A plain flow is built anew in each worker; a host's flow is the workers' own, which
+    # they inherit through the fork, so it stays open.
+    return flow_from_env().store, app_spec_from_env() is None

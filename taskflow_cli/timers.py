@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import sys
 from types import FrameType
 
 import click
 
 from taskflow_compose import database_url, load_flow
 from taskflow_compose.environment import app_spec as app_spec_from_env
-from taskflow_core.errors import one_line
 from taskflow_core.sweeper import DEFAULT_INTERVAL, Sweeper
+
+from .loading import load_app
 
 
 @click.command(
@@ -40,12 +39,8 @@ from taskflow_core.sweeper import DEFAULT_INTERVAL, Sweeper
 )
 @click.option("--once", is_flag=True, help="Sweep once, say how many fired, and exit.")
 def timers(dsn: str | None, app_spec: str | None, interval: float, once: bool) -> None:
-    if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())  # a host module in the working directory
-    try:
-        flow = load_flow(app_spec or app_spec_from_env(), database_url(dsn))
-    except (ImportError, AttributeError, TypeError, ValueError) as exc:
-        raise click.ClickException(f"cannot load the app: {one_line(exc)}") from exc
+    spec = app_spec or app_spec_from_env()
+    flow = load_app(spec, lambda: load_flow(spec, database_url(dsn)))
     sweeper = Sweeper(flow, interval)
     if once:
         click.echo(f"fired {sweeper.sweep_once()} timer(s)")

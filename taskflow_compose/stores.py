@@ -25,6 +25,16 @@ def store_from_url(url: str | None, **options: object) -> Store:
     )
 
 
+def create_database(store: Store) -> str | None:
+    """Create the database ``store`` names, which its ``migrate()`` found missing; its name,
+    or None for a store that has no databases to create."""
+    from taskflow_postgres import PostgresStore
+
+    if not isinstance(store, PostgresStore):
+        return None
+    return store.create_database()
+
+
 def _is_conninfo(text: str) -> bool:
     # libpq's key=value form: "host=db port=5432 dbname=taskflow".
     first = text.strip().split(None, 1)[0] if text.strip() else ""

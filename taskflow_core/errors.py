@@ -61,6 +61,11 @@ class NotMigrated(StoreUnavailable):
     """The store answers, but has no taskflow schema (yet): ``taskflow migrate`` it."""
 
 
+class DatabaseMissing(StoreUnavailable):
+    """The server answers, but has no database of the name given (``taskflow migrate``
+    creates it)."""
+
+
 class MigrationFailed(StoreError):
     """A migration failed; it was rolled back and the ones after it were not applied."""
 
@@ -80,6 +85,7 @@ class HookUsageError(RuntimeError):
 
 __all__ = [
     "Conflict",
+    "DatabaseMissing",
     "Forbidden",
     "HookUsageError",
     "IdempotencyKeyReused",

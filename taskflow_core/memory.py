@@ -256,3 +256,6 @@ class MemoryStore:
 
     def close(self) -> None:
         pass
+
+    def __str__(self) -> str:
+        return "the in-memory store"

@@ -119,7 +119,11 @@ class UnitOfWork(Protocol):
 
 
 class Store(Protocol):
-    """A source of units of work; one store serves every request of a process."""
+    """A source of units of work; one store serves every request of a process.
+
+    ``str(store)`` names its database for the operator (the CLI prints it): a URL or a
+    file, never a password.
+    """
 
     def unit_of_work(self, *, read_only: bool = False) -> UnitOfWork:
         """A new, not yet entered, unit of work.

@@ -20,5 +20,9 @@ def get_app() -> falcon.App[falcon.Request, falcon.Response]:
 
     Called in each worker after the fork; stores open their connection pools on first use,
     so every worker gets a pool of its own. Do not run gunicorn with ``--preload``.
+
+    It checks nothing, unlike ``taskflow serve``: while the database cannot be reached or has
+    no schema, each request is answered 503 and ``/_ready`` says which; an app that cannot be
+    imported fails the worker with its traceback.
     """
     return app_from_env()

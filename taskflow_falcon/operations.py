@@ -8,13 +8,11 @@ import falcon
 
 from taskflow_core import Taskflow
 from taskflow_core.errors import NotMigrated, StoreError
+from taskflow_core.readiness import check_ready
 
 from .rendering import write_json
 
 logger = logging.getLogger(__name__)
-
-# The nil UUID: looking it up runs a real query on the cases table, and never finds a case.
-_NO_CASE = "00000000-0000-0000-0000-000000000000"
 
 
 class HealthResource:
@@ -32,8 +30,7 @@ class ReadyResource:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         try:
-            with self.flow.store.unit_of_work(read_only=True) as uow:
-                uow.cases.get(_NO_CASE)
+            check_ready(self.flow.store)
         except StoreError as exc:
             # The reason goes to the operator's log; it may name a host or a file.
             logger.warning("not ready: %s", exc)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -16,9 +17,21 @@ from taskflow_core.errors import (
     StoreUnavailable,
     one_line,
 )
+from taskflow_core.errors import DatabaseMissing as CoreDatabaseMissing
 from taskflow_core.errors import MigrationFailed as CoreMigrationFailed
 
-__all__ = ["DatabaseUnavailable", "MigrationFailed", "PostgresStoreError", "one_line", "translated"]
+__all__ = [
+    "DatabaseMissing",
+    "DatabaseUnavailable",
+    "MigrationFailed",
+    "PostgresStoreError",
+    "connect_error",
+    "one_line",
+    "translated",
+]
+
+# libpq reports a failed connection as text alone, with no SQLSTATE to test.
+_NO_SUCH_DATABASE = re.compile(r'database "[^"]*" does not exist')
 
 
 class PostgresStoreError(StoreError):
@@ -29,8 +42,20 @@ class DatabaseUnavailable(PostgresStoreError, StoreUnavailable):
     """The server cannot be reached, refused the credentials, or dropped the connection."""
 
 
+class DatabaseMissing(DatabaseUnavailable, CoreDatabaseMissing):
+    """The server answers, but has no database of the name given."""
+
+
 class MigrationFailed(PostgresStoreError, CoreMigrationFailed):
     """A migration's SQL failed; it was rolled back and the ones after it were not applied."""
+
+
+def connect_error(exc: psycopg.OperationalError) -> DatabaseUnavailable:
+    """What a failed connection attempt raises: ``DatabaseMissing`` when the server answered
+    that the database does not exist, else ``DatabaseUnavailable``."""
+    if _NO_SUCH_DATABASE.search(str(exc)):
+        return DatabaseMissing(one_line(exc))
+    return DatabaseUnavailable(one_line(exc))
 
 
 @contextmanager

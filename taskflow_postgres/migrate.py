@@ -7,15 +7,26 @@ from importlib import resources
 from typing import Any, NamedTuple
 
 import psycopg
-from psycopg import Connection
+from psycopg import Connection, errors, sql
 
-from .errors import DatabaseUnavailable, MigrationFailed, one_line
+from .conninfo import resolved
+from .errors import (
+    DatabaseMissing,
+    DatabaseUnavailable,
+    MigrationFailed,
+    connect_error,
+    one_line,
+)
 
 logger = logging.getLogger(__name__)
 
 # The key of the session-level advisory lock every migrating process takes: an arbitrary
 # number, fixed so that all versions of taskflow agree on it. Advisory locks are per database.
 LOCK_KEY = 0x7A5F_10E1
+
+# Where CREATE DATABASE is sent from: the maintenance database every server has, else the
+# template database, as PostgreSQL's own createdb falls back to.
+_MAINTENANCE_DATABASES = ("postgres", "template1")
 
 _CREATE_TABLE = """
     CREATE TABLE IF NOT EXISTS taskflow_migrations (
@@ -47,7 +58,7 @@ def migrate(conninfo: str) -> list[str]:
     try:
         conn = psycopg.connect(conninfo, autocommit=True)
     except psycopg.OperationalError as exc:
-        raise DatabaseUnavailable(one_line(exc)) from exc
+        raise connect_error(exc) from exc
     with conn:
         try:
             return apply_pending(conn)
@@ -58,6 +69,38 @@ def migrate(conninfo: str) -> list[str]:
         except psycopg.Error as exc:
             # The bookkeeping itself failed, e.g. the role may not create tables.
             raise MigrationFailed(f"could not migrate: {one_line(exc)}") from exc
+
+
+def create_database(conninfo: str) -> str:
+    """Create the database ``conninfo`` names, over a maintenance database of the same server
+    with the same credentials; return its name. One that exists by now (another process
+    created it meanwhile) is left as it is."""
+    name = resolved(conninfo)["dbname"]
+    conn = _connect_to_maintenance(conninfo)
+    with conn:
+        try:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        except errors.DuplicateDatabase:
+            pass
+        except psycopg.OperationalError as exc:
+            if conn.broken:
+                raise DatabaseUnavailable(one_line(exc)) from exc
+            raise MigrationFailed(f"could not create database {name}: {one_line(exc)}") from exc
+        except psycopg.Error as exc:
+            # Typically a role without CREATEDB.
+            raise MigrationFailed(f"could not create database {name}: {one_line(exc)}") from exc
+    return name
+
+
+def _connect_to_maintenance(conninfo: str) -> Connection[Any]:
+    for dbname in _MAINTENANCE_DATABASES:
+        try:
+            return psycopg.connect(conninfo, dbname=dbname, autocommit=True)
+        except psycopg.OperationalError as exc:
+            failure = connect_error(exc)
+            if dbname == _MAINTENANCE_DATABASES[-1] or not isinstance(failure, DatabaseMissing):
+                raise failure from exc
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 def apply_pending(conn: Connection[Any]) -> list[str]:

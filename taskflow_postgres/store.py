@@ -8,8 +8,9 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from .connections import DEFAULT_TIMEOUT, Connections
+from .conninfo import display
 from .errors import one_line
-from .migrate import migrate
+from .migrate import create_database, migrate
 from .unit_of_work import PostgresUnitOfWork
 
 # Unless the DSN or libpq's environment says otherwise: fail fast on an unreachable host
@@ -73,8 +74,18 @@ class PostgresStore:
         """Apply the pending migrations over a connection of its own; their names."""
         return migrate(self._conninfo)
 
+    def create_database(self) -> str:
+        """Create the database this store names, which ``migrate()`` found missing (raising
+        ``DatabaseMissing``): over the server's maintenance database, with the same
+        credentials. Return its name."""
+        return create_database(self._conninfo)
+
     def close(self) -> None:
         self._connections.close()
+
+    def __str__(self) -> str:
+        # For messages: the database as libpq resolves it, without the password.
+        return display(self._conninfo)
 
     def __repr__(self) -> str:
         # The conninfo may hold a password.

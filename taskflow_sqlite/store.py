@@ -40,6 +40,12 @@ class SqliteStore:
     def __repr__(self) -> str:
         return f"SqliteStore({self.path!r})"
 
+    def __str__(self) -> str:
+        # For messages: a relative path reads as one, as a shell would show it.
+        relative = not (os.path.isabs(self.path) or self.path.startswith(os.curdir))
+        shown = os.path.join(os.curdir, self.path) if relative else self.path
+        return f"the SQLite file {shown}"
+
     def unit_of_work(self, *, read_only: bool = False) -> SqliteUnitOfWork:
         # Applied on first use so that `taskflow serve` works on a new file with no setup.
         if not self._migrated:

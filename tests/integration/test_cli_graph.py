@@ -178,7 +178,7 @@ class TestDrawing:
         result = graph("--app", "no_such_module:flow")
 
         assert result.exit_code == 1
-        assert result.stderr.startswith("Error: cannot load the app:")
+        assert result.stderr.startswith("Error: cannot load the app no_such_module:flow: ")
         assert len(result.stderr.strip().splitlines()) == 1
 
     def test_an_unknown_format_is_refused(self, in_empty_directory: Path) -> None:

@@ -16,11 +16,11 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
 from taskflow_cli.main import cli
-from tests.stores.migrations import POSTGRES_MIGRATIONS
+from taskflow_postgres.migrate import available
 
 pytestmark = pytest.mark.postgres
 
-ALL_APPLIED = [f"applied {name}" for name in POSTGRES_MIGRATIONS]
+ALL_APPLIED = [f"applied {migration.name}" for migration in available()]
 # The console script installed beside this interpreter, as a user runs it.
 TASKFLOW = str(Path(sys.executable).parent / "taskflow")
 # Nothing of the developer's own environment may leak into what a test configures.
@@ -33,9 +33,16 @@ def migrate(*args: str, env: dict[str, str] | None = None) -> Result:
     return CliRunner().invoke(cli, ["migrate", *args], env={**CLEAN_ENV, **(env or {})})
 
 
+def after_the_database(output: str) -> list[str]:
+    """The lines after the first, which says which database is migrated."""
+    first, *rest = output.splitlines()
+    assert first.startswith("migrating "), output
+    return rest
+
+
 def assert_fails_with_one_line(result: Result, reason: str) -> None:
     assert result.exit_code == 1, result.output
-    assert result.stdout == ""
+    assert after_the_database(result.stdout) == []
     assert result.stderr.count("\n") == 1, result.stderr
     assert reason in result.stderr
     assert result.exception is None or isinstance(result.exception, SystemExit)
@@ -114,8 +121,11 @@ class TestSuccess:
         first = migrate("--dsn", postgres_dsn)
         second = migrate("--dsn", postgres_dsn)
 
-        assert (first.exit_code, first.output.splitlines()) == (0, ALL_APPLIED)
-        assert (second.exit_code, second.output) == (0, "database is up to date\n")
+        assert (first.exit_code, after_the_database(first.output)) == (0, ALL_APPLIED)
+        assert (second.exit_code, after_the_database(second.output)) == (
+            0,
+            ["database is up to date"],
+        )
 
     def test_the_originals_options_alone_name_the_database(self, parts: dict[str, str]) -> None:
         password = ["--password", parts["password"]] if "password" in parts else []
@@ -123,23 +133,23 @@ class TestSuccess:
             "--host", parts["host"], "--port", parts["port"],
             "--user", parts["user"], "--database", parts["dbname"], *password,
         )  # fmt: skip
-        assert (result.exit_code, result.output.splitlines()) == (0, ALL_APPLIED)
+        assert (result.exit_code, after_the_database(result.output)) == (0, ALL_APPLIED)
 
     def test_an_option_overrides_the_same_part_of_the_dsn(
         self, postgres_dsn: str, parts: dict[str, str]
     ) -> None:
         wrong_port = postgres_dsn.replace(f":{parts['port']}/", ":1/")
         result = migrate("--dsn", wrong_port, "--port", parts["port"])
-        assert (result.exit_code, result.output.splitlines()) == (0, ALL_APPLIED)
+        assert (result.exit_code, after_the_database(result.output)) == (0, ALL_APPLIED)
 
     def test_the_dsn_can_come_from_taskflow_database_url(self, postgres_dsn: str) -> None:
         result = migrate(env={"TASKFLOW_DATABASE_URL": postgres_dsn})
-        assert (result.exit_code, result.output.splitlines()) == (0, ALL_APPLIED)
+        assert (result.exit_code, after_the_database(result.output)) == (0, ALL_APPLIED)
 
     def test_the_dsn_option_overrides_taskflow_database_url(self, postgres_dsn: str) -> None:
         env = {"TASKFLOW_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/nothing"}
         result = migrate("--dsn", postgres_dsn, env=env)
-        assert (result.exit_code, result.output.splitlines()) == (0, ALL_APPLIED)
+        assert (result.exit_code, after_the_database(result.output)) == (0, ALL_APPLIED)
 
     def test_the_pg_variables_name_the_database(self, parts: dict[str, str]) -> None:
         env = {
@@ -150,18 +160,21 @@ class TestSuccess:
             **({"PGPASSWORD": parts["password"]} if "password" in parts else {}),
         }
         result = migrate(env=env)
-        assert (result.exit_code, result.output.splitlines()) == (0, ALL_APPLIED)
+        assert (result.exit_code, after_the_database(result.output)) == (0, ALL_APPLIED)
 
     def test_the_dsn_overrides_the_pg_variables(self, postgres_dsn: str) -> None:
         env = {"PGPORT": "1", "PGDATABASE": "nothing"}
         result = migrate("--dsn", postgres_dsn, env=env)
-        assert (result.exit_code, result.output.splitlines()) == (0, ALL_APPLIED)
+        assert (result.exit_code, after_the_database(result.output)) == (0, ALL_APPLIED)
 
     def test_a_sqlite_dsn_migrates_that_file(self, tmp_path: Path) -> None:
         path = tmp_path / "embedded.db"
         result = migrate("--dsn", f"sqlite:///{path}")
         assert result.exit_code == 0, result.output
-        assert result.output.startswith("applied ")
+        assert result.output.splitlines()[:2] == [
+            f"migrating the SQLite file {path}",
+            "applied 0001_initial",
+        ]
         assert path.exists()
 
     def test_with_nothing_configured_it_migrates_the_embedded_sqlite_file(
@@ -170,7 +183,82 @@ class TestSuccess:
         monkeypatch.chdir(tmp_path)
         result = migrate()
         assert result.exit_code == 0, result.output
+        assert result.output.splitlines()[0] == (
+            "migrating the SQLite file ./taskflow.db"
+            " (the default: no --dsn, $TASKFLOW_DATABASE_URL or PG* variable names one)"
+        )
         assert (tmp_path / "taskflow.db").exists()
+
+    def test_says_which_postgresql_database_it_migrates_without_the_password(
+        self, parts: dict[str, str]
+    ) -> None:
+        where = f"{parts['host']}:{parts['port']}/{parts['dbname']}"
+        result = migrate("--dsn", f"postgresql://{parts['user']}:s3cret-pw@{where}")
+
+        assert result.exit_code == 0, result.output
+        assert result.output.splitlines()[0] == f"migrating postgresql://{parts['user']}@{where}"
+        assert "s3cret-pw" not in result.output
+
+    def test_the_pg_variables_database_is_named_as_libpq_resolves_it(
+        self, parts: dict[str, str]
+    ) -> None:
+        env = {"PGHOST": parts["host"], "PGPORT": parts["port"], "PGUSER": parts["user"]}
+        result = migrate("--database", parts["dbname"], env=env)
+
+        assert result.exit_code == 0, result.output
+        assert result.output.splitlines()[0] == (
+            f"migrating postgresql://{parts['user']}@{parts['host']}:{parts['port']}"
+            f"/{parts['dbname']}"
+        )
+
+
+@pytest.fixture
+def missing_database(postgres_dsn: str, parts: dict[str, str]) -> Iterator[str]:
+    """The URL of a database that does not exist on the test's server; dropped afterwards."""
+    name = f"taskflow_created_{uuid.uuid4().hex[:10]}"
+    yield f"postgresql://{parts['user']}@{parts['host']}:{parts['port']}/{name}"
+    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
+        )
+
+
+class TestADatabaseThatDoesNotExist:
+    def test_is_created_then_migrated_saying_so(self, missing_database: str) -> None:
+        name = missing_database.rsplit("/", 1)[1]
+
+        result = migrate("--dsn", missing_database)
+
+        assert result.exit_code == 0, result.output
+        assert result.output.splitlines() == [
+            f"migrating {missing_database}",
+            f"created database {name}",
+            *ALL_APPLIED,
+        ]
+        with psycopg.connect(missing_database) as conn:
+            versions = conn.execute("select count(*) from taskflow_migrations").fetchone()
+        assert versions == (len(ALL_APPLIED),)
+
+    def test_is_created_once_then_found(self, missing_database: str) -> None:
+        migrate("--dsn", missing_database)
+
+        again = migrate("--dsn", missing_database)
+
+        assert (again.exit_code, after_the_database(again.output)) == (
+            0,
+            ["database is up to date"],
+        )
+
+    def test_a_role_that_may_not_create_databases_is_told_in_one_line(
+        self, missing_database: str, role_with_password: str, parts: dict[str, str]
+    ) -> None:
+        result = migrate("--dsn", missing_database, "--user", role_with_password)
+
+        assert_fails_with_one_line(result, "permission denied to create database")
+        with psycopg.connect(**parts) as conn:  # type: ignore[arg-type]
+            name = missing_database.rsplit("/", 1)[1]
+            found = conn.execute("select 1 from pg_database where datname = %s", (name,))
+            assert found.fetchone() is None
 
 
 class TestFailure:
@@ -248,8 +336,11 @@ class TestAsARealProcess:
     def test_migrates_then_reports_up_to_date(self, postgres_dsn: str) -> None:
         first = self.run("--dsn", postgres_dsn)
         second = self.run("--dsn", postgres_dsn)
-        assert (first.returncode, first.stdout.splitlines()) == (0, ALL_APPLIED), first.stderr
-        assert (second.returncode, second.stdout) == (0, "database is up to date\n")
+        assert (first.returncode, after_the_database(first.stdout)) == (0, ALL_APPLIED)
+        assert (second.returncode, after_the_database(second.stdout)) == (
+            0,
+            ["database is up to date"],
+        )
 
     def test_an_unreachable_server_exits_1_with_one_line_and_no_traceback(self) -> None:
         done = self.run("--dsn", "postgresql://x@127.0.0.1:1/x")
@@ -263,7 +354,9 @@ class TestAsARealProcess:
         running = [
             subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env) for _ in range(2)
         ]
-        outputs = sorted(process.communicate(timeout=60)[0] for process in running)
+        outputs = sorted(
+            after_the_database(process.communicate(timeout=60)[0]) for process in running
+        )
 
         assert [process.returncode for process in running] == [0, 0]
-        assert outputs == ["\n".join(ALL_APPLIED) + "\n", "database is up to date\n"]
+        assert outputs == [ALL_APPLIED, ["database is up to date"]]

@@ -9,6 +9,7 @@ import falcon.testing
 import pytest
 
 from taskflow_compose.wsgi import flow_from_env
+from taskflow_falcon.api import flow_of
 from taskflow_falcon.app import get_app
 from taskflow_postgres import PostgresStore
 from taskflow_sqlite import SqliteStore
@@ -113,3 +114,23 @@ def test_taskflow_app_may_name_the_hosts_own_app_with_its_middleware(
     assert refused.status_code == 401
     assert refused.json == {"message": "Sign in first"}
     assert created.json["data"]["activityLog"][0]["changedBy"] == "ada"
+
+
+@pytest.mark.postgres
+def test_on_a_database_without_the_schema_each_request_answers_503_and_ready_says_to_migrate(
+    monkeypatch: pytest.MonkeyPatch, postgres_dsn: str
+) -> None:
+    # Unlike `taskflow serve`, the factory checks nothing first: the app is built, and
+    # answers what it can until the database is migrated.
+    monkeypatch.setenv("TASKFLOW_DATABASE_URL", postgres_dsn)
+    app = get_app()
+    client = falcon.testing.TestClient(app)
+    try:
+        listing = client.simulate_get("/")
+        ready = client.simulate_get("/_ready")
+    finally:
+        flow_of(app).store.close()  # type: ignore[union-attr]
+
+    assert (listing.status_code, listing.headers["retry-after"]) == (503, "2")
+    assert ready.status_code == 503
+    assert "run `taskflow migrate`" in ready.json["message"]

@@ -9,7 +9,7 @@ import pytest
 
 from taskflow_core import Taskflow
 from taskflow_postgres import PostgresStore
-from tests.stores.migrations import POSTGRES_MIGRATIONS
+from taskflow_postgres.migrate import available
 
 pytestmark = pytest.mark.postgres
 
@@ -93,9 +93,8 @@ class TestMigratingAtOnce:
         # One did the work while the other waited on the lock, then found nothing to do.
         assert sorted(results, key=len) == [
             [],
-            POSTGRES_MIGRATIONS,
+            [migration.name for migration in available()],
         ]
         with psycopg.connect(postgres_dsn) as conn:
             versions = conn.execute("select version from taskflow_migrations order by 1")
-            expected = [(int(name.split("_", 1)[0]),) for name in POSTGRES_MIGRATIONS]
-            assert versions.fetchall() == expected
+            assert versions.fetchall() == [(migration.version,) for migration in available()]

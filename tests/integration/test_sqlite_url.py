@@ -7,8 +7,7 @@ from click.testing import CliRunner
 
 from taskflow_cli.main import cli
 from taskflow_compose import load_flow, store_from_url
-from taskflow_sqlite import SqliteStore
-from tests.stores.migrations import SQLITE_MIGRATIONS
+from taskflow_sqlite import SqliteStore, migrations
 
 
 def sqlite_path(url: str | None) -> str:
@@ -53,9 +52,10 @@ class TestZeroSetup:
         first = runner.invoke(cli, ["migrate", "--dsn", url])
         again = runner.invoke(cli, ["migrate", "--dsn", url])
 
-        applied = "".join(f"applied {name}\n" for name in SQLITE_MIGRATIONS)
-        assert (first.exit_code, first.output) == (0, applied)
-        assert (again.exit_code, again.output) == (0, "database is up to date\n")
+        said = f"migrating the SQLite file {tmp_path / 'cli.db'}"
+        applied = [f"applied {name}" for name, _ in migrations.available()]
+        assert (first.exit_code, first.output.splitlines()) == (0, [said, *applied])
+        assert (again.exit_code, again.output.splitlines()) == (0, [said, "database is up to date"])
 
     def test_cli_migrate_into_a_missing_directory_fails_in_one_line(self, tmp_path: Path) -> None:
         url = f"sqlite:///{tmp_path / 'missing' / 'x.db'}"
