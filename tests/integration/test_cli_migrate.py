@@ -16,14 +16,12 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
 from taskflow_cli.main import cli
+from taskflow_postgres.migrate import available
 
 pytestmark = pytest.mark.postgres
 
-ALL_APPLIED = [
-    "applied 0001_original_schema",
-    "applied 0002_changed_by_as_text",
-    "applied 0003_list_indexes",
-]
+# Every migration shipped, in order: the list grows with each one added.
+ALL_APPLIED = [f"applied {migration.name}" for migration in available()]
 # The console script installed beside this interpreter, as a user runs it.
 TASKFLOW = str(Path(sys.executable).parent / "taskflow")
 # Nothing of the developer's own environment may leak into what a test configures.
