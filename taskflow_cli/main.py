@@ -13,10 +13,11 @@ def cli() -> None:
 
 def _register() -> None:
     # Imported here so that each command module can import this group's helpers freely.
-    from . import migrate, serve
+    from . import migrate, relay, serve
 
     cli.add_command(migrate.migrate)
     cli.add_command(serve.serve)
+    cli.add_command(relay.relay)
 
 
 _register()

@@ -18,6 +18,7 @@ from typing import Any, Self
 import attrs
 
 from .errors import Conflict, NotFound
+from .memory_feed import FeedState, MemoryChanges, MemoryDeliveries, MemoryWebhooks
 from .merge import json_contains
 from .model import ActivityEntry, Case, Timer
 from .query import ListPage, ListQuery
@@ -62,6 +63,7 @@ class _State:
         self.cases: dict[str, Case] = {}
         self.activity: dict[str, list[ActivityEntry]] = {}
         self.timers: dict[tuple[str, str], Timer] = {}
+        self.feed = FeedState()
 
 
 class MemoryCases:
@@ -162,6 +164,9 @@ class MemoryUnitOfWork:
         self.cases = MemoryCases(self)
         self.activity = MemoryActivity(self)
         self.timers = MemoryTimers(self)
+        self.changes = MemoryChanges(self, state.feed)
+        self.webhooks = MemoryWebhooks(self, state.feed)
+        self.deliveries = MemoryDeliveries(self, state.feed)
         self._journal: list[Callable[[], object]] = []
         self._active = False
 

@@ -1,8 +1,9 @@
 """One request's work inside one unit of work: every operation, its events and its hooks.
 
 Every event goes through one pipeline (``_dispatch``): ``pre-`` hooks, the change, the
-record step (the activity entry), then the post hooks. A new kind of event is a new
-operation calling ``_dispatch``; what every event must also leave behind goes in ``_record``.
+record step (the activity entry, and the same entry in the change feed), then the post hooks.
+A new kind of event is a new operation calling ``_dispatch``; what every event must also
+leave behind goes in ``_record``.
 """
 
 from __future__ import annotations
@@ -274,6 +275,9 @@ class Transaction:
             redact=self.redact,
         )
         self.uow.activity.add(entry)
+        # The feed gets the entry in the same transaction: it commits with the change, or
+        # neither does.
+        self.uow.changes.add(entry)
 
     def _run_hooks(
         self,

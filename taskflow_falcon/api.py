@@ -14,6 +14,7 @@ from taskflow_core import Taskflow
 
 from .access_log import AccessLog
 from .body import DEFAULT_MAX_BODY_SIZE
+from .changes import ChangesResource
 from .errors import install_error_handlers
 from .operations import HealthResource, ReadyResource
 from .resources import (
@@ -31,11 +32,14 @@ def create_app(
     *,
     middleware: object | Iterable[object] | None = None,
     max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+    max_waiting: int | None = None,
 ) -> falcon.App[falcon.Request, falcon.Response]:
     """A falcon app serving ``flow`` over HTTP (docs/http.md).
 
     ``middleware`` is the host's: typically one that authenticates and sets
     ``req.context.user``. ``max_body_size`` bounds request bodies in bytes (413 beyond).
+    ``max_waiting``: how many ``GET /_changes?wait=`` requests the process holds for as long
+    as they ask (each holds a thread); others are held a second at most. None: no limit.
     """
     # The access log first: it times every request and sees every answer, errors included.
     host_middleware = [] if middleware is None else middleware
@@ -52,6 +56,7 @@ def create_app(
     comment = CommentResource(flow, **deps)
     app.add_route("/_health", HealthResource())
     app.add_route("/_ready", ReadyResource(flow))
+    app.add_route("/_changes", ChangesResource(flow, max_waiting=max_waiting))
     app.add_route("/", CasesResource(flow, **deps))
     app.add_route("/{case_id}", CaseResource(flow, **deps))
     app.add_route("/{case_id}/status", StatusResource(flow, **deps))

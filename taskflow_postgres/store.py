@@ -12,7 +12,10 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.types.string import TextLoader
 from psycopg_pool import ConnectionPool
 
+from taskflow_core.feed import poll
+
 from .errors import one_line
+from .listener import ChangeListener
 from .migrate import migrate
 from .unit_of_work import PostgresUnitOfWork, check_if_idle
 
@@ -44,6 +47,13 @@ class PostgresStore:
 
     The pool is opened on first use, in the process that uses it: a gunicorn worker forked
     from a master that built the store opens its own, since connections cannot cross a fork.
+
+    ``notify``: writers NOTIFY and readers of the change feed waiting for changes LISTEN, on a
+    connection of their own (one per process). False: no NOTIFY, and waiting readers poll,
+    as they must where LISTEN is unavailable (through a transaction-pooling PgBouncer). A
+    transaction that notified holds a server-wide lock from just before its commit until the
+    commit is on disk, so such commits take turns rather than share disk flushes: a heavy
+    write load may notice, and False trades that for polling.
     """
 
     def __init__(
@@ -58,6 +68,7 @@ class PostgresStore:
         min_size: int = 1,
         max_size: int = 10,
         timeout: float = 30.0,
+        notify: bool = True,
     ) -> None:
         try:
             params = conninfo_to_dict(
@@ -79,9 +90,18 @@ class PostgresStore:
         # Pools inherited through a fork. Their sockets are the parent's: closing them (or
         # letting them be collected) would end the parent's sessions, so they are kept, unused.
         self._inherited: list[ConnectionPool[Connection[Any]]] = []
+        self._notify = notify
+        self._listener = ChangeListener(self._conninfo) if notify else None
 
     def unit_of_work(self, *, read_only: bool = False) -> PostgresUnitOfWork:
-        return PostgresUnitOfWork(self._current_pool(), read_only=read_only)
+        return PostgresUnitOfWork(self._current_pool(), read_only=read_only, notify=self._notify)
+
+    def wait_for_changes(self, timeout: float) -> None:
+        """Return when a change may have committed to the feed, or after ``timeout``."""
+        if self._listener is None:
+            poll(timeout)
+        else:
+            self._listener.wait(timeout)
 
     def migrate(self) -> list[str]:
         """Apply the pending migrations over a connection of its own; their names."""
@@ -93,6 +113,8 @@ class PostgresStore:
             pool, self._pool = self._pool, None
         if pool is not None and self._pid == os.getpid():
             pool.close()
+        if self._listener is not None:
+            self._listener.close()
 
     def _current_pool(self) -> ConnectionPool[Connection[Any]]:
         pid = os.getpid()

@@ -14,8 +14,10 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from .activity import PostgresActivityRepository
 from .cases import PostgresCaseRepository
+from .changes import PostgresChangeRepository
 from .errors import DatabaseUnavailable, one_line, translated
 from .timers import PostgresTimerRepository
+from .webhooks import PostgresDeliveryRepository, PostgresWebhookRepository
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +35,7 @@ def check_if_idle(conn: Connection[Any]) -> None:
 
 
 class PostgresUnitOfWork:
-    """Both repositories share the one connection: a request never takes a second one while
+    """Every repository shares the one connection: a request never takes a second one while
     holding the first, which is how a pool runs dry and deadlocks under load.
 
     The connection is in psycopg's default non-autocommit mode: the first statement opens the
@@ -44,9 +46,20 @@ class PostgresUnitOfWork:
     cases: PostgresCaseRepository
     activity: PostgresActivityRepository
     timers: PostgresTimerRepository
+    changes: PostgresChangeRepository
+    webhooks: PostgresWebhookRepository
+    deliveries: PostgresDeliveryRepository
 
-    def __init__(self, pool: ConnectionPool[Connection[Any]], *, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        pool: ConnectionPool[Connection[Any]],
+        *,
+        read_only: bool = False,
+        notify: bool = True,
+    ) -> None:
         self._pool = pool
+        # Whether writing to the change feed also wakes the readers waiting on it.
+        self._notify = notify
         self._conn: Connection[Any] | None = None
         # A reader runs in autocommit: each of its statements is one snapshot of its own (the
         # repositories read a case with its log, or a page with its count, in one statement),
@@ -66,6 +79,9 @@ class PostgresUnitOfWork:
         self.cases = PostgresCaseRepository(conn)
         self.activity = PostgresActivityRepository(conn)
         self.timers = PostgresTimerRepository(conn)
+        self.changes = PostgresChangeRepository(conn, notify=self._notify)
+        self.webhooks = PostgresWebhookRepository(conn)
+        self.deliveries = PostgresDeliveryRepository(conn)
         return self
 
     def __exit__(

@@ -7,12 +7,21 @@ from collections.abc import Sequence
 from types import TracebackType
 from typing import Self
 
-from taskflow_core.ports import ActivityRepository, CaseRepository, TimerRepository
+from taskflow_core.ports import (
+    ActivityRepository,
+    CaseRepository,
+    ChangeRepository,
+    DeliveryRepository,
+    TimerRepository,
+    WebhookRepository,
+)
 
+from .changes import SqliteChangeRepository
 from .errors import translated
 from .pool import ConnectionPool
 from .repositories import SqliteActivityRepository, SqliteCaseRepository
 from .timers import SqliteTimerRepository
+from .webhooks import SqliteDeliveryRepository, SqliteWebhookRepository
 
 
 class NestedTransactionError(RuntimeError):
@@ -37,6 +46,9 @@ class SqliteUnitOfWork:
     cases: CaseRepository
     activity: ActivityRepository
     timers: TimerRepository
+    changes: ChangeRepository
+    webhooks: WebhookRepository
+    deliveries: DeliveryRepository
 
     def __init__(self, pool: ConnectionPool, *, read_only: bool = False) -> None:
         self._pool = pool
@@ -49,6 +61,9 @@ class SqliteUnitOfWork:
         self.cases = SqliteCaseRepository(self._execute)
         self.activity = SqliteActivityRepository(self._execute)
         self.timers = SqliteTimerRepository(self._execute)
+        self.changes = SqliteChangeRepository(self._execute)
+        self.webhooks = SqliteWebhookRepository(self._execute)
+        self.deliveries = SqliteDeliveryRepository(self._execute)
 
     def __enter__(self) -> Self:
         if self._conn is not None:

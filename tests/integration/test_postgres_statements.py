@@ -2,7 +2,8 @@
 
 A regression that adds a query to a hot path (a re-read, a check, an N+1) fails here, in CI,
 long before a benchmark would show it. The counts are what the work needs: a read is one
-statement; a change locks its case, writes, logs, and reads the answer back.
+statement; a change locks its case, writes, logs (the entry and its change-feed row: the
+feed's NOTIFY rides on that insert), and reads the answer back.
 """
 
 from __future__ import annotations
@@ -86,13 +87,14 @@ def comment_of(case: dict[str, Any]) -> str:
 EXPECTED = {
     "GET /{id}": 1,  # the case and its log in one query
     "GET /": 1,  # the page and its count in one query
-    "POST /": 4,  # insert case, insert log entry, read back, commit
-    "PUT /{id}": 5,  # lock, update, log, read back, commit
-    "PUT /{id}/status": 5,
-    "PUT /{id}/assign": 5,
-    "POST /{id}/comment": 4,  # lock, log, read back, commit
-    "PUT /{id}/comment/{c}": 5,  # lock, read the log (authorship), log, read back, commit
-    "DELETE /{id}/comment/{c}": 5,
+    "GET /_changes": 1,  # a page of the feed, entries joined, in one query
+    "POST /": 5,  # insert case, insert log entry, its feed row, read back, commit
+    "PUT /{id}": 6,  # lock, update, log, feed, read back, commit
+    "PUT /{id}/status": 6,
+    "PUT /{id}/assign": 6,
+    "POST /{id}/comment": 5,  # lock, log, feed, read back, commit
+    "PUT /{id}/comment/{c}": 6,  # lock, read the log (authorship), log, feed, read back, commit
+    "DELETE /{id}/comment/{c}": 6,
 }
 
 
@@ -103,6 +105,7 @@ def requests(
     return {
         "GET /{id}": ("GET", f"/{cid}", None),
         "GET /": ("GET", "/?status=new&data[subject]=x", None),
+        "GET /_changes": ("GET", "/_changes?limit=10", None),
         "POST /": ("POST", "/", {"subject": "y"}),
         "PUT /{id}": ("PUT", f"/{cid}", {"data": {"more": 1}}),
         "PUT /{id}/status": ("PUT", f"/{cid}/status", {"status": "open"}),
