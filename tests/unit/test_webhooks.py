@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+import time
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,7 +15,7 @@ from taskflow_core.delivery import RETRY_FOR, lease, retry_delay
 from taskflow_core.feed import decode_cursor, encode_cursor
 from taskflow_core.memory import MemoryStore
 from taskflow_core.model import Position, Webhook
-from taskflow_core.webhooks import sign, signing_key, wants
+from taskflow_core.webhooks import headers, sign, signing_key, wants
 
 
 class TestSignatures:
@@ -102,3 +105,23 @@ class TestCursors:
 
     def test_no_cursor_is_the_start(self) -> None:
         assert decode_cursor(None) is None
+
+
+class TestTheDocs:
+    def test_the_verification_code_in_the_docs_accepts_our_messages_and_refuses_others(
+        self,
+    ) -> None:
+        guide = (Path(__file__).resolve().parents[2] / "docs" / "integrations.md").read_text()
+        found = re.search(r"```python\n(import base64, hashlib.*?)```", guide, re.DOTALL)
+        assert found is not None
+        namespace: dict[str, Any] = {}
+        exec(found[1], namespace)
+        verify = namespace["verify"]
+        body = b'{"type":"create"}'
+        for secret in ("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "a passphrase"):
+            sent = headers("msg-1", int(time.time()), body, secret)
+            assert verify(secret, sent, body)
+            assert not verify(secret, sent, body + b" ")
+            assert not verify("whsec_" + secret[-8:], sent, body)
+        stale = headers("msg-1", int(time.time()) - 3600, body, "a passphrase")
+        assert not verify("a passphrase", stale, body)
