@@ -32,4 +32,8 @@ def host_app_from_env() -> falcon.App[falcon.Request, falcon.Response] | None:
 
 def app_from_env() -> falcon.App[falcon.Request, falcon.Response]:
     """The host's own app if ``TASKFLOW_APP`` names one, else ``create_app`` on the flow."""
-    return host_app_from_env() or create_app(flow_from_env())
+    threads = pool_size()
+    # Readers of the change feed waiting for changes may hold half the threads, so the
+    # other half always answers everything else.
+    max_waiting = max(1, threads // 2) if threads else None
+    return host_app_from_env() or create_app(flow_from_env(), max_waiting=max_waiting)

@@ -19,6 +19,7 @@ import attrs
 
 from .errors import Conflict, NotFound
 from .idempotency import PURGE_BATCH
+from .memory_feed import FeedState, MemoryChanges, MemoryDeliveries, MemoryWebhooks
 from .merge import json_contains
 from .model import ActivityEntry, Case, IdempotencyRecord, Timer
 from .query import ListPage, ListQuery
@@ -64,6 +65,7 @@ class _State:
         self.activity: dict[str, list[ActivityEntry]] = {}
         self.timers: dict[tuple[str, str], Timer] = {}
         self.idempotency: dict[tuple[str, str], IdempotencyRecord] = {}
+        self.feed = FeedState()
 
 
 class MemoryCases:
@@ -207,6 +209,9 @@ class MemoryUnitOfWork:
         self.activity = MemoryActivity(self)
         self.timers = MemoryTimers(self)
         self.idempotency = MemoryIdempotency(self)
+        self.changes = MemoryChanges(self, state.feed)
+        self.webhooks = MemoryWebhooks(self, state.feed)
+        self.deliveries = MemoryDeliveries(self, state.feed)
         self._journal: list[Callable[[], object]] = []
         self._active = False
 

@@ -1,4 +1,5 @@
-"""The domain objects: a case and an activity-log entry, immutable and keyword-built."""
+"""The domain objects: cases, activity entries, timers, the change feed and webhook deliveries;
+immutable and keyword-built."""
 
 from __future__ import annotations
 
@@ -84,6 +85,69 @@ class IdempotencyRecord:
     @property
     def answered(self) -> bool:
         return self.status is not None and self.body is not None
+
+
+@attrs.frozen(order=True)
+class Position:
+    """Where a change sits in the feed; changes are read in ``(tx, seq)`` order.
+
+    What the numbers mean is the store's business (a transaction id and a sequence number on
+    PostgreSQL, a plain sequence elsewhere); readers only compare and hand them back.
+    """
+
+    tx: int
+    seq: int
+
+
+@attrs.frozen(kw_only=True)
+class Change:
+    """One item of the change feed: an activity entry that committed, and where it sits."""
+
+    position: Position
+    entry: ActivityEntry
+
+
+@attrs.frozen(kw_only=True)
+class Webhook:
+    """A subscription, identified by its URL: every process registering the URL shares it.
+
+    ``cursor`` is how far the feed has been turned into deliveries for it (None: from the
+    start of the feed).
+    """
+
+    url: str
+    events: tuple[str, ...]
+    secret: str | None = None
+    cursor: Position | None = None
+
+
+PENDING = "pending"
+DELIVERED = "delivered"
+FAILED = "failed"
+DELIVERY_STATUSES = (PENDING, DELIVERED, FAILED)
+
+
+@attrs.frozen(kw_only=True)
+class Delivery:
+    """One event on its way to one webhook.
+
+    ``next_attempt_at`` is None while an earlier event of the same case is still pending for
+    the same webhook: a receiver gets a case's events in order. A relay sending it holds
+    ``claim`` (a token of its own) until ``claimed_until``; past that, another relay may.
+    """
+
+    id: str
+    webhook_url: str
+    change: Position
+    case_id: str
+    event_name: str
+    status: str = attrs.field(default=PENDING, validator=attrs.validators.in_(DELIVERY_STATUSES))
+    attempts: int = 0
+    created_at: datetime = attrs.field(validator=_aware)
+    next_attempt_at: datetime | None = None
+    claim: str | None = None
+    claimed_until: datetime | None = None
+    last_error: str | None = None
 
 
 # The stored fields, in declaration order: stores name their columns after them.

@@ -11,9 +11,18 @@ from __future__ import annotations
 
 from datetime import datetime
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol, Self, runtime_checkable
 
-from .model import ActivityEntry, Case, IdempotencyRecord, Timer
+from .model import (
+    ActivityEntry,
+    Case,
+    Change,
+    Delivery,
+    IdempotencyRecord,
+    Position,
+    Timer,
+    Webhook,
+)
 from .query import ListPage, ListQuery
 
 
@@ -87,6 +96,78 @@ class IdempotencyRepository(Protocol):
         """The record stored under the key, expired or not, answered or not."""
 
 
+class ChangeRepository(Protocol):
+    """The change feed: every activity entry that commits, in one order readers can resume."""
+
+    def add(self, entry: ActivityEntry) -> None:
+        """Put the entry in the feed, as part of this unit of work (so a rollback drops it)."""
+
+    def after(self, position: Position | None, limit: int) -> list[Change]:
+        """Up to ``limit`` changes after ``position`` (None: from the start), in feed order.
+
+        Only changes no later reader could see anything precede: a change a transaction
+        still running would place before them is waited for, not skipped. So a reader that
+        resumes from the last position it read never misses a change.
+        """
+
+    def at(self, position: Position) -> Change | None:
+        """The change at ``position``, or None."""
+
+    def head(self) -> Position:
+        """A position every change committed from now on comes after."""
+
+
+class WebhookRepository(Protocol):
+    """Subscriptions, one per URL, and how far the feed has been fanned out to each."""
+
+    def register(self, webhook: Webhook) -> None:
+        """Insert the webhook, or update the events and secret of the one with its URL (whose
+        cursor stays where it is)."""
+
+    def get(self, url: str) -> Webhook | None: ...
+
+    def claim_all(self) -> list[Webhook]:
+        """Every webhook no other unit of work holds, held for the rest of this one (others
+        are skipped, not waited for)."""
+
+    def advance(self, url: str, cursor: Position) -> None:
+        """Record that the feed up to ``cursor`` has been fanned out to the webhook."""
+
+
+class DeliveryRepository(Protocol):
+    """Events on their way to webhooks: queued in feed order, claimed, finished."""
+
+    def enqueue(self, deliveries: list[Delivery]) -> None:
+        """Add pending deliveries, given in feed order. Each becomes due at its
+        ``next_attempt_at``, unless a delivery of the same webhook and case is pending
+        already: then it waits (``next_attempt_at`` None) until that one finishes."""
+
+    def claim_next(self, now: datetime, claim: str, until: datetime) -> Delivery | None:
+        """The pending delivery due soonest (at or before ``now``) that no live claim holds,
+        claimed with ``claim`` until ``until``, and returned as claimed. Deliveries other
+        units of work hold are skipped, not waited for. None when nothing is due."""
+
+    def finish(self, delivery: Delivery, now: datetime) -> bool:
+        """Save the attempt's outcome (status, attempts, next_attempt_at, last_error) and
+        drop the claim, if the delivery is still claimed with ``delivery.claim``; whether it
+        was. When the delivery is no longer pending, the next pending delivery of its webhook
+        and case becomes due at ``now``."""
+
+    def for_case(self, case_id: str) -> list[Delivery]:
+        """The case's deliveries, in feed order, then by webhook URL."""
+
+
+@runtime_checkable
+class ChangeWaiter(Protocol):
+    """A store that can tell when changes may have committed, so readers need not poll."""
+
+    def wait_for_changes(self, timeout: float) -> None:
+        """Return when changes may have committed, or after ``timeout`` seconds at most.
+
+        Returning early with nothing new is allowed: callers check again and wait again.
+        """
+
+
 class UnitOfWork(Protocol):
     """One transaction. A thread holds at most one open unit of work at a time."""
 
@@ -102,6 +183,15 @@ class UnitOfWork(Protocol):
 
     @property
     def idempotency(self) -> IdempotencyRepository: ...
+
+    @property
+    def changes(self) -> ChangeRepository: ...
+
+    @property
+    def webhooks(self) -> WebhookRepository: ...
+
+    @property
+    def deliveries(self) -> DeliveryRepository: ...
 
     def __enter__(self) -> Self: ...
 

@@ -10,7 +10,7 @@ from typing import Any, TypeVar, overload
 
 import attrs
 
-from . import idempotency
+from . import feed, idempotency
 from .clock import Clock, system_clock, utc
 from .commands import (
     AddComment,
@@ -25,17 +25,20 @@ from .commands import (
     SetStatus,
     UpdateData,
 )
+from .delivery import DEFAULT_TIMEOUT, DEFAULT_WORKERS, Relay, delivery_to_wire
 from .errors import InvalidRequest, NotFound
 from .events import Hook
 from .hooks import HookBus, HookSet, parse_pattern
+from .http_sender import Sender, post
 from .merge import check_encodable
-from .model import IdempotencyRecord
+from .model import IdempotencyRecord, Webhook
 from .ports import Store, UnitOfWork
 from .query import parse_list_query
 from .redaction import DEFAULT_SECRET_KEYS, Redactor
 from .timers import MAX_PER_SWEEP, run_due
 from .transaction import Transaction, read_case
 from .validation import canonical_id, check_assignee, check_comment, check_data, check_status
+from .webhooks import EVERY_EVENT, check_events, check_secret, check_url, register
 from .wire import case_to_wire, single_case_body, timestamp
 from .workflow import Guard, Transitions, Workflow
 
@@ -71,7 +74,8 @@ class Taskflow:
     comes from it (default: the system clock), so tests can move time instead of sleeping.
     ``redact`` names the key fragments whose values the activity log does not keep of the
     request's user and payload (default: tokens, secrets, passwords, authorization, cookies,
-    API keys); ``redact=()`` keeps everything, as the original did.
+    API keys); ``redact=()`` keeps everything, as the original did. ``send_webhook`` sends
+    one webhook message (default: a POST with the standard library's ``http.client``).
     """
 
     def __init__(
@@ -81,6 +85,7 @@ class Taskflow:
         actor_id: ActorId | None = None,
         clock: Clock | None = None,
         redact: Iterable[str] = DEFAULT_SECRET_KEYS,
+        send_webhook: Sender = post,
     ) -> None:
         self.store = store
         self.clock: Clock = clock or system_clock
@@ -90,6 +95,11 @@ class Taskflow:
         self._transitions = Transitions()
         self._lock = threading.Lock()
         self._decorators: tuple[tuple[Decorator, bool], ...] = ()
+        self._send_webhook = send_webhook
+        # Registered here, saved in the store before the flow next touches it: registering
+        # (at import time, typically) opens no connection.
+        self._unsaved_webhooks: dict[str, Webhook] = {}
+        self._saving_webhooks = threading.Lock()
 
     # -- configuration ---------------------------------------------------------------------
 
@@ -135,6 +145,26 @@ class Taskflow:
     def workflow(self) -> dict[str, Any]:
         """``{"statuses": [...], "transitions": [{"from", "to", "guarded"}]}``."""
         return self._transitions.snapshot().as_dict()
+
+    def webhook(
+        self,
+        url: str,
+        events: Iterable[str] = (EVERY_EVENT,),
+        secret: str | None = None,
+    ) -> Taskflow:
+        """Subscribe ``url`` to the events matching any of ``events`` (hook patterns, or
+        ``"*"`` for every event); a relay POSTs each, signed with ``secret`` when given.
+
+        The subscription is the URL's: every process registering it shares its deliveries,
+        and registering it again changes its events and secret. It takes the events that
+        commit from when it first reaches the store (the next time the flow uses it).
+        """
+        webhook = Webhook(
+            url=check_url(url), events=check_events(events), secret=check_secret(secret)
+        )
+        with self._lock:
+            self._unsaved_webhooks = {**self._unsaved_webhooks, webhook.url: webhook}
+        return self
 
     def migrate(self) -> list[str]:
         return self.store.migrate()
@@ -188,7 +218,43 @@ class Taskflow:
             pending = uow.timers.for_case(found)
         return [{"name": t.name, "due": timestamp(t.due)} for t in pending]
 
-    # -- timers ----------------------------------------------------------------------------
+    def changes(
+        self, after: str | None = None, limit: int = feed.DEFAULT_LIMIT, *, wait: float = 0
+    ) -> dict[str, Any]:
+        """The change feed after the cursor ``after``: ``{"data": [{"cursor", "caseId",
+        "entry"}], "meta": {"next": cursor}}``, in commit order. With ``wait`` (seconds, at
+        most 30), an empty page is waited for until a change commits or the time is up."""
+        position = feed.decode_cursor(after)
+        found = feed.read(self.store, position, feed.check_limit(limit), feed.check_wait(wait))
+        return feed.page(found, after)
+
+    def deliveries(self, case_id: str) -> builtins.list[dict[str, Any]]:
+        """The case's webhook deliveries, in the order of its events: ``[{"webhookUrl",
+        "eventName", "attempts", "status", "lastError"}]``."""
+        found = canonical_id(case_id)
+        with self.store.unit_of_work(read_only=True) as uow:
+            if uow.cases.get(found) is None:
+                raise NotFound("Case not found")
+            deliveries = uow.deliveries.for_case(found)
+        return [delivery_to_wire(d) for d in deliveries]
+
+    # -- webhooks and timers: the work beside requests ---------------------------------------
+
+    def deliver_pending(
+        self,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        workers: int = DEFAULT_WORKERS,
+        stop: threading.Event | None = None,
+    ) -> int:
+        """Send every webhook message due now, each POST bounded by ``timeout`` seconds, up
+        to ``workers`` at once; how many were delivered. Failed ones are retried by a later
+        call, with backoff. Safe to run in any number of processes at once."""
+        if timeout <= 0 or workers < 1:
+            raise ValueError("timeout must be positive and workers at least 1")
+        self._save_webhooks()
+        relay = Relay(self.store, self._send_webhook, self.clock, timeout)
+        return relay.deliver_pending(workers, stop)
 
     def run_due_timers(self, now: datetime | None = None) -> int:
         """Fire every timer due at ``now`` (default: the flow's clock), each in a transaction
@@ -196,6 +262,7 @@ class Taskflow:
         tried again later with backoff. Safe to run in any number of processes at once."""
         moment = utc(now) if now is not None else utc(self.clock())
         hooks, workflow = self._hooks.snapshot(), self._transitions.snapshot()
+        self._save_webhooks()
 
         def begin(uow: UnitOfWork) -> Transaction:
             return self._transaction(uow, hooks, Context(), workflow)
@@ -335,6 +402,7 @@ class Taskflow:
         if context.expected_version is not None and command.case_id is None:
             raise InvalidRequest("A new case has no version to expect")
         hooks, decorators = self._hooks.snapshot(), self._decorators
+        self._save_webhooks()
         workflow = self._transitions.snapshot()
         actor = self._actor_id(context.user)
         with self.store.unit_of_work() as uow:
@@ -377,6 +445,25 @@ class Taskflow:
         request = context.fingerprint or idempotency.command_fingerprint(command, context.payload)
         scope = idempotency.scope_of(actor)
         return idempotency.pending(scope, key, request, utc(self.clock()))
+
+    def _save_webhooks(self) -> None:
+        """Save the webhooks registered since the last call, before the events they take."""
+        if not self._unsaved_webhooks:
+            return
+        # Other threads wait here rather than go on to write: an event they commit before
+        # the webhook is saved would not be the webhook's.
+        with self._saving_webhooks:
+            unsaved = self._unsaved_webhooks
+            if not unsaved:
+                return
+            register(self.store, unsaved.values())
+            with self._lock:
+                # Forgotten once saved, unless registered anew meanwhile.
+                self._unsaved_webhooks = {
+                    url: webhook
+                    for url, webhook in self._unsaved_webhooks.items()
+                    if unsaved.get(url) is not webhook
+                }
 
     def _transaction(
         self, uow: UnitOfWork, hooks: HookSet[Hook], context: Context, workflow: Workflow

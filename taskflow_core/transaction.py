@@ -2,8 +2,9 @@
 
 Every event goes through one pipeline (``_dispatch``): its check (for a status change, the
 declared workflow), ``pre-`` hooks, the change, the record step (the case saved with its new
-version, and the activity entry), then the post hooks. A new kind of event is a new operation
-calling ``_dispatch``; what every event must also leave behind goes in ``_record``.
+version, the activity entry, and the same entry in the change feed), then the post hooks. A
+new kind of event is a new operation calling ``_dispatch``; what every event must also leave
+behind goes in ``_record``.
 """
 
 from __future__ import annotations
@@ -320,6 +321,9 @@ class Transaction:
             redact=self.redact,
         )
         self.uow.activity.add(entry)
+        # The feed gets the entry in the same transaction: it commits with the change, or
+        # neither does.
+        self.uow.changes.add(entry)
 
     def _saved(self, case_id: str) -> Case:
         """The case as the event leaves it, written to the store with its version bumped

@@ -455,7 +455,7 @@ def _paths() -> dict[str, dict[str, Any]]:
                     {
                         "name": "wait",
                         "in": "query",
-                        "schema": {"type": "integer", "minimum": 0, "maximum": 30},
+                        "schema": {"type": "number", "minimum": 0, "maximum": 30},
                         "description": "Seconds to wait for something after the cursor",
                     },
                 ],

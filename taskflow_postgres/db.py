@@ -37,3 +37,9 @@ def execute(conn: Connection[Any], query: Query, params: Params = ()) -> int:
     with translated(), conn.cursor() as cur:
         cur.execute(query, params)
         return cur.rowcount
+
+
+def execute_many(conn: Connection[Any], query: Query, params: Sequence[Params]) -> None:
+    """Run a write once per set of parameters, in one batch of round trips."""
+    with translated(), conn.cursor() as cur:
+        cur.executemany(query, params)

@@ -1,5 +1,5 @@
-"""Between rows and the domain: where a row becomes a Case or an ActivityEntry, and ids and
-JSON become query parameters."""
+"""Between rows and the domain: where a row becomes a Case, an ActivityEntry, a Timer, a
+Webhook or a Delivery, and ids and JSON become query parameters."""
 
 from __future__ import annotations
 
@@ -12,7 +12,17 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
-from taskflow_core.model import CASE_FIELDS, ENTRY_FIELDS, NEW_STATUS, ActivityEntry, Case, Timer
+from taskflow_core.model import (
+    CASE_FIELDS,
+    ENTRY_FIELDS,
+    NEW_STATUS,
+    ActivityEntry,
+    Case,
+    Delivery,
+    Position,
+    Timer,
+    Webhook,
+)
 
 # The tables' columns are named after the domain's fields (and are the original's names).
 CASE_COLUMNS = CASE_FIELDS
@@ -55,6 +65,33 @@ def timer_from_row(row: Mapping[str, Any]) -> Timer:
         due=utc(row["due"]),
         fire_at=utc(row["fire_at"]),
         attempts=row["attempts"],
+        last_error=row["last_error"],
+    )
+
+
+def webhook_from_row(row: Mapping[str, Any]) -> Webhook:
+    txid = row["cursor_txid"]
+    return Webhook(
+        url=row["url"],
+        events=tuple(row["events"]),
+        secret=row["secret"],
+        cursor=None if txid is None else Position(txid, row["cursor_id"]),
+    )
+
+
+def delivery_from_row(row: Mapping[str, Any]) -> Delivery:
+    return Delivery(
+        id=str(row["id"]),
+        webhook_url=row["webhook_url"],
+        change=Position(row["change_txid"], row["change_id"]),
+        case_id=str(row["case_id"]),
+        event_name=row["event_name"],
+        status=row["status"],
+        attempts=row["attempts"],
+        created_at=utc(row["created_at"]),
+        next_attempt_at=None if row["next_attempt_at"] is None else utc(row["next_attempt_at"]),
+        claim=None if row["claim"] is None else str(row["claim"]),
+        claimed_until=None if row["claimed_until"] is None else utc(row["claimed_until"]),
         last_error=row["last_error"],
     )
 

@@ -7,9 +7,12 @@ import os
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from taskflow_core.feed import poll
+
 from .connections import DEFAULT_TIMEOUT, Connections
 from .conninfo import display
 from .errors import one_line
+from .listener import ChangeListener
 from .migrate import create_database, migrate
 from .unit_of_work import PostgresUnitOfWork
 
@@ -35,6 +38,13 @@ class PostgresStore:
     ``timeout`` (seconds) bounds how long a unit of work waits for a connection, in all:
     past it, or within a fraction of a second while the server is known to be away, it
     raises ``DatabaseUnavailable`` (a ``StoreUnavailable``: the HTTP API answers 503).
+
+    ``notify``: writers NOTIFY and readers of the change feed waiting for changes LISTEN, on a
+    connection of their own (one per process). False: no NOTIFY, and waiting readers poll,
+    as they must where LISTEN is unavailable (through a transaction-pooling PgBouncer). A
+    transaction that notified holds a server-wide lock from just before its commit until the
+    commit is on disk, so such commits take turns rather than share disk flushes: a heavy
+    write load may notice, and False trades that for polling.
     """
 
     def __init__(
@@ -49,6 +59,7 @@ class PostgresStore:
         min_size: int = 1,
         max_size: int = 10,
         timeout: float = DEFAULT_TIMEOUT,
+        notify: bool = True,
     ) -> None:
         try:
             params = conninfo_to_dict(
@@ -64,11 +75,20 @@ class PostgresStore:
         self._connections = Connections(
             self._conninfo, min_size=min_size, max_size=max_size, timeout=timeout
         )
+        self._notify = notify
+        self._listener = ChangeListener(self._conninfo) if notify else None
 
     def unit_of_work(self, *, read_only: bool = False) -> PostgresUnitOfWork:
         if self._connections.closed:
             raise RuntimeError("the store is closed")
-        return PostgresUnitOfWork(self._connections, read_only=read_only)
+        return PostgresUnitOfWork(self._connections, read_only=read_only, notify=self._notify)
+
+    def wait_for_changes(self, timeout: float) -> None:
+        """Return when a change may have committed to the feed, or after ``timeout``."""
+        if self._listener is None:
+            poll(timeout)
+        else:
+            self._listener.wait(timeout)
 
     def migrate(self) -> list[str]:
         """Apply the pending migrations over a connection of its own; their names."""
@@ -82,6 +102,8 @@ class PostgresStore:
 
     def close(self) -> None:
         self._connections.close()
+        if self._listener is not None:
+            self._listener.close()
 
     def __str__(self) -> str:
         # For messages: the database as libpq resolves it, without the password.

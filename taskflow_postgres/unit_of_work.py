@@ -11,10 +11,12 @@ from psycopg import Connection
 
 from .activity import PostgresActivityRepository
 from .cases import PostgresCaseRepository
+from .changes import PostgresChangeRepository
 from .connections import Connections, Pool
 from .errors import DatabaseUnavailable, one_line, translated
 from .idempotency import PostgresIdempotencyRepository
 from .timers import PostgresTimerRepository
+from .webhooks import PostgresDeliveryRepository, PostgresWebhookRepository
 
 logger = logging.getLogger(__name__)
 
@@ -33,10 +35,18 @@ class PostgresUnitOfWork:
     timers: PostgresTimerRepository
     idempotency: PostgresIdempotencyRepository
 
-    def __init__(self, connections: Connections, *, read_only: bool = False) -> None:
+    changes: PostgresChangeRepository
+    webhooks: PostgresWebhookRepository
+    deliveries: PostgresDeliveryRepository
+
+    def __init__(
+        self, connections: Connections, *, read_only: bool = False, notify: bool = True
+    ) -> None:
         self._connections = connections
         # The connection and the pool it goes back to, while the block runs.
         self._lease: tuple[Pool, Connection[Any]] | None = None
+        # Whether writing to the change feed also wakes the readers waiting on it.
+        self._notify = notify
         # A reader runs in autocommit: each of its statements is one snapshot of its own (the
         # repositories read a case with its log, or a page with its count, in one statement),
         # and it saves the BEGIN and ROLLBACK round trips, a third of a read's cost.
@@ -55,6 +65,9 @@ class PostgresUnitOfWork:
         self.activity = PostgresActivityRepository(conn)
         self.timers = PostgresTimerRepository(conn)
         self.idempotency = PostgresIdempotencyRepository(conn)
+        self.changes = PostgresChangeRepository(conn, notify=self._notify)
+        self.webhooks = PostgresWebhookRepository(conn)
+        self.deliveries = PostgresDeliveryRepository(conn)
         return self
 
     def __exit__(

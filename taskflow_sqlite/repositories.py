@@ -62,7 +62,7 @@ class SqliteCaseRepository:
         if not rows:
             return None
         width = len(CASE_COLUMNS)
-        entries = [_entry_from_row(row[width:]) for row in rows if row[width] is not None]
+        entries = [entry_from_row(row[width:]) for row in rows if row[width] is not None]
         return _case_from_row(rows[0][:width]), entries
 
     def save(self, case: Case) -> None:
@@ -118,7 +118,7 @@ class SqliteActivityRepository:
             " ORDER BY created_at DESC, id DESC",
             (case_id,),
         ).fetchall()
-        return [_entry_from_row(row) for row in rows]
+        return [entry_from_row(row) for row in rows]
 
 
 def _case_from_row(row: Sequence[Any]) -> Case:
@@ -134,7 +134,7 @@ def _case_from_row(row: Sequence[Any]) -> Case:
     )
 
 
-def _entry_from_row(row: Sequence[Any]) -> ActivityEntry:
+def entry_from_row(row: Sequence[Any]) -> ActivityEntry:
     id_, case_id, changed_by, event_name, event, comment, created_at, updated_at = row
     return ActivityEntry(
         id=id_,

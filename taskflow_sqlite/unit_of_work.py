@@ -10,15 +10,20 @@ from typing import Self
 from taskflow_core.ports import (
     ActivityRepository,
     CaseRepository,
+    ChangeRepository,
+    DeliveryRepository,
     IdempotencyRepository,
     TimerRepository,
+    WebhookRepository,
 )
 
+from .changes import SqliteChangeRepository
 from .errors import translated
 from .idempotency import SqliteIdempotencyRepository
 from .pool import ConnectionPool
 from .repositories import SqliteActivityRepository, SqliteCaseRepository
 from .timers import SqliteTimerRepository
+from .webhooks import SqliteDeliveryRepository, SqliteWebhookRepository
 
 
 class NestedTransactionError(RuntimeError):
@@ -44,6 +49,9 @@ class SqliteUnitOfWork:
     activity: ActivityRepository
     timers: TimerRepository
     idempotency: IdempotencyRepository
+    changes: ChangeRepository
+    webhooks: WebhookRepository
+    deliveries: DeliveryRepository
 
     def __init__(self, pool: ConnectionPool, *, read_only: bool = False) -> None:
         self._pool = pool
@@ -57,6 +65,9 @@ class SqliteUnitOfWork:
         self.activity = SqliteActivityRepository(self._execute)
         self.timers = SqliteTimerRepository(self._execute)
         self.idempotency = SqliteIdempotencyRepository(self._execute)
+        self.changes = SqliteChangeRepository(self._execute)
+        self.webhooks = SqliteWebhookRepository(self._execute)
+        self.deliveries = SqliteDeliveryRepository(self._execute)
 
     def __enter__(self) -> Self:
         if self._conn is not None:

@@ -10,9 +10,19 @@ import pytest
 
 from taskflow_core.errors import Conflict, NotFound
 from taskflow_core.idempotency import KEY_LIFETIME, PURGE_BATCH
-from taskflow_core.model import ActivityEntry, Case, IdempotencyRecord, new_id
+from taskflow_core.model import (
+    ActivityEntry,
+    Case,
+    Change,
+    Delivery,
+    IdempotencyRecord,
+    Position,
+    Webhook,
+    new_id,
+)
 from taskflow_core.ports import Store
 from taskflow_core.query import ListQuery
+from tests.receiver import eventually
 
 T0 = datetime(2026, 1, 2, 3, 4, 5, 123456, tzinfo=UTC)
 
@@ -265,3 +275,292 @@ class TestIdempotencyKeys:
             assert len(left) == 2
             assert uow.idempotency.get(fresh.scope, fresh.key) == fresh
             assert uow.idempotency.get(newest.scope, newest.key) == answered(newest)
+
+
+def logged(store: Store, case: Case, count: int) -> list[ActivityEntry]:
+    """``count`` entries of the case, each added with its feed row in a unit of work of its
+    own, as requests add them."""
+    entries = []
+    for n in range(count):
+        entry = an_entry(case, T0 + timedelta(microseconds=n))
+        with store.unit_of_work() as uow:
+            uow.activity.add(entry)
+            uow.changes.add(entry)
+            uow.commit()
+        entries.append(entry)
+    return entries
+
+
+def settled_changes(store: Store, after: Position | None, count: int) -> list[Change]:
+    """The first ``count`` changes after ``after``, once the store serves them all (a store
+    may hold a change back while an older transaction runs, as PostgreSQL does)."""
+    found: list[Change] = []
+
+    def enough() -> bool:
+        nonlocal found
+        with store.unit_of_work(read_only=True) as uow:
+            found = uow.changes.after(after, count)
+        return len(found) >= count
+
+    eventually(enough)
+    return found
+
+
+class TestChanges:
+    def test_changes_read_back_in_the_order_added_with_their_entries(self, store: Store) -> None:
+        case = a_case()
+        added(store, case)
+        entries = logged(store, case, 3)
+        changes = settled_changes(store, None, 3)
+        assert [c.entry for c in changes] == entries
+        positions = [c.position for c in changes]
+        assert positions == sorted(positions)
+        assert len(set(positions)) == 3
+
+    def test_reading_after_a_position_resumes_exactly_where_it_left_off(self, store: Store) -> None:
+        case = a_case()
+        added(store, case)
+        entries = logged(store, case, 4)
+        first_two = settled_changes(store, None, 2)
+        rest = settled_changes(store, first_two[-1].position, 2)
+        assert [c.entry for c in first_two + rest] == entries
+        with store.unit_of_work(read_only=True) as uow:
+            assert uow.changes.after(rest[-1].position, 10) == []
+
+    def test_a_change_rolls_back_with_its_unit_of_work(self, store: Store) -> None:
+        case = a_case()
+        added(store, case)
+        with store.unit_of_work() as uow:
+            entry = an_entry(case)
+            uow.activity.add(entry)
+            uow.changes.add(entry)
+        (kept,) = logged(store, case, 1)
+        assert [c.entry for c in settled_changes(store, None, 1)] == [kept]
+        with store.unit_of_work(read_only=True) as uow:
+            assert len(uow.changes.after(None, 10)) == 1
+
+    def test_a_change_is_found_at_its_position(self, store: Store) -> None:
+        case = a_case()
+        added(store, case)
+        (entry,) = logged(store, case, 1)
+        (change,) = settled_changes(store, None, 1)
+        with store.unit_of_work(read_only=True) as uow:
+            assert uow.changes.at(change.position) == change
+            assert change.entry == entry
+            missing = Position(change.position.tx, change.position.seq + 1)
+            assert uow.changes.at(missing) is None
+
+    def test_every_change_committed_after_the_head_comes_after_it(self, store: Store) -> None:
+        case = a_case()
+        added(store, case)
+        earlier = logged(store, case, 2)
+        with store.unit_of_work(read_only=True) as uow:
+            head = uow.changes.head()
+        (later,) = logged(store, case, 1)
+
+        def after_head() -> list[ActivityEntry]:
+            with store.unit_of_work(read_only=True) as uow:
+                return [c.entry for c in uow.changes.after(head, 10)]
+
+        eventually(lambda: later in after_head())
+        # The head may come before changes that had not settled yet; never after one.
+        assert after_head()[-1] == later
+        assert all(entry in [*earlier, later] for entry in after_head())
+
+
+URL = "http://127.0.0.1:9/hook"
+OTHER_URL = "http://127.0.0.1:9/other"
+
+
+def a_webhook(url: str = URL, **changes: object) -> Webhook:
+    return attrs.evolve(Webhook(url=url, events=("*",), secret="s3cret"), **changes)
+
+
+def registered(store: Store, *webhooks: Webhook) -> None:
+    with store.unit_of_work() as uow:
+        for webhook in webhooks:
+            uow.webhooks.register(webhook)
+        uow.commit()
+
+
+class TestWebhooks:
+    def test_a_webhook_reads_back_as_registered(self, store: Store) -> None:
+        webhook = a_webhook(events=("create", "status:*:done"), cursor=Position(3, 4))
+        registered(store, webhook)
+        with store.unit_of_work(read_only=True) as uow:
+            assert uow.webhooks.get(URL) == webhook
+            assert uow.webhooks.get(OTHER_URL) is None
+
+    def test_registering_a_url_again_changes_its_events_and_secret_not_its_cursor(
+        self, store: Store
+    ) -> None:
+        registered(store, a_webhook(cursor=Position(1, 2)))
+        registered(store, a_webhook(events=("comment",), secret=None, cursor=Position(9, 9)))
+        with store.unit_of_work(read_only=True) as uow:
+            assert uow.webhooks.get(URL) == a_webhook(
+                events=("comment",), secret=None, cursor=Position(1, 2)
+            )
+
+    def test_claiming_yields_every_webhook_and_advancing_moves_its_cursor(
+        self, store: Store
+    ) -> None:
+        registered(store, a_webhook(OTHER_URL), a_webhook(URL))
+        with store.unit_of_work() as uow:
+            assert {w.url for w in uow.webhooks.claim_all()} == {URL, OTHER_URL}
+            uow.webhooks.advance(URL, Position(5, 6))
+            uow.commit()
+        with store.unit_of_work(read_only=True) as uow:
+            assert uow.webhooks.get(URL) == a_webhook(cursor=Position(5, 6))
+            assert uow.webhooks.get(OTHER_URL) == a_webhook(OTHER_URL)
+
+    def test_an_advance_rolls_back_with_its_unit_of_work(self, store: Store) -> None:
+        registered(store, a_webhook())
+        with store.unit_of_work() as uow:
+            uow.webhooks.advance(URL, Position(5, 6))
+        with store.unit_of_work(read_only=True) as uow:
+            assert uow.webhooks.get(URL) == a_webhook()
+
+
+def a_delivery(case: Case, seq: int, url: str = URL, **changes: object) -> Delivery:
+    delivery = Delivery(
+        id=new_id(),
+        webhook_url=url,
+        change=Position(1, seq),
+        case_id=case.id,
+        event_name="comment",
+        created_at=T0,
+        next_attempt_at=T0,
+    )
+    return attrs.evolve(delivery, **changes)
+
+
+def enqueued(store: Store, *deliveries: Delivery) -> None:
+    with store.unit_of_work() as uow:
+        uow.deliveries.enqueue(list(deliveries))
+        uow.commit()
+
+
+def claimed(store: Store, now: datetime, claim: str | None = None) -> Delivery | None:
+    with store.unit_of_work() as uow:
+        found = uow.deliveries.claim_next(now, claim or new_id(), now + timedelta(minutes=1))
+        uow.commit()
+    return found
+
+
+def finished(store: Store, delivery: Delivery, now: datetime) -> bool:
+    with store.unit_of_work() as uow:
+        done = uow.deliveries.finish(delivery, now)
+        uow.commit()
+    return done
+
+
+def deliveries_of(store: Store, case: Case) -> list[Delivery]:
+    with store.unit_of_work(read_only=True) as uow:
+        return uow.deliveries.for_case(case.id)
+
+
+class TestDeliveries:
+    @pytest.fixture
+    def case(self, store: Store) -> Case:
+        case = a_case()
+        added(store, case)
+        registered(store, a_webhook(URL), a_webhook(OTHER_URL))
+        return case
+
+    def test_only_the_first_pending_delivery_of_a_webhook_and_case_is_due(
+        self, store: Store, case: Case
+    ) -> None:
+        other_case = a_case()
+        added(store, other_case)
+        first, second = a_delivery(case, 1), a_delivery(case, 2)
+        elsewhere = a_delivery(case, 2, OTHER_URL)
+        enqueued(store, first, second, elsewhere)
+        enqueued(store, a_delivery(case, 3), a_delivery(other_case, 4))
+        due = [(d.change.seq, d.webhook_url, d.next_attempt_at) for d in deliveries_of(store, case)]
+        assert due == [(1, URL, T0), (2, URL, None), (2, OTHER_URL, T0), (3, URL, None)]
+        assert deliveries_of(store, case)[0] == first
+        assert deliveries_of(store, other_case)[0].next_attempt_at == T0
+
+    def test_the_case_deliveries_read_back_in_feed_order_then_by_url(
+        self, store: Store, case: Case
+    ) -> None:
+        third, first, second = (
+            a_delivery(case, 3),
+            a_delivery(case, 1, OTHER_URL),
+            a_delivery(case, 1),
+        )
+        enqueued(store, first, second)
+        enqueued(store, third)
+        assert [(d.change.seq, d.webhook_url) for d in deliveries_of(store, case)] == [
+            (1, URL),
+            (1, OTHER_URL),
+            (3, URL),
+        ]
+
+    def test_a_claimed_delivery_is_not_claimed_again_until_its_claim_runs_out(
+        self, store: Store, case: Case
+    ) -> None:
+        enqueued(store, a_delivery(case, 1))
+        first = claimed(store, T0, "11111111-1111-4111-8111-111111111111")
+        assert first is not None
+        assert first.claim == "11111111-1111-4111-8111-111111111111"
+        assert first.claimed_until == T0 + timedelta(minutes=1)
+        assert claimed(store, T0 + timedelta(seconds=59)) is None
+        again = claimed(store, T0 + timedelta(minutes=1))
+        assert again is not None
+        assert again.id == first.id
+        assert again.claim != first.claim
+
+    def test_nothing_is_claimed_before_it_is_due(self, store: Store, case: Case) -> None:
+        enqueued(store, a_delivery(case, 1, next_attempt_at=T0 + timedelta(seconds=5)))
+        assert claimed(store, T0) is None
+        assert claimed(store, T0 + timedelta(seconds=5)) is not None
+
+    def test_finishing_a_delivery_makes_the_next_of_its_case_due(
+        self, store: Store, case: Case
+    ) -> None:
+        enqueued(store, a_delivery(case, 1), a_delivery(case, 2))
+        first = claimed(store, T0)
+        assert first is not None
+        assert claimed(store, T0) is None  # the second waits for the first
+        later = T0 + timedelta(seconds=3)
+        assert finished(store, attrs.evolve(first, status="delivered", attempts=1), later)
+        second = claimed(store, later)
+        assert second is not None
+        assert second.change.seq == 2
+        assert second.next_attempt_at == later
+
+    def test_a_retry_keeps_the_next_of_its_case_waiting(self, store: Store, case: Case) -> None:
+        enqueued(store, a_delivery(case, 1), a_delivery(case, 2))
+        first = claimed(store, T0)
+        assert first is not None
+        retry_at = T0 + timedelta(seconds=1)
+        failed_once = attrs.evolve(first, attempts=1, next_attempt_at=retry_at, last_error="500")
+        assert finished(store, failed_once, T0)
+        assert claimed(store, T0) is None
+        again = claimed(store, retry_at)
+        assert again is not None
+        assert (again.id, again.attempts, again.last_error) == (first.id, 1, "500")
+        assert finished(store, attrs.evolve(again, status="failed", attempts=2), retry_at)
+        after_failure = claimed(store, retry_at)
+        assert after_failure is not None
+        assert after_failure.change.seq == 2
+
+    def test_finishing_under_a_claim_that_was_taken_over_changes_nothing(
+        self, store: Store, case: Case
+    ) -> None:
+        enqueued(store, a_delivery(case, 1))
+        lost = claimed(store, T0)
+        assert lost is not None
+        taken_over = claimed(store, T0 + timedelta(minutes=2))
+        assert taken_over is not None
+        assert not finished(store, attrs.evolve(lost, status="delivered", attempts=1), T0)
+        assert deliveries_of(store, case)[0].status == "pending"
+        assert finished(store, attrs.evolve(taken_over, status="delivered", attempts=1), T0)
+        (done,) = deliveries_of(store, case)
+        assert (done.status, done.attempts, done.claim, done.claimed_until) == (
+            "delivered",
+            1,
+            None,
+            None,
+        )

@@ -1,0 +1,111 @@
+"""``taskflow relay``: deliver webhook messages from the change feed, in a process of its own.
+
+Run as many as you like against one database: they share the work, and each message is
+sent by one of them (again by another only if the first died while sending it).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import threading
+from types import FrameType
+
+import click
+
+from taskflow_compose import database_url, load_flow
+from taskflow_compose.environment import DATABASE_URL_ENV, app_spec
+from taskflow_core import Taskflow
+from taskflow_core.delivery import DEFAULT_TIMEOUT, DEFAULT_WORKERS
+from taskflow_core.errors import StoreError, one_line
+from taskflow_core.feed import waiter_of
+
+logger = logging.getLogger("taskflow.relay")
+
+# Between rounds a relay waits for the feed to change, up to this long: retries that have
+# come due are sent within about a second even when nothing new commits.
+IDLE_WAIT = 1.0
+# After the store fails, how long before trying again, doubling up to the longest.
+FIRST_OUTAGE_DELAY = 1.0
+LONGEST_OUTAGE_DELAY = 30.0
+
+
+def run(flow: Taskflow, stop: threading.Event, *, timeout: float, workers: int) -> None:
+    """Deliver until ``stop`` is set; an unreachable store is waited out, not fatal."""
+    wait_for_changes = waiter_of(flow.store)
+    delay = FIRST_OUTAGE_DELAY
+    while not stop.is_set():
+        try:
+            delivered = flow.deliver_pending(timeout=timeout, workers=workers, stop=stop)
+        except StoreError as exc:
+            logger.warning("the store failed (%s); trying again in %gs", one_line(exc), delay)
+            stop.wait(delay)
+            delay = min(delay * 2, LONGEST_OUTAGE_DELAY)
+            continue
+        delay = FIRST_OUTAGE_DELAY
+        if delivered:
+            logger.info("delivered %d webhook message%s", delivered, "" if delivered == 1 else "s")
+        else:
+            wait_for_changes(IDLE_WAIT)
+
+
+@click.command(help="Deliver webhook messages from the change feed (run one or more).")
+@click.option(
+    "--dsn",
+    metavar="URL",
+    help="postgresql://... or sqlite:///path.db; default $TASKFLOW_DATABASE_URL, "
+    "else the SQLite file taskflow.db in the working directory.",
+)
+@click.option(
+    "--app",
+    "app",
+    metavar="MODULE:ATTR",
+    help="A host module's configured Taskflow: its flow.webhook() registrations are saved "
+    "first. Default: a plain flow, delivering to the webhooks the database holds.",
+)
+@click.option(
+    "--timeout",
+    default=DEFAULT_TIMEOUT,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="SECONDS",
+    help="How long one POST may take before it counts as failed (and is retried).",
+)
+@click.option(
+    "--workers",
+    default=DEFAULT_WORKERS,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="POSTs in flight at once: a receiver that hangs holds only one of them.",
+)
+def relay(dsn: str | None, app: str | None, timeout: float, workers: int) -> None:
+    # A host module in the working directory is importable, as for `taskflow serve`.
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    url = database_url(dsn)
+    if url:
+        # A host module builds its store from the environment, as under `taskflow serve`.
+        os.environ[DATABASE_URL_ENV] = url
+    try:
+        flow = load_flow(app or app_spec(), url)
+    except (ImportError, AttributeError, TypeError, ValueError) as exc:
+        raise click.ClickException(f"cannot load the app: {one_line(exc)}") from exc
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s [%(process)d] %(levelname)s %(name)s: %(message)s"
+    )
+    stop = threading.Event()
+
+    def stop_soon(signum: int, frame: FrameType | None) -> None:
+        # Sends in flight finish (each bounded by --timeout); nothing new is claimed.
+        logger.info("stopping")
+        stop.set()
+
+    signal.signal(signal.SIGTERM, stop_soon)
+    signal.signal(signal.SIGINT, stop_soon)
+    logger.info("relay delivering webhooks from %r", flow.store)
+    try:
+        run(flow, stop, timeout=timeout, workers=workers)
+    finally:
+        flow.store.close()

@@ -1,0 +1,115 @@
+"""``taskflow relay``: listed, loads a host's flow or says why not, delivers until stopped, and
+waits out a store it cannot reach."""
+
+from __future__ import annotations
+
+import logging
+import textwrap
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from taskflow_cli.main import cli
+from taskflow_cli.relay import run
+from taskflow_core import Taskflow
+from taskflow_postgres import PostgresStore
+from taskflow_sqlite import SqliteStore
+from tests.receiver import Receiver, eventually, receiving
+
+CLEAN_ENV = dict.fromkeys(["TASKFLOW_DATABASE_URL", "TASKFLOW_APP"])
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    with receiving() as receiver:
+        yield receiver
+
+
+def relaying(flow: Taskflow) -> tuple[threading.Thread, threading.Event]:
+    stop = threading.Event()
+    thread = threading.Thread(target=run, args=(flow, stop), kwargs={"timeout": 2, "workers": 2})
+    thread.start()
+    return thread, stop
+
+
+def test_taskflow_help_lists_the_relay() -> None:
+    result = CliRunner().invoke(cli, ["--help"])
+    assert result.exit_code == 0
+    assert "relay" in result.output
+    usage = CliRunner().invoke(cli, ["relay", "--help"])
+    assert usage.exit_code == 0
+    assert all(option in usage.output for option in ("--dsn", "--app", "--timeout", "--workers"))
+
+
+def test_an_app_that_cannot_be_loaded_is_one_line_and_exit_1(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notaflow.py").write_text("flow = 42\n")
+    for spec in ("no_such_module:flow", "notaflow:flow", "notaflow:missing"):
+        result = CliRunner().invoke(cli, ["relay", "--app", spec], env=CLEAN_ENV)
+        assert result.exit_code == 1, result.output
+        assert result.output.startswith("Error: cannot load the app:")
+        assert len(result.output.strip().splitlines()) == 1
+
+
+def test_the_relay_delivers_a_host_flow_webhooks_until_stopped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, receiver: Receiver
+) -> None:
+    monkeypatch.syspath_prepend(str(tmp_path))
+    (tmp_path / "relayedhost.py").write_text(
+        textwrap.dedent(
+            f"""
+            from taskflow_core import Taskflow
+            from taskflow_sqlite import SqliteStore
+
+            flow = Taskflow(SqliteStore({str(tmp_path / "host.db")!r}))
+            flow.webhook({receiver.url()!r})
+            """
+        )
+    )
+    import relayedhost  # type: ignore[import-not-found]
+
+    flow: Taskflow = relayedhost.flow
+    thread, stop = relaying(flow)
+    try:
+        case = flow.create({})
+        flow.comment(case["id"], "relayed")
+        eventually(lambda: len(receiver.accepted()) == 2)
+        assert [r.message["type"] for r in receiver.accepted()] == ["create", "comment"]
+    finally:
+        stop.set()
+        thread.join(10)
+    assert not thread.is_alive()
+
+
+def test_a_relay_waits_out_a_store_it_cannot_reach(caplog: pytest.LogCaptureFixture) -> None:
+    unreachable = PostgresStore("postgresql://nobody@127.0.0.1:1/none", timeout=0.5)
+    thread, stop = relaying(Taskflow(unreachable).webhook("http://127.0.0.1:9/hook"))
+    try:
+        with caplog.at_level(logging.WARNING, logger="taskflow.relay"):
+            eventually(lambda: "the store failed" in caplog.text, within=15)
+        assert thread.is_alive()
+    finally:
+        stop.set()
+        thread.join(40)
+        unreachable.close()
+    assert not thread.is_alive()
+
+
+def test_a_plain_relay_delivers_the_webhooks_the_database_holds(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    path = tmp_path / "shared.db"
+    registering = Taskflow(SqliteStore(path)).webhook(receiver.url())
+    case = registering.create({})  # saves the webhook, then writes
+    thread, stop = relaying(Taskflow(SqliteStore(path)))
+    try:
+        eventually(lambda: len(receiver.accepted()) == 1)
+        assert receiver.accepted()[0].message["data"]["caseId"] == case["id"]
+    finally:
+        stop.set()
+        thread.join(10)
