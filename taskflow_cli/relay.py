@@ -22,6 +22,8 @@ from taskflow_core.delivery import DEFAULT_TIMEOUT, DEFAULT_WORKERS
 from taskflow_core.errors import StoreError, one_line
 from taskflow_core.feed import waiter_of
 
+from .options import dsn_option
+
 logger = logging.getLogger("taskflow.relay")
 
 # Between rounds a relay waits for the feed to change, up to this long: retries that have
@@ -52,12 +54,7 @@ def run(flow: Taskflow, stop: threading.Event, *, timeout: float, workers: int) 
 
 
 @click.command(help="Deliver webhook messages from the change feed (run one or more).")
-@click.option(
-    "--dsn",
-    metavar="URL",
-    help="postgresql://... or sqlite:///path.db; default $TASKFLOW_DATABASE_URL, "
-    "else the SQLite file taskflow.db in the working directory.",
-)
+@dsn_option
 @click.option(
     "--app",
     "app",

@@ -27,6 +27,7 @@ from .database import check_answers, migrate_database
 from .listening import bind_address, check_can_listen
 from .loading import load_app
 from .logs import logconfig
+from .options import dsn_option
 from .worker import DEFAULT_BODY_TIMEOUT, DEFAULT_HEADER_TIMEOUT
 
 # gthread, except that a connection gets a thread only once its request has arrived.
@@ -78,12 +79,7 @@ class TaskflowServer(BaseApplication):  # type: ignore[misc]
 
 
 @click.command(help="Serve the HTTP API with gunicorn.")
-@click.option(
-    "--dsn",
-    metavar="URL",
-    help="postgresql://... or sqlite:///path.db; default $TASKFLOW_DATABASE_URL, "
-    "else the SQLite file taskflow.db in the working directory.",
-)
+@dsn_option
 @click.option(
     "--host",
     default="127.0.0.1",

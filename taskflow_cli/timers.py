@@ -12,18 +12,14 @@ from taskflow_compose.environment import app_spec as app_spec_from_env
 from taskflow_core.sweeper import DEFAULT_INTERVAL, Sweeper
 
 from .loading import load_app
+from .options import dsn_option
 
 
 @click.command(
     help="Fire due timers until stopped (SIGTERM or Ctrl-C). Any number may run against one "
     "database, beside `taskflow serve` or instead of its own sweeping (--no-timers)."
 )
-@click.option(
-    "--dsn",
-    metavar="URL",
-    help="postgresql://... or sqlite:///path.db; default $TASKFLOW_DATABASE_URL, "
-    "else the SQLite file taskflow.db in the working directory.",
-)
+@dsn_option
 @click.option(
     "--app",
     "app_spec",
