@@ -8,16 +8,12 @@ from psycopg import Connection, sql
 
 from taskflow_core.model import ActivityEntry
 
+from .changes import LOG_AND_PUBLISH, LOG_PUBLISH_AND_NOTIFY
 from .db import execute, fetch_all, render
 from .rows import ENTRY_COLUMNS, entry_from_row, id_param, json_param
 
 _COLUMNS = sql.SQL(", ").join(sql.Identifier(c) for c in ENTRY_COLUMNS)
 
-_INSERT = render(
-    sql.SQL("INSERT INTO activity_log ({columns}) VALUES ({values})").format(
-        columns=_COLUMNS, values=sql.SQL(", ").join(sql.Placeholder() for _ in ENTRY_COLUMNS)
-    )
-)
 _FOR_CASE = render(
     sql.SQL(
         "SELECT {columns} FROM activity_log WHERE case_id = %s ORDER BY created_at DESC, id DESC"
@@ -26,8 +22,10 @@ _FOR_CASE = render(
 
 
 class PostgresActivityRepository:
-    def __init__(self, conn: Connection[Any]) -> None:
+    def __init__(self, conn: Connection[Any], *, notify: bool) -> None:
         self._conn = conn
+        # Whether publishing an entry on the feed also wakes the readers waiting on it.
+        self._insert = LOG_PUBLISH_AND_NOTIFY if notify else LOG_AND_PUBLISH
 
     def add(self, entry: ActivityEntry) -> None:
         params = (
@@ -40,7 +38,7 @@ class PostgresActivityRepository:
             entry.created_at,
             entry.updated_at,
         )
-        execute(self._conn, _INSERT, params)
+        execute(self._conn, self._insert, params)
 
     def for_case(self, case_id: str) -> list[ActivityEntry]:
         key = id_param(case_id)

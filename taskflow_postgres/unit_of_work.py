@@ -62,10 +62,10 @@ class PostgresUnitOfWork:
                 self._connections.release(pool, conn)
                 raise
         self.cases = PostgresCaseRepository(conn)
-        self.activity = PostgresActivityRepository(conn)
+        self.activity = PostgresActivityRepository(conn, notify=self._notify)
         self.timers = PostgresTimerRepository(conn)
         self.idempotency = PostgresIdempotencyRepository(conn)
-        self.changes = PostgresChangeRepository(conn, notify=self._notify)
+        self.changes = PostgresChangeRepository(conn)
         self.webhooks = PostgresWebhookRepository(conn)
         self.deliveries = PostgresDeliveryRepository(conn)
         return self

@@ -33,8 +33,8 @@ class Writer:
         self.conn = psycopg.connect(dsn)
         self.conn.adapters.register_loader("uuid", psycopg.types.string.TextLoader)
         self.cases = PostgresCaseRepository(self.conn)
-        self.activity = PostgresActivityRepository(self.conn)
-        self.changes = PostgresChangeRepository(self.conn, notify=True)
+        self.activity = PostgresActivityRepository(self.conn, notify=True)
+        self.changes = PostgresChangeRepository(self.conn)
 
     def xid(self) -> int:
         row = self.conn.execute("SELECT pg_current_xact_id()::text::bigint").fetchone()
@@ -62,7 +62,6 @@ class Writer:
             updated_at=datetime.now(UTC),
         )
         self.activity.add(entry)
-        self.changes.add(entry)
         return entry
 
     def commit(self) -> None:
