@@ -10,8 +10,7 @@ import pytest
 
 from taskflow_core import Taskflow
 from taskflow_core.errors import InvalidRequest
-from taskflow_postgres import PostgresStore
-from taskflow_postgres import migrate
+from taskflow_postgres import PostgresStore, migrate
 from taskflow_postgres.migrate import available
 
 from .test_postgres_concurrency import run_together
