@@ -38,6 +38,7 @@ def list_statement(query: ListQuery) -> tuple[sql.Composed, list[Any]]:
     When the page is empty the statement still returns one row, with ``total`` and NULLs.
     """
     where, params = _where(query)
+    count: sql.Composable
     if _by_status_alone(query):
         count, count_params = _COUNT_BY_STATUS, [list(query.statuses)]
     else:
