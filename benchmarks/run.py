@@ -305,7 +305,7 @@ def main(argv: list[str] | None = None) -> int:
             # count then visits heap pages the writes left without an all-visible bit.
             ("POST /", "/", "create.lua", [c]),
             ("PUT /{id}/status", "/", "status.lua", [c]),
-            (f"GET /?status= {AFTER_WRITES}", status_list, None, [c]),
+            (f"GET /?status= {AFTER_WRITES}", status_list, None, [4, c]),
             (f"GET /?data[subject]= {AFTER_WRITES}", data_list, None, [c]),
         ]
         for name, path, script, conns in plan:
