@@ -264,11 +264,12 @@ class HeadFirstWorker(ThreadWorker):  # type: ignore[misc]
             # A malformed header field carries the request it was found in; other errors'
             # ``req`` is the offending text.
             req = exc.req  # type: ignore[attr-defined]
-        if req is not None:
-            # In the app's access log too, though the app never saw it (serve turns
-            # gunicorn's own access log off: taskflow_cli/logs.py).
-            elapsed_ms = (datetime.now() - started).total_seconds() * 1000
-            log_request(req.method, req.uri, req.path, status, elapsed_ms, uuid.uuid4().hex)
+        # In the app's access log too, though the app never saw it (serve turns gunicorn's
+        # own access log off: taskflow_cli/logs.py); "-" where the head could not be read
+        # as far as its method and target (how far depends on the parser).
+        method, target, path = ("-", "-", "-") if req is None else (req.method, req.uri, req.path)
+        elapsed_ms = (datetime.now() - started).total_seconds() * 1000
+        log_request(method, target, path, status, elapsed_ms, uuid.uuid4().hex)
 
     def _write_quietly(self, sock: socket.socket, response: bytes) -> None:
         try:
