@@ -105,7 +105,7 @@ def pgbench(dsn: str, script: str, cases: int, clients: int, duration: int) -> f
             "-D",
             f"cases={cases}",
             "-f",
-            str(HERE / "pgbench" / script),
+            str(HERE / "pgbench" / script),  # a path as it is; a name, in pgbench/
             dsn,
         ],
         check=True,
@@ -249,6 +249,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--database", default="taskflow_bench")
     parser.add_argument("--reuse", action="store_true", help="keep an already seeded database")
+    parser.add_argument(
+        "--taskflow",
+        help="the `taskflow` executable to migrate and serve with (default: this checkout's);"
+        " another checkout's, to measure the code before a change on the same scripts",
+    )
+    parser.add_argument("--label", default="", help="appended to the results' file names")
     args = parser.parse_args(argv)
 
     missing = [tool for tool in ("wrk", "pgbench", "psql") if shutil.which(tool) is None]
@@ -264,9 +270,12 @@ def main(argv: list[str] | None = None) -> int:
     if not args.reuse:
         log(f"creating {args.database} and seeding {args.cases:,} cases")
         recreate_database(args.dsn, args.database)
-        store = PostgresStore(dsn)
-        store.migrate()
-        store.close()
+        if args.taskflow:
+            subprocess.run([args.taskflow, "migrate", "--dsn", dsn], check=True)
+        else:
+            store = PostgresStore(dsn)
+            store.migrate()
+            store.close()
         log(f"seeded in {seed(dsn, args.cases):.1f}s")
 
     ids = RESULTS / "ids.txt"
@@ -283,13 +292,24 @@ def main(argv: list[str] | None = None) -> int:
         runs = [pgbench(dsn, script, args.cases, c, args.duration) for _ in range(args.repeat)]
         ceilings[name] = statistics.median(runs)
         log(f"ceiling {name}: {ceilings[name]:.0f} tps (pgbench, {c} clients)")
+    # The same writes without the feed's NOTIFY: PostgreSQL makes transactions that notify
+    # commit one at a time (a lock on the notification queue, held through the commit's
+    # flush), which caps the write ceilings above; the app, slower, may not reach that cap.
+    quiet: dict[str, float] = {}
+    for name, script in [("POST /", "create.sql"), ("PUT /{id}/status", "status.sql")]:
+        text = (HERE / "pgbench" / script).read_text()
+        silent = RESULTS / f"quiet-{script}"
+        silent.write_text(text.replace(" RETURNING pg_notify('taskflow_change_feed', '')", ""))
+        runs = [pgbench(dsn, str(silent), args.cases, c, args.duration) for _ in range(args.repeat)]
+        quiet[name] = statistics.median(runs)
+        log(f"ceiling {name} without NOTIFY: {quiet[name]:.0f} tps")
 
     # The write ceilings changed rows all over the table; vacuum, so the read phase below runs
     # on the table as autovacuum keeps it, as it did after seeding.
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE cases, activity_log")
 
-    server = Server(dsn, args.workers, args.threads)
+    server = Server(dsn, args.workers, args.threads, executable=args.taskflow)
     rows: list[dict[str, Any]] = []
     try:
         # Resident memory of each worker after every row: the first reading after warm-up
@@ -318,6 +338,9 @@ def main(argv: list[str] | None = None) -> int:
                 if name in ceilings:
                     row["ceiling"] = ceilings[name]
                     row["ratio"] = row["rps"] / ceilings[name]
+                if name in quiet:
+                    row["ceiling_without_notify"] = quiet[name]
+                    row["ratio_without_notify"] = row["rps"] / quiet[name]
                 rows.append(row)
                 log(
                     f"{name} c={n}: {row['rps']:.0f} req/s, p50 {row['p50_ms']:.1f} ms, "
@@ -343,12 +366,15 @@ def main(argv: list[str] | None = None) -> int:
             "postgres": psycopg.connect(dsn).info.server_version,
         },
         "ceilings": ceilings,
+        "ceilings_without_notify": quiet,
         "rows": rows,
         "rss": rss,
+        "served_by": args.taskflow or "this checkout",
         "when": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
     }
-    (RESULTS / f"results-{args.cases}.json").write_text(json.dumps(result, indent=2) + "\n")
-    (RESULTS / f"results-{args.cases}.md").write_text(render(result))
+    name = f"results-{args.cases}{'-' + args.label if args.label else ''}"
+    (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
+    (RESULTS / f"{name}.md").write_text(render(result))
     print(render(result))
     return 0
 
@@ -381,6 +407,19 @@ def render(result: dict[str, Any]) -> str:
             f"{row['p50_ms']:.1f} | {row['p99_ms']:.1f} | {row['errors']} | {ceiling} | "
             f"{ratio} | {theirs} | {versus} |"
         )
+    quiet = [row for row in result["rows"] if "ratio_without_notify" in row]
+    if quiet:
+        lines += [
+            "",
+            "Against the write ceilings without the feed's NOTIFY (which makes notifying"
+            " transactions commit one at a time): "
+            + "; ".join(
+                f"{row['endpoint']} {row['ceiling_without_notify']:.0f} tps, ratio "
+                f"{row['ratio_without_notify']:.3f}"
+                for row in quiet
+            )
+            + ".",
+        ]
     rss = result["rss"]
     warm, last = rss[1], rss[-1]
     lines += [

@@ -8,7 +8,7 @@ from psycopg import Connection, sql
 
 from taskflow_core.model import ActivityEntry
 
-from .changes import LOG_AND_PUBLISH, LOG_PUBLISH_AND_NOTIFY
+from .changes import LOG_AND_PUBLISH
 from .db import execute, fetch_all, render
 from .rows import ENTRY_COLUMNS, entry_from_row, id_param, json_param
 
@@ -22,10 +22,10 @@ _FOR_CASE = render(
 
 
 class PostgresActivityRepository:
-    def __init__(self, conn: Connection[Any], *, notify: bool) -> None:
+    def __init__(self, conn: Connection[Any]) -> None:
         self._conn = conn
-        # Whether publishing an entry on the feed also wakes the readers waiting on it.
-        self._insert = LOG_PUBLISH_AND_NOTIFY if notify else LOG_AND_PUBLISH
+        # Whether this unit of work has published entries, whose readers to wake on commit.
+        self.published = False
 
     def add(self, entry: ActivityEntry) -> None:
         params = (
@@ -38,7 +38,8 @@ class PostgresActivityRepository:
             entry.created_at,
             entry.updated_at,
         )
-        execute(self._conn, self._insert, params)
+        execute(self._conn, LOG_AND_PUBLISH, params)
+        self.published = True
 
     def for_case(self, case_id: str) -> list[ActivityEntry]:
         key = id_param(case_id)

@@ -46,8 +46,10 @@ CHANNEL = "taskflow_change_feed"
 
 # An activity entry and its feed row, in one statement (one round trip, and the feed row can
 # only ever name an entry written with it): the rule above, applied as the entry is logged.
-_LOG_AND_PUBLISH = sql.SQL(
-    """
+# Readers are woken after the commit, not by this statement: notifier.py says why.
+LOG_AND_PUBLISH = render(
+    sql.SQL(
+        """
     WITH entry AS (
         INSERT INTO activity_log ({columns}) VALUES ({values}) RETURNING id, case_id
     )
@@ -58,16 +60,11 @@ _LOG_AND_PUBLISH = sql.SQL(
     ), entry.case_id, entry.id
     FROM entry
     """
-).format(
-    columns=sql.SQL(", ").join(sql.Identifier(c) for c in ENTRY_COLUMNS),
-    values=sql.SQL(", ").join(sql.Placeholder() for _ in ENTRY_COLUMNS),
+    ).format(
+        columns=sql.SQL(", ").join(sql.Identifier(c) for c in ENTRY_COLUMNS),
+        values=sql.SQL(", ").join(sql.Placeholder() for _ in ENTRY_COLUMNS),
+    )
 )
-# The notification rides on the insert, so waking readers costs no round trip. PostgreSQL
-# sends it at commit (never for a rollback), once per transaction however many rows.
-LOG_PUBLISH_AND_NOTIFY = render(
-    _LOG_AND_PUBLISH + sql.SQL(f" RETURNING pg_notify('{CHANNEL}', '')")
-)
-LOG_AND_PUBLISH = render(_LOG_AND_PUBLISH)
 
 _SELECT = sql.SQL(
     "SELECT f.txid AS feed_txid, f.id AS feed_id, {entry}"
