@@ -105,7 +105,7 @@ def pgbench(dsn: str, script: str, cases: int, clients: int, duration: int) -> f
             "-D",
             f"cases={cases}",
             "-f",
-            str(HERE / "pgbench" / script),  # a path as it is; a name, in pgbench/
+            str(HERE / "pgbench" / script),
             dsn,
         ],
         check=True,
@@ -292,17 +292,6 @@ def main(argv: list[str] | None = None) -> int:
         runs = [pgbench(dsn, script, args.cases, c, args.duration) for _ in range(args.repeat)]
         ceilings[name] = statistics.median(runs)
         log(f"ceiling {name}: {ceilings[name]:.0f} tps (pgbench, {c} clients)")
-    # The same writes without the feed's NOTIFY: PostgreSQL makes transactions that notify
-    # commit one at a time (a lock on the notification queue, held through the commit's
-    # flush), which caps the write ceilings above; the app, slower, may not reach that cap.
-    quiet: dict[str, float] = {}
-    for name, script in [("POST /", "create.sql"), ("PUT /{id}/status", "status.sql")]:
-        text = (HERE / "pgbench" / script).read_text()
-        silent = RESULTS / f"quiet-{script}"
-        silent.write_text(text.replace(" RETURNING pg_notify('taskflow_change_feed', '')", ""))
-        runs = [pgbench(dsn, str(silent), args.cases, c, args.duration) for _ in range(args.repeat)]
-        quiet[name] = statistics.median(runs)
-        log(f"ceiling {name} without NOTIFY: {quiet[name]:.0f} tps")
 
     # The write ceilings changed rows all over the table; vacuum, so the read phase below runs
     # on the table as autovacuum keeps it, as it did after seeding.
@@ -338,9 +327,7 @@ def main(argv: list[str] | None = None) -> int:
                 if name in ceilings:
                     row["ceiling"] = ceilings[name]
                     row["ratio"] = row["rps"] / ceilings[name]
-                if name in quiet:
-                    row["ceiling_without_notify"] = quiet[name]
-                    row["ratio_without_notify"] = row["rps"] / quiet[name]
+
                 rows.append(row)
                 log(
                     f"{name} c={n}: {row['rps']:.0f} req/s, p50 {row['p50_ms']:.1f} ms, "
@@ -366,7 +353,6 @@ def main(argv: list[str] | None = None) -> int:
             "postgres": psycopg.connect(dsn).info.server_version,
         },
         "ceilings": ceilings,
-        "ceilings_without_notify": quiet,
         "rows": rows,
         "rss": rss,
         "served_by": args.taskflow or "this checkout",
@@ -407,19 +393,6 @@ def render(result: dict[str, Any]) -> str:
             f"{row['p50_ms']:.1f} | {row['p99_ms']:.1f} | {row['errors']} | {ceiling} | "
             f"{ratio} | {theirs} | {versus} |"
         )
-    quiet = [row for row in result["rows"] if "ratio_without_notify" in row]
-    if quiet:
-        lines += [
-            "",
-            "Against the write ceilings without the feed's NOTIFY (which makes notifying"
-            " transactions commit one at a time): "
-            + "; ".join(
-                f"{row['endpoint']} {row['ceiling_without_notify']:.0f} tps, ratio "
-                f"{row['ratio_without_notify']:.3f}"
-                for row in quiet
-            )
-            + ".",
-        ]
     rss = result["rss"]
     warm, last = rss[1], rss[-1]
     lines += [

@@ -1,6 +1,7 @@
--- PostgreSQL's ceiling for PUT /{id}/status: the statements the store sends for it
--- (tests/integration/test_postgres_statements.py): lock the case, update it (its version
--- too), log the change with its change feed row (and NOTIFY), read the answer back.
+-- PostgreSQL's ceiling for PUT /{id}/status: the statements the store sends for it, in one
+-- transaction (tests/integration/test_postgres_statements.py): lock the case, update it (its
+-- version too), log the change with its change feed row, read the answer back; then the
+-- feed's NOTIFY, sent after the commit.
 \set n random(1, :cases)
 \set s random(1, 3)
 BEGIN;
@@ -21,10 +22,12 @@ SELECT greatest(
     pg_current_xact_id()::text::bigint,
     (SELECT max(f.txid) FROM change_feed AS f WHERE f.case_id = entry.case_id)
 ), entry.case_id, entry.id
-FROM entry RETURNING pg_notify('taskflow_change_feed', '');
+FROM entry;
 SELECT "id", "status", "data", "assigned_to", "created_at", "updated_at", "version", (
     SELECT coalesce(json_agg(entry ORDER BY entry.created_at DESC, entry.id DESC), '[]')
     FROM activity_log AS entry WHERE entry.case_id = cases.id
 ) AS activity
 FROM cases WHERE id = md5(:n::text)::uuid;
 END;
+-- The feed's NOTIFY, after the commit (taskflow_postgres/notifier.py sends one for many).
+NOTIFY taskflow_change_feed;
