@@ -37,6 +37,13 @@ def bench(session: nox.Session) -> None:
 
 
 @nox.session
+def soak(session: nox.Session) -> None:
+    """Worker memory over 10 minutes of mixed traffic, on the database `bench` seeded."""
+    session.install("-e", ".[test,bench]")
+    session.run("python", "-m", "benchmarks.soak", *session.posargs)
+
+
+@nox.session
 def fuzz(session: nox.Session) -> None:
     """Schemathesis against the app with many more generated requests than the suite sends."""
     session.install("-e", ".[test]")

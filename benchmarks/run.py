@@ -249,6 +249,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--database", default="taskflow_bench")
     parser.add_argument("--reuse", action="store_true", help="keep an already seeded database")
+    parser.add_argument(
+        "--taskflow",
+        help="the `taskflow` executable to migrate and serve with (default: this checkout's);"
+        " another checkout's, to measure the code before a change on the same scripts",
+    )
+    parser.add_argument("--label", default="", help="appended to the results' file names")
     args = parser.parse_args(argv)
 
     missing = [tool for tool in ("wrk", "pgbench", "psql") if shutil.which(tool) is None]
@@ -264,9 +270,12 @@ def main(argv: list[str] | None = None) -> int:
     if not args.reuse:
         log(f"creating {args.database} and seeding {args.cases:,} cases")
         recreate_database(args.dsn, args.database)
-        store = PostgresStore(dsn)
-        store.migrate()
-        store.close()
+        if args.taskflow:
+            subprocess.run([args.taskflow, "migrate", "--dsn", dsn], check=True)
+        else:
+            store = PostgresStore(dsn)
+            store.migrate()
+            store.close()
         log(f"seeded in {seed(dsn, args.cases):.1f}s")
 
     ids = RESULTS / "ids.txt"
@@ -289,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE cases, activity_log")
 
-    server = Server(dsn, args.workers, args.threads)
+    server = Server(dsn, args.workers, args.threads, executable=args.taskflow)
     rows: list[dict[str, Any]] = []
     try:
         # Resident memory of each worker after every row: the first reading after warm-up
@@ -305,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
             # count then visits heap pages the writes left without an all-visible bit.
             ("POST /", "/", "create.lua", [c]),
             ("PUT /{id}/status", "/", "status.lua", [c]),
-            (f"GET /?status= {AFTER_WRITES}", status_list, None, [c]),
+            (f"GET /?status= {AFTER_WRITES}", status_list, None, [4, c]),
             (f"GET /?data[subject]= {AFTER_WRITES}", data_list, None, [c]),
         ]
         for name, path, script, conns in plan:
@@ -318,6 +327,7 @@ def main(argv: list[str] | None = None) -> int:
                 if name in ceilings:
                     row["ceiling"] = ceilings[name]
                     row["ratio"] = row["rps"] / ceilings[name]
+
                 rows.append(row)
                 log(
                     f"{name} c={n}: {row['rps']:.0f} req/s, p50 {row['p50_ms']:.1f} ms, "
@@ -345,10 +355,12 @@ def main(argv: list[str] | None = None) -> int:
         "ceilings": ceilings,
         "rows": rows,
         "rss": rss,
+        "served_by": args.taskflow or "this checkout",
         "when": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
     }
-    (RESULTS / f"results-{args.cases}.json").write_text(json.dumps(result, indent=2) + "\n")
-    (RESULTS / f"results-{args.cases}.md").write_text(render(result))
+    name = f"results-{args.cases}{'-' + args.label if args.label else ''}"
+    (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
+    (RESULTS / f"{name}.md").write_text(render(result))
     print(render(result))
     return 0
 

@@ -26,7 +26,7 @@ from taskflow_falcon.api import flow_of
 from .database import check_answers, migrate_database
 from .listening import bind_address, check_can_listen
 from .loading import load_app
-from .logs import logconfig
+from .logs import GunicornLogger, logconfig
 from .options import dsn_option
 from .worker import DEFAULT_BODY_TIMEOUT, DEFAULT_HEADER_TIMEOUT
 
@@ -190,6 +190,7 @@ def serve(
         "errorlog": "-",
         "loglevel": "info",
         "logconfig_dict": logconfig(access_log=access_log, app_spec=spec),
+        "logger_class": GunicornLogger,
         "when_ready": _when_ready,
     }
     TaskflowServer(options, sweep_timers=timers).run()

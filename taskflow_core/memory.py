@@ -113,6 +113,7 @@ class MemoryActivity:
         entries = self._state.activity.setdefault(entry.case_id, [])
         entries.append(stored)
         self._uow.undo(lambda: entries.remove(stored))
+        self._uow.changes.publish(entry)
 
     def for_case(self, case_id: str) -> list[ActivityEntry]:
         entries = self._state.activity.get(case_id, [])

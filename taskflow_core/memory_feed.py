@@ -39,7 +39,8 @@ class MemoryChanges:
         self._journal = journal
         self._state = state
 
-    def add(self, entry: ActivityEntry) -> None:
+    def publish(self, entry: ActivityEntry) -> None:
+        """Called by the activity repository for every entry it appends (``ports.py``)."""
         # Not undone on rollback: a gap in the sequence is harmless, a reused number is not.
         self._state.last_seq += 1
         change = Change(

@@ -48,7 +48,10 @@ class CaseRepository(Protocol):
 
 class ActivityRepository(Protocol):
     def add(self, entry: ActivityEntry) -> None:
-        """Append an entry; ``NotFound`` when its case does not exist."""
+        """Append an entry to its case's log and to the change feed; ``NotFound`` when its
+        case does not exist. The feed is the log in commit order, so one call writes both,
+        in this unit of work (a rollback drops both); a SQL store writes them in one
+        statement."""
 
     def for_case(self, case_id: str) -> list[ActivityEntry]:
         """Every raw entry of the case, newest first (created_at, then id, descending)."""
@@ -97,10 +100,8 @@ class IdempotencyRepository(Protocol):
 
 
 class ChangeRepository(Protocol):
-    """The change feed: every activity entry that commits, in one order readers can resume."""
-
-    def add(self, entry: ActivityEntry) -> None:
-        """Put the entry in the feed, as part of this unit of work (so a rollback drops it)."""
+    """The change feed: every activity entry that commits, in one order readers can resume.
+    Entries enter it through ``ActivityRepository.add``."""
 
     def after(self, position: Position | None, limit: int) -> list[Change]:
         """Up to ``limit`` changes after ``position`` (None: from the start), in feed order.

@@ -320,10 +320,9 @@ class Transaction:
             at=self.clock.now(),
             redact=self.redact,
         )
+        # The feed gets the entry with it, in the same transaction: it commits with the
+        # change, or neither does.
         self.uow.activity.add(entry)
-        # The feed gets the entry in the same transaction: it commits with the change, or
-        # neither does.
-        self.uow.changes.add(entry)
 
     def _saved(self, case_id: str) -> Case:
         """The case as the event leaves it, written to the store with its version bumped

@@ -8,16 +8,12 @@ from psycopg import Connection, sql
 
 from taskflow_core.model import ActivityEntry
 
+from .changes import LOG_AND_PUBLISH
 from .db import execute, fetch_all, render
 from .rows import ENTRY_COLUMNS, entry_from_row, id_param, json_param
 
 _COLUMNS = sql.SQL(", ").join(sql.Identifier(c) for c in ENTRY_COLUMNS)
 
-_INSERT = render(
-    sql.SQL("INSERT INTO activity_log ({columns}) VALUES ({values})").format(
-        columns=_COLUMNS, values=sql.SQL(", ").join(sql.Placeholder() for _ in ENTRY_COLUMNS)
-    )
-)
 _FOR_CASE = render(
     sql.SQL(
         "SELECT {columns} FROM activity_log WHERE case_id = %s ORDER BY created_at DESC, id DESC"
@@ -28,6 +24,8 @@ _FOR_CASE = render(
 class PostgresActivityRepository:
     def __init__(self, conn: Connection[Any]) -> None:
         self._conn = conn
+        # Whether this unit of work has published entries, whose readers to wake on commit.
+        self.published = False
 
     def add(self, entry: ActivityEntry) -> None:
         params = (
@@ -40,7 +38,8 @@ class PostgresActivityRepository:
             entry.created_at,
             entry.updated_at,
         )
-        execute(self._conn, _INSERT, params)
+        execute(self._conn, LOG_AND_PUBLISH, params)
+        self.published = True
 
     def for_case(self, case_id: str) -> list[ActivityEntry]:
         key = id_param(case_id)

@@ -36,23 +36,35 @@ from typing import Any
 
 from psycopg import Connection, sql
 
-from taskflow_core.model import ActivityEntry, Change, Position
+from taskflow_core.model import Change, Position
 
-from .db import execute, fetch_all, fetch_one, render
+from .db import fetch_all, fetch_one, render
 from .rows import ENTRY_COLUMNS, entry_from_row
 
 # What readers LISTEN on, and writers NOTIFY when they write to the feed.
 CHANNEL = "taskflow_change_feed"
 
-_INSERT = """
+# An activity entry and its feed row, in one statement (one round trip, and the feed row can
+# only ever name an entry written with it): the rule above, applied as the entry is logged.
+# Readers are woken after the commit, not by this statement: notifier.py says why.
+LOG_AND_PUBLISH = render(
+    sql.SQL(
+        """
+    WITH entry AS (
+        INSERT INTO activity_log ({columns}) VALUES ({values}) RETURNING id, case_id
+    )
     INSERT INTO change_feed (txid, case_id, entry_id)
-    SELECT greatest(pg_current_xact_id()::text::bigint, max(f.txid)), %s, %s
-    FROM change_feed AS f WHERE f.case_id = %s
-"""
-# The notification rides on the insert, so waking readers costs no round trip. PostgreSQL
-# sends it at commit (never for a rollback), once per transaction however many rows.
-_INSERT_AND_NOTIFY = render(sql.SQL(_INSERT + f" RETURNING pg_notify('{CHANNEL}', '')"))
-_INSERT_QUIETLY = render(sql.SQL(_INSERT))
+    SELECT greatest(
+        pg_current_xact_id()::text::bigint,
+        (SELECT max(f.txid) FROM change_feed AS f WHERE f.case_id = entry.case_id)
+    ), entry.case_id, entry.id
+    FROM entry
+    """
+    ).format(
+        columns=sql.SQL(", ").join(sql.Identifier(c) for c in ENTRY_COLUMNS),
+        values=sql.SQL(", ").join(sql.Placeholder() for _ in ENTRY_COLUMNS),
+    )
+)
 
 _SELECT = sql.SQL(
     "SELECT f.txid AS feed_txid, f.id AS feed_id, {entry}"
@@ -76,12 +88,8 @@ _LAST = 2**63 - 1
 
 
 class PostgresChangeRepository:
-    def __init__(self, conn: Connection[Any], *, notify: bool) -> None:
+    def __init__(self, conn: Connection[Any]) -> None:
         self._conn = conn
-        self._insert = _INSERT_AND_NOTIFY if notify else _INSERT_QUIETLY
-
-    def add(self, entry: ActivityEntry) -> None:
-        execute(self._conn, self._insert, (entry.case_id, entry.id, entry.case_id))
 
     def after(self, position: Position | None, limit: int) -> list[Change]:
         start = position or Position(0, 0)

@@ -14,6 +14,7 @@ from .conninfo import display
 from .errors import one_line
 from .listener import ChangeListener
 from .migrate import create_database, migrate
+from .notifier import Notifier
 from .unit_of_work import PostgresUnitOfWork
 
 # Unless the DSN or libpq's environment says otherwise: fail fast on an unreachable host
@@ -39,12 +40,11 @@ class PostgresStore:
     past it, or within a fraction of a second while the server is known to be away, it
     raises ``DatabaseUnavailable`` (a ``StoreUnavailable``: the HTTP API answers 503).
 
-    ``notify``: writers NOTIFY and readers of the change feed waiting for changes LISTEN, on a
-    connection of their own (one per process). False: no NOTIFY, and waiting readers poll,
-    as they must where LISTEN is unavailable (through a transaction-pooling PgBouncer). A
-    transaction that notified holds a server-wide lock from just before its commit until the
-    commit is on disk, so such commits take turns rather than share disk flushes: a heavy
-    write load may notice, and False trades that for polling.
+    ``notify``: after writers commit to the change feed, a NOTIFY wakes the readers waiting
+    for changes, which LISTEN; each on a connection of its own (one of each per process, the
+    NOTIFY sent after the commit, for however many commits: notifier.py). False: no NOTIFY,
+    and waiting readers poll, as they must where LISTEN is unavailable (through a
+    transaction-pooling PgBouncer).
     """
 
     def __init__(
@@ -75,13 +75,13 @@ class PostgresStore:
         self._connections = Connections(
             self._conninfo, min_size=min_size, max_size=max_size, timeout=timeout
         )
-        self._notify = notify
         self._listener = ChangeListener(self._conninfo) if notify else None
+        self._notifier = Notifier(self._conninfo) if notify else None
 
     def unit_of_work(self, *, read_only: bool = False) -> PostgresUnitOfWork:
         if self._connections.closed:
             raise RuntimeError("the store is closed")
-        return PostgresUnitOfWork(self._connections, read_only=read_only, notify=self._notify)
+        return PostgresUnitOfWork(self._connections, read_only=read_only, notifier=self._notifier)
 
     def wait_for_changes(self, timeout: float) -> None:
         """Return when a change may have committed to the feed, or after ``timeout``."""
@@ -104,6 +104,8 @@ class PostgresStore:
         self._connections.close()
         if self._listener is not None:
             self._listener.close()
+        if self._notifier is not None:
+            self._notifier.close()
 
     def __str__(self) -> str:
         # For messages: the database as libpq resolves it, without the password.

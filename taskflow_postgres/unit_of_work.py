@@ -15,6 +15,7 @@ from .changes import PostgresChangeRepository
 from .connections import Connections, Pool
 from .errors import DatabaseUnavailable, one_line, translated
 from .idempotency import PostgresIdempotencyRepository
+from .notifier import Notifier
 from .timers import PostgresTimerRepository
 from .webhooks import PostgresDeliveryRepository, PostgresWebhookRepository
 
@@ -40,13 +41,17 @@ class PostgresUnitOfWork:
     deliveries: PostgresDeliveryRepository
 
     def __init__(
-        self, connections: Connections, *, read_only: bool = False, notify: bool = True
+        self,
+        connections: Connections,
+        *,
+        read_only: bool = False,
+        notifier: Notifier | None = None,
     ) -> None:
         self._connections = connections
         # The connection and the pool it goes back to, while the block runs.
         self._lease: tuple[Pool, Connection[Any]] | None = None
-        # Whether writing to the change feed also wakes the readers waiting on it.
-        self._notify = notify
+        # What wakes the change feed's readers after a commit that published to it.
+        self._notifier = notifier
         # A reader runs in autocommit: each of its statements is one snapshot of its own (the
         # repositories read a case with its log, or a page with its count, in one statement),
         # and it saves the BEGIN and ROLLBACK round trips, a third of a read's cost.
@@ -65,7 +70,7 @@ class PostgresUnitOfWork:
         self.activity = PostgresActivityRepository(conn)
         self.timers = PostgresTimerRepository(conn)
         self.idempotency = PostgresIdempotencyRepository(conn)
-        self.changes = PostgresChangeRepository(conn, notify=self._notify)
+        self.changes = PostgresChangeRepository(conn)
         self.webhooks = PostgresWebhookRepository(conn)
         self.deliveries = PostgresDeliveryRepository(conn)
         return self
@@ -98,8 +103,13 @@ class PostgresUnitOfWork:
     def commit(self) -> None:
         with translated():
             self._connection().commit()
+        if self.activity.published:
+            self.activity.published = False
+            if self._notifier is not None:
+                self._notifier.poke()
 
     def rollback(self) -> None:
+        self.activity.published = False
         with translated():
             self._connection().rollback()
 

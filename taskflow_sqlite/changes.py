@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from taskflow_core.model import ActivityEntry, Change, Position
+from taskflow_core.model import Change, Position
 
 from .repositories import ENTRY_COLUMNS, Execute, entry_from_row
 
@@ -22,9 +22,6 @@ class SqliteChangeRepository:
 
     def __init__(self, execute: Execute) -> None:
         self._execute = execute
-
-    def add(self, entry: ActivityEntry) -> None:
-        self._execute("INSERT INTO change_feed (entry_id) VALUES (?)", (entry.id,))
 
     def after(self, position: Position | None, limit: int) -> list[Change]:
         if position is not None and position.tx > 0:

@@ -111,6 +111,8 @@ class SqliteActivityRepository:
                 timestamp(entry.updated_at),
             ),
         )
+        # The feed's row (changes.py): the entry is published as it is logged.
+        self._execute("INSERT INTO change_feed (entry_id) VALUES (?)", (entry.id,))
 
     def for_case(self, case_id: str) -> list[ActivityEntry]:
         rows = self._execute(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.serving import clean_env, free_port, serving, stop, taskflow_command
+from tests.e2e.serving import clean_env, exchange, free_port, serving, stop, taskflow_command
 
 pytestmark = pytest.mark.e2e
 
@@ -40,6 +40,30 @@ def test_each_request_prints_one_access_line_with_method_path_status_duration_an
         message=r"GET /\?status=new 200 \d+\.\dms e2e-access-42",
     )
     assert len(re.findall(rf"^{access}$", server.log, re.MULTILINE)) == 1, server.log
+
+
+def test_a_request_the_server_refuses_before_the_app_is_in_the_access_log_once(
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    command = [*taskflow_command(), "serve", "--port", str(port), "--workers", "1"]
+
+    with serving(command, cwd=tmp_path, env=clean_env(), port=port) as server:
+        # A length that is not a number: gunicorn refuses it before any app code runs.
+        answer = exchange(port, b"GET /?q=1 HTTP/1.1\r\nHost: x\r\nContent-Length: x\r\n\r\n")
+        assert answer.status == 400
+        assert stop(server) == 0
+
+    access = LINE.format(
+        level="INFO",
+        name=re.escape("taskflow.access"),
+        # Its method and target when the parser got that far (gunicorn's Python parser
+        # does; its optional C parser does not say).
+        message=r"(GET /\?q=1|- -) 400 \d+\.\dms [0-9a-f]{32}",
+    )
+    assert len(re.findall(rf"^{access}$", server.log, re.MULTILINE)) == 1, server.log
+    # gunicorn's own access line (Apache's format) is not printed beside it.
+    assert '"GET /?q=1 HTTP/1.1" 400' not in server.log
 
 
 HOST_MODULE = """

@@ -34,7 +34,7 @@ class Writer:
         self.conn.adapters.register_loader("uuid", psycopg.types.string.TextLoader)
         self.cases = PostgresCaseRepository(self.conn)
         self.activity = PostgresActivityRepository(self.conn)
-        self.changes = PostgresChangeRepository(self.conn, notify=True)
+        self.changes = PostgresChangeRepository(self.conn)
 
     def xid(self) -> int:
         row = self.conn.execute("SELECT pg_current_xact_id()::text::bigint").fetchone()
@@ -62,7 +62,6 @@ class Writer:
             updated_at=datetime.now(UTC),
         )
         self.activity.add(entry)
-        self.changes.add(entry)
         return entry
 
     def commit(self) -> None:
@@ -210,6 +209,39 @@ class TestWaiting:
             assert Taskflow(store).changes(wait=5)["data"]
         finally:
             store.close()
+
+    def test_the_notify_comes_after_the_commit_from_a_connection_of_its_own(
+        self, postgres_store: PostgresStore, postgres_dsn: str
+    ) -> None:
+        # Not from the writer's transaction, which would then commit only in its turn with
+        # every other notifying writer (taskflow_postgres/notifier.py).
+        with psycopg.connect(postgres_dsn, autocommit=True) as listener:
+            listener.execute(f"LISTEN {CHANNEL}")
+            case = Case(
+                id=new_id(), status="new", data={}, assigned_to=None, created_at=NOW, updated_at=NOW
+            )
+            with postgres_store.unit_of_work() as uow:
+                writer = uow._connection().info.backend_pid
+                uow.cases.add(case)
+                uow.activity.add(an_entry_of(case))
+                assert list(listener.notifies(timeout=0.3)) == []
+                uow.commit()
+            heard = list(listener.notifies(timeout=2.0))
+        assert len(heard) == 1
+        assert heard[0].pid != writer
+
+
+def an_entry_of(case: Case) -> ActivityEntry:
+    return ActivityEntry(
+        id=new_id(),
+        case_id=case.id,
+        changed_by=None,
+        event_name="create",
+        event={},
+        comment=None,
+        created_at=NOW,
+        updated_at=NOW,
+    )
 
 
 class TestRelaysSkipEachOther:

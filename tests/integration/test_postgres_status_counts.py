@@ -1,0 +1,134 @@
+"""The per-status counts of migrations/0009_status_counts.sql stay exact: under concurrent
+writers moving cases both ways, with rollbacks among them, and for rows written by anyone."""
+
+import random
+import threading
+from typing import Any
+
+import psycopg
+import pytest
+
+from taskflow_core import Taskflow
+from taskflow_core.errors import InvalidRequest
+from taskflow_postgres import PostgresStore, migrate
+from taskflow_postgres.migrate import available
+
+from .test_postgres_concurrency import run_together
+
+pytestmark = pytest.mark.postgres
+
+STATUSES = ["new", "open", "review", "closed"]
+
+
+def kept_counts(dsn: str) -> dict[str, int]:
+    with psycopg.connect(dsn) as conn:
+        rows = conn.execute(
+            "SELECT status, sum(cases) FROM case_status_counts GROUP BY status"
+            " HAVING sum(cases) <> 0"
+        ).fetchall()
+    return {status: int(n) for status, n in rows}
+
+
+def real_counts(dsn: str) -> dict[str, int]:
+    with psycopg.connect(dsn) as conn:
+        rows = conn.execute(
+            "SELECT status, count(*) FROM cases WHERE status IS NOT NULL GROUP BY status"
+        ).fetchall()
+    return {status: int(n) for status, n in rows}
+
+
+def listed_count(flow: Taskflow, *statuses: str) -> int:
+    return int(flow.list({"status": list(statuses), "limit": 0})["meta"]["count"])
+
+
+@pytest.fixture
+def flow(postgres_store: PostgresStore) -> Taskflow:
+    return Taskflow(postgres_store)
+
+
+class TestCountsUnderConcurrentWriters:
+    def test_counts_match_the_table_after_moves_both_ways_and_rollbacks(
+        self, postgres_dsn: str
+    ) -> None:
+        store = PostgresStore(postgres_dsn, max_size=8)
+        store.migrate()
+        flow = Taskflow(store)
+
+        def refuse_closing(event: Any) -> None:
+            # A change this hook refuses rolls back, its counter update with it.
+            if (event.data or {}).get("stuck"):
+                raise InvalidRequest("this case may not close")
+
+        flow.hook("pre-status:*:closed", refuse_closing)
+        ids = [flow.create({"stuck": n % 3 == 0})["id"] for n in range(12)]
+        refused = 0
+        lock = threading.Lock()
+
+        def writer(n: int) -> None:
+            nonlocal refused
+            rng = random.Random(n)
+            for _ in range(40):
+                try:
+                    flow.set_status(rng.choice(ids), rng.choice(STATUSES))
+                except InvalidRequest:
+                    with lock:
+                        refused += 1
+                if rng.random() < 0.2:
+                    flow.create({"stuck": False})
+
+        try:
+            run_together(writer, threads=8)
+        finally:
+            store.close()
+        assert refused > 0  # the rollbacks this test is about did happen
+        assert kept_counts(postgres_dsn) == real_counts(postgres_dsn)
+        reopened = Taskflow(PostgresStore(postgres_dsn))
+        for status, n in real_counts(postgres_dsn).items():
+            assert listed_count(reopened, status) == n
+        assert listed_count(reopened, *STATUSES) == sum(real_counts(postgres_dsn).values())
+
+
+class TestCountsOfEveryWriter:
+    def test_rows_written_by_plain_sql_are_counted_too(
+        self, flow: Taskflow, postgres_dsn: str
+    ) -> None:
+        # Another program on the same tables (the original service, a script) is counted
+        # by the same triggers.
+        flow.create({})
+        with psycopg.connect(postgres_dsn) as conn:
+            conn.execute(
+                "INSERT INTO cases (id, status, data, created_at, updated_at)"
+                " SELECT gen_random_uuid(), 'open', '{}', now(), now() FROM generate_series(1, 5)"
+            )
+            conn.execute("UPDATE cases SET status = 'closed' WHERE status = 'new'")
+            conn.execute(
+                "UPDATE cases SET status = NULL WHERE status = 'open' AND ctid IN"
+                " (SELECT ctid FROM cases WHERE status = 'open' LIMIT 1)"
+            )
+        assert kept_counts(postgres_dsn) == real_counts(postgres_dsn) == {"open": 4, "closed": 1}
+        assert listed_count(flow, "open") == 4
+        assert listed_count(flow, "open", "closed", "open") == 5
+
+    def test_a_status_nobody_has_counts_zero(self, flow: Taskflow) -> None:
+        flow.create({})
+        assert listed_count(flow, "never-used") == 0
+        assert flow.list({"status": "never-used"})["data"] == []
+
+
+class TestAdoption:
+    def test_the_migration_counts_the_cases_already_there(
+        self, postgres_dsn: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # A database at the release before the counts, with cases in it.
+        shipped = available()
+        monkeypatch.setattr(migrate, "available", lambda: [m for m in shipped if m.version < 9])
+        PostgresStore(postgres_dsn).migrate()
+        with psycopg.connect(postgres_dsn) as conn:
+            conn.execute(
+                "INSERT INTO cases (id, status, data, created_at, updated_at)"
+                " SELECT gen_random_uuid(), s, '{}', now(), now()"
+                " FROM unnest(array['open', 'open', 'closed', NULL]) AS s"
+            )
+        monkeypatch.undo()
+        assert PostgresStore(postgres_dsn).migrate() == [m.name for m in shipped if m.version >= 9]
+        assert kept_counts(postgres_dsn) == {"open": 2, "closed": 1}
