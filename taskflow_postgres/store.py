@@ -14,6 +14,7 @@ from .conninfo import display
 from .errors import one_line
 from .listener import ChangeListener
 from .migrate import create_database, migrate
+from .pgbouncer import take_switch
 from .unit_of_work import PostgresUnitOfWork
 
 # Unless the DSN or libpq's environment says otherwise: fail fast on an unreachable host
@@ -41,10 +42,15 @@ class PostgresStore:
 
     ``notify``: writers NOTIFY and readers of the change feed waiting for changes LISTEN, on a
     connection of their own (one per process). False: no NOTIFY, and waiting readers poll,
-    as they must where LISTEN is unavailable (through a transaction-pooling PgBouncer). A
-    transaction that notified holds a server-wide lock from just before its commit until the
-    commit is on disk, so such commits take turns rather than share disk flushes: a heavy
-    write load may notice, and False trades that for polling.
+    as they must where LISTEN is unavailable. A transaction that notified holds a server-wide
+    lock from just before its commit until the commit is on disk, so such commits take turns
+    rather than share disk flushes: a heavy write load may notice, and False trades that for
+    polling. Default: True, unless through PgBouncer.
+
+    ``pgbouncer=True`` (or ``?pgbouncer=true`` on a ``postgresql://`` DSN): the connections go
+    through a PgBouncer in transaction pooling mode, so the store keeps no state on a server
+    session between transactions: no prepared statements, no session settings, no LISTEN
+    (readers poll), and ``migrate()`` locks per transaction.
     """
 
     def __init__(
@@ -59,11 +65,13 @@ class PostgresStore:
         min_size: int = 1,
         max_size: int = 10,
         timeout: float = DEFAULT_TIMEOUT,
-        notify: bool = True,
+        notify: bool | None = None,
+        pgbouncer: bool = False,
     ) -> None:
         try:
+            dsn, switched_on = take_switch(dsn or "")
             params = conninfo_to_dict(
-                dsn or "", host=host, port=port, user=user, password=password, dbname=database
+                dsn, host=host, port=port, user=user, password=password, dbname=database
             )
         except psycopg.ProgrammingError as exc:
             raise ValueError(f"invalid PostgreSQL connection string: {one_line(exc)}") from exc
@@ -72,11 +80,20 @@ class PostgresStore:
                 params[key] = default
         self._conninfo = make_conninfo("", **params)
         self._min_size, self._max_size, self._timeout = min_size, max_size, timeout
+        self.pgbouncer = pgbouncer or switched_on
+        if notify and self.pgbouncer:
+            raise ValueError(
+                "notify=True needs LISTEN, which a transaction-pooling PgBouncer cannot carry"
+            )
         self._connections = Connections(
-            self._conninfo, min_size=min_size, max_size=max_size, timeout=timeout
+            self._conninfo,
+            min_size=min_size,
+            max_size=max_size,
+            timeout=timeout,
+            pgbouncer=self.pgbouncer,
         )
-        self._notify = notify
-        self._listener = ChangeListener(self._conninfo) if notify else None
+        self._notify = not self.pgbouncer if notify is None else notify
+        self._listener = ChangeListener(self._conninfo) if self._notify else None
 
     def unit_of_work(self, *, read_only: bool = False) -> PostgresUnitOfWork:
         if self._connections.closed:
@@ -92,7 +109,7 @@ class PostgresStore:
 
     def migrate(self) -> list[str]:
         """Apply the pending migrations over a connection of its own; their names."""
-        return migrate(self._conninfo)
+        return migrate(self._conninfo, pgbouncer=self.pgbouncer)
 
     def create_database(self) -> str:
         """Create the database this store names, which ``migrate()`` found missing (raising
