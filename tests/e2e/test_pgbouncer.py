@@ -4,7 +4,6 @@ nodes, two relays and two timer sweepers, and 32 clients spread over the nodes."
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
 import textwrap
 import threading
@@ -18,9 +17,18 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.serving import Server, clean_env, free_port, serving, taskflow_command
+from tests.e2e.serving import (
+    Server,
+    clean_env,
+    free_port,
+    serving,
+    start_logged,
+    stop_all,
+    taskflow_command,
+)
 from tests.receiver import Receiver, eventually, receiving
-from tests.support.pgbouncer import PgBouncer, pgbouncer_binary
+from tests.stores.pgbouncer import started_pgbouncer
+from tests.support.pgbouncer import PgBouncer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
@@ -86,10 +94,8 @@ class Client:
 
 @pytest.fixture
 def bouncer(postgres_server: Any) -> Iterator[PgBouncer]:
-    if pgbouncer_binary() is None:
-        pytest.skip("pgbouncer is not installed (.ci/run installs it)")
     # Six server sessions for some twenty client connections: they take turns.
-    with PgBouncer(postgres_server.host, int(postgres_server.port), pool_size=6) as bouncer:
+    with started_pgbouncer(postgres_server, pool_size=6) as bouncer:
         yield bouncer
 
 
@@ -97,23 +103,6 @@ def bouncer(postgres_server: Any) -> Iterator[PgBouncer]:
 def receiver() -> Iterator[Receiver]:
     with receiving() as receiver:
         yield receiver
-
-
-def start(command: list[str], cwd: Path, env: dict[str, str], name: str) -> subprocess.Popen[bytes]:
-    with (cwd / f"{name}.log").open("wb") as log:
-        return subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=log)
-
-
-def stop_all(processes: list[subprocess.Popen[bytes]]) -> None:
-    for process in processes:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-    for process in processes:
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def increment(client: Client, node: str, case_id: str) -> int:
@@ -170,7 +159,7 @@ def test_three_nodes_two_relays_two_sweepers_through_pgbouncer_lose_nothing(
             starting.append(serving(command, cwd=tmp_path, env=env, port=port))
         nodes = [stack.enter_context(server) for server in starting]
         helpers = [
-            start(
+            start_logged(
                 [*through_url, "relay", "--app", "bouncerhost:flow", "--timeout", "5"],
                 tmp_path,
                 {**env, "TASKFLOW_DATABASE_URL": url, "TASKFLOW_PGBOUNCER": "1"},
@@ -178,7 +167,7 @@ def test_three_nodes_two_relays_two_sweepers_through_pgbouncer_lose_nothing(
             )
             for n in range(2)
         ] + [
-            start(
+            start_logged(
                 [*through_url, "timers", "--app", "bouncerhost:flow", "--interval", "0.2"],
                 tmp_path,
                 {**env, "TASKFLOW_DATABASE_URL": f"{url}?pgbouncer=true"},

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,6 +21,7 @@ from taskflow_postgres import PostgresStore
 from taskflow_postgres.migrate import available
 from taskflow_postgres.pgbouncer import take_switch
 from tests.support.pgbouncer import PgBouncer
+from tests.support.threads import run_together
 
 pytestmark = pytest.mark.postgres
 
@@ -42,26 +42,6 @@ def prepared_on_server(store: PostgresStore) -> int:
         conn = uow._connection()
         row = conn.execute("SELECT count(*) FROM pg_prepared_statements").fetchone()
     return int(row[0]) if row else 0
-
-
-def in_threads(count: int, work: Callable[[int], None]) -> list[BaseException]:
-    """Run ``work(n)`` in ``count`` threads started together; the errors they raised."""
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(count)
-
-    def run(n: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            work(n)
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    return errors
 
 
 class TestTheSwitch:
@@ -188,7 +168,7 @@ class TestThroughPgBouncer:
                         except PreconditionFailed:
                             continue
 
-            assert in_threads(8, increment) == []
+            run_together(increment, 8)
             assert flows[1].get(case_id)["data"]["count"] == 80
         finally:
             for store in stores:
@@ -205,11 +185,16 @@ class TestThroughPgBouncer:
             stores[0].migrate()
             case_id = flows[0].create({"count": 0})["id"]
 
+            errors: list[Exception] = []
+
             def read(n: int) -> None:
                 for _ in range(20):
-                    flows[n % 2].get(case_id)
+                    try:
+                        flows[n % 2].get(case_id)
+                    except Exception as error:
+                        errors.append(error)
 
-            errors = in_threads(8, read)
+            run_together(read, 8)
             # A name prepared by another client on that session, or a statement missing
             # from it; or worse, another client's statement run with these parameters.
             assert any("prepared statement" in str(error) for error in errors), errors
@@ -259,7 +244,7 @@ class TestThroughPgBouncer:
             finally:
                 store.close()
 
-        assert in_threads(2, migrate) == []
+        run_together(migrate, 2)
         # One applied them all; the other waited for its lock, then found nothing to do.
         assert applied == [migration.name for migration in available()]
 
@@ -290,6 +275,5 @@ def test_due_timers_fire_once_through_pgbouncer(pgbouncer_flow: Taskflow) -> Non
     pgbouncer_flow.hook("timer:t", lambda event: fired.append(event))
     for n in range(5):
         pgbouncer_flow.create({"n": n})
-    errors = in_threads(3, lambda n: [pgbouncer_flow.run_due_timers() for _ in range(3)])
-    assert errors == []
+    run_together(lambda n: [pgbouncer_flow.run_due_timers() for _ in range(3)], 3)
     assert len(fired) == 5
