@@ -212,8 +212,15 @@ class Connections:
         # refused or reset connection fails at once, whatever the timeout.
         seconds = max(seconds, _MIN_CONNECT_TIMEOUT)
         self._probed_at = time.monotonic()
+        options = connect_options(pgbouncer=self._pgbouncer)
         try:
-            psycopg.connect(self._conninfo, connect_timeout=seconds).close()
+            with psycopg.connect(self._conninfo, connect_timeout=seconds, **options) as conn:
+                if self._pgbouncer:
+                    # PgBouncer accepts a connection whether or not PostgreSQL is there;
+                    # only a statement reaches the server. Without it every request of an
+                    # outage would connect, find the connection dead, and connect again
+                    # until its timeout (test_postgres_pgbouncer.py, TestAnOutage).
+                    conn.execute("SELECT 1")
         except psycopg.Error as exc:
             self._probe_failure = one_line(exc)
             raise DatabaseUnavailable(self._probe_failure) from exc

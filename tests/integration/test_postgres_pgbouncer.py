@@ -16,11 +16,12 @@ from taskflow_cli.main import cli
 from taskflow_compose import store_from_url
 from taskflow_compose.environment import PGBOUNCER_ENV
 from taskflow_core import Taskflow
-from taskflow_core.errors import PreconditionFailed
+from taskflow_core.errors import PreconditionFailed, StoreUnavailable
 from taskflow_postgres import PostgresStore
 from taskflow_postgres.migrate import available
 from taskflow_postgres.pgbouncer import take_switch
 from tests.support.pgbouncer import PgBouncer
+from tests.support.tcp_proxy import TcpProxy
 from tests.support.threads import run_together
 
 pytestmark = pytest.mark.postgres
@@ -277,3 +278,43 @@ def test_due_timers_fire_once_through_pgbouncer(pgbouncer_flow: Taskflow) -> Non
         pgbouncer_flow.create({"n": n})
     run_together(lambda n: [pgbouncer_flow.run_due_timers() for _ in range(3)], 3)
     assert len(fired) == 5
+
+
+class TestAnOutage:
+    """PostgreSQL away behind PgBouncer: PgBouncer still accepts connections, so the store
+    learns of the outage from a statement, and then fails fast as it does direct."""
+
+    def test_requests_fail_fast_while_postgresql_is_away_and_are_served_once_it_is_back(
+        self, postgres_dsn: str, postgres_proxy: TcpProxy
+    ) -> None:
+        # PgBouncer -> proxy -> PostgreSQL: stopping the proxy takes PostgreSQL away.
+        with PgBouncer("127.0.0.1", postgres_proxy.port, query_wait_timeout=2) as bouncer:
+            store = PostgresStore(bouncer.url(postgres_dsn) + "?pgbouncer=true", timeout=2)
+            try:
+                store.migrate()
+                flow = Taskflow(store)
+                case_id = flow.create({"a": 1})["id"]
+                postgres_proxy.stop()
+
+                took = []
+                for _ in range(4):
+                    started = time.monotonic()
+                    with pytest.raises(StoreUnavailable):
+                        flow.get(case_id)
+                    took.append(time.monotonic() - started)
+                # The first waits out PgBouncer's query_wait_timeout; the others are told
+                # at once, without a connection attempt each.
+                assert took[0] < 4, took
+                assert max(took[1:]) < 1, took
+
+                postgres_proxy.start()
+                deadline = time.monotonic() + 15
+                while True:
+                    try:
+                        assert flow.get(case_id)["data"] == {"a": 1}
+                        break
+                    except StoreUnavailable:
+                        assert time.monotonic() < deadline, "not served again within 15 s"
+                        time.sleep(0.2)
+            finally:
+                store.close()

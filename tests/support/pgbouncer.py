@@ -41,13 +41,16 @@ class PgBouncer:
     so that clients do share server sessions, as in production.
     """
 
-    def __init__(self, host: str, port: int, *, pool_size: int = 10) -> None:
+    def __init__(
+        self, host: str, port: int, *, pool_size: int = 10, query_wait_timeout: int = 120
+    ) -> None:
         binary = pgbouncer_binary()
         if binary is None:
             raise RuntimeError("pgbouncer is not installed (.ci/run installs it)")
         self._binary = binary
         self._server = (host, port)
         self._pool_size = pool_size
+        self._query_wait_timeout = query_wait_timeout
         self.port = _free_port()
         self._process: subprocess.Popen[bytes] | None = None
         self._dir: Path | None = None
@@ -86,6 +89,7 @@ class PgBouncer:
             "pool_mode = transaction\n"
             f"default_pool_size = {self._pool_size}\n"
             "max_client_conn = 1000\n"
+            f"query_wait_timeout = {self._query_wait_timeout}\n"
             # A test's database is dropped after it: server connections to it are not kept.
             "server_idle_timeout = 5\n"
             "server_login_retry = 1\n"
