@@ -69,8 +69,8 @@ def _configure_for_pgbouncer(conn: Connection[Any]) -> None:
     # No SET: in transaction pooling the next transaction may run on another server session,
     # and PgBouncer carries a session's settings over only for the few parameters it tracks.
     # Timestamps stay right without it: a timestamptz is an instant whatever zone it is
-    # printed in, and rows.utc() turns each into UTC (tests/integration/
-    # test_postgres_pgbouncer.py reads them through sessions set to other zones).
+    # printed in, and rows.utc() turns each into UTC (test_postgres_pgbouncer.py reads them
+    # through server sessions set to other zones).
     _load_uuids_as_text(conn)
 
 

@@ -89,9 +89,11 @@ class TestTheSwitch:
             PostgresStore("postgresql://u@db/app", pgbouncer=True, notify=True)
 
     def test_no_statement_is_prepared_on_the_server(self, postgres_dsn: str) -> None:
-        stores = {mode: PostgresStore(postgres_dsn, max_size=1, pgbouncer=mode) for mode in (0, 1)}
+        stores = {
+            mode: PostgresStore(postgres_dsn, max_size=1, pgbouncer=mode) for mode in (False, True)
+        }
         try:
-            stores[0].migrate()
+            stores[False].migrate()
             for store in stores.values():
                 flow = Taskflow(store)
                 case_id = flow.create({"n": 0})["id"]
@@ -99,14 +101,15 @@ class TestTheSwitch:
                     flow.update(case_id, {"n": n})
                     flow.get(case_id)
             # Without the switch psycopg prepares; so the zero below could have failed.
-            assert prepared_on_server(stores[0]) > 0
-            assert prepared_on_server(stores[1]) == 0
+            assert prepared_on_server(stores[False]) > 0
+            assert prepared_on_server(stores[True]) == 0
         finally:
             for store in stores.values():
                 store.close()
 
     def test_readers_waiting_for_changes_poll_instead_of_listening(self, postgres_dsn: str) -> None:
-        listening, polling = PostgresStore(postgres_dsn), PostgresStore(postgres_dsn, pgbouncer=1)
+        listening = PostgresStore(postgres_dsn)
+        polling = PostgresStore(postgres_dsn, pgbouncer=True)
         try:
             polling.wait_for_changes(0.3)
             assert session_count(postgres_dsn, "LISTEN%") == 0
