@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pwd
 import shutil
 import socket
 import subprocess
@@ -24,6 +25,18 @@ def pgbouncer_binary() -> str | None:
         if found:
             return found
     return None
+
+
+def _unprivileged_user() -> str:
+    # PgBouncer refuses to run as root; `-u` has it switch to this user after reading its
+    # configuration. postgres exists wherever the server was installed from packages.
+    for name in ("postgres", "nobody"):
+        try:
+            pwd.getpwnam(name)
+        except KeyError:
+            continue
+        return name
+    raise RuntimeError("no unprivileged user to run pgbouncer as (postgres or nobody)")
 
 
 def _free_port() -> int:
@@ -71,8 +84,8 @@ class PgBouncer:
         return "" if self._dir is None else (self._dir / "pgbouncer.log").read_text()
 
     def __enter__(self) -> PgBouncer:
-        # World-readable: as root, pgbouncer refuses to run and is started as postgres, which
-        # must read its configuration.
+        # World-readable: as root, pgbouncer refuses to run and is started as another user,
+        # who must read its configuration.
         self._dir = Path(tempfile.mkdtemp(prefix="taskflow-pgbouncer-"))
         self._dir.chmod(0o755)
         host, port = self._server
@@ -101,8 +114,9 @@ class PgBouncer:
             (self._dir / name).chmod(0o644)
         command = [self._binary, "-q"]
         if os.geteuid() == 0:
-            command += ["-u", "postgres"]
-            shutil.chown(self._dir, user="postgres")
+            user = _unprivileged_user()
+            command += ["-u", user]
+            shutil.chown(self._dir, user=user)
         self._process = subprocess.Popen(
             [*command, str(self._dir / "pgbouncer.ini")],
             stdout=subprocess.DEVNULL,
