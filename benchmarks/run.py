@@ -22,6 +22,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 import uuid
@@ -135,6 +136,7 @@ class Server:
         *,
         executable: str | None = None,
         extra: tuple[str, ...] = (),
+        log_name: str = "server.log",
     ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -152,7 +154,7 @@ class Server:
             str(threads),
         ]
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        self.log = open(RESULTS / "server.log", "w")  # noqa: SIM115 - lives as long as the server
+        self.log = open(RESULTS / log_name, "w")  # noqa: SIM115 - lives as long as the server
         self.process = subprocess.Popen(
             command, stdout=self.log, stderr=subprocess.STDOUT, env=env, start_new_session=True
         )
@@ -185,33 +187,47 @@ class Server:
         self.log.close()
 
 
-def wrk(url: str, script: str | None, connections: int, duration: int, ids: Path) -> dict[str, Any]:
+def wrk(
+    url: str,
+    script: str | None,
+    connections: int,
+    duration: int,
+    ids: Path,
+    *,
+    threads: int = 2,
+) -> dict[str, Any]:
     scripts = [HERE / "wrk" / script] if script else []
-    combined = RESULTS / "wrk-script.lua"
+    # A file per call: several wrk may run at once (benchmarks/pgbouncer.py).
+    handle, name = tempfile.mkstemp(prefix="wrk-script-", suffix=".lua", dir=RESULTS)
+    os.close(handle)
+    combined = Path(name)
     combined.write_text(
         "".join(p.read_text() + "\n" for p in scripts) + (HERE / "wrk" / "report.lua").read_text()
     )
     env = {**os.environ, "IDS": str(ids), "WRK_DIR": str(HERE / "wrk")}
-    out = subprocess.run(
-        [
-            "wrk",
-            "-t",
-            "2",
-            "-c",
-            str(connections),
-            "-d",
-            f"{duration}s",
-            "--timeout",
-            "10s",
-            "-s",
-            str(combined),
-            url,
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-        env=env,
-    ).stdout
+    try:
+        out = subprocess.run(
+            [
+                "wrk",
+                "-t",
+                str(threads),
+                "-c",
+                str(connections),
+                "-d",
+                f"{duration}s",
+                "--timeout",
+                "10s",
+                "-s",
+                str(combined),
+                url,
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+            env=env,
+        ).stdout
+    finally:
+        combined.unlink(missing_ok=True)
     found = re.search(r"WRK_JSON (\{.*\})", out)
     if not found:
         raise RuntimeError(f"wrk printed no summary:\n{out}")

@@ -3,7 +3,7 @@
     python -m benchmarks.soak [--minutes 10] [--database taskflow_bench]
 
 Runs on a database `python -m benchmarks.run` seeded (``--database``, default
-taskflow_bench), with wrk's mix of `wrk/mixed.lua` (60% reads, 20% status changes, 10%
+taskflow_bench), with wrk's mix of `wrk/soak.lua` (60% reads, 20% status changes, 10%
 creates, 10% inbox listings) at 16 connections. Writes results/soak.{json,md}: each worker's
 resident memory at each reading, and the run's throughput and errors. A leak grows with the
 requests served; caches that fill and stop level off.
@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     ids.write_text("\n".join(case_id(rng.randint(1, args.cases)) for _ in range(10_000)) + "\n")
     script = RESULTS / "wrk-soak.lua"
     script.write_text(
-        (HERE / "wrk" / "mixed.lua").read_text() + (HERE / "wrk" / "report.lua").read_text()
+        (HERE / "wrk" / "soak.lua").read_text() + (HERE / "wrk" / "report.lua").read_text()
     )
     seconds = int(args.minutes * 60)
 

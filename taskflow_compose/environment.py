@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 
 DATABASE_URL_ENV = "TASKFLOW_DATABASE_URL"
+# 1 (or true, yes, on): the PostgreSQL server is reached through a transaction-pooling
+# PgBouncer, as ?pgbouncer=true on the URL says too.
+PGBOUNCER_ENV = "TASKFLOW_PGBOUNCER"
 APP_ENV = "TASKFLOW_APP"
 # Set by `taskflow serve` for its workers: each worker's pool holds one connection per thread.
 POOL_SIZE_ENV = "TASKFLOW_POOL_SIZE"
@@ -21,6 +24,11 @@ PG_VARIABLES = ("PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE", "PGSER
 def database_url(explicit: str | None = None) -> str | None:
     """The URL to use: an explicit one, else ``TASKFLOW_DATABASE_URL``, else None (embedded)."""
     return explicit or os.environ.get(DATABASE_URL_ENV) or None
+
+
+def through_pgbouncer() -> bool:
+    """Whether ``TASKFLOW_PGBOUNCER`` says PostgreSQL is reached through PgBouncer."""
+    return os.environ.get(PGBOUNCER_ENV, "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def app_spec() -> str | None:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from taskflow_core.ports import Store
 
+from .environment import through_pgbouncer
+
 DEFAULT_SQLITE_PATH = "taskflow.db"
 
 
 def store_from_url(url: str | None, **options: object) -> Store:
     """A store for ``postgresql://...`` (or a libpq ``key=value`` string), ``sqlite:///path``,
-    or None for ``taskflow.db``."""
+    or None for ``taskflow.db``. ``TASKFLOW_PGBOUNCER=1`` puts a PostgreSQL store in its
+    PgBouncer mode, as ``?pgbouncer=true`` on the URL does."""
     if url is None or url.startswith("sqlite:"):
         from taskflow_sqlite import SqliteStore
 
@@ -18,6 +21,8 @@ def store_from_url(url: str | None, **options: object) -> Store:
     if url.startswith(("postgresql://", "postgres://")) or _is_conninfo(url):
         from taskflow_postgres import PostgresStore
 
+        if through_pgbouncer():
+            options.setdefault("pgbouncer", True)
         return PostgresStore(url, **options)  # type: ignore[arg-type]
     raise ValueError(
         "database URL must start with postgresql:// or sqlite:///, "

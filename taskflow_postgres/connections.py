@@ -58,13 +58,26 @@ _CLOSE_TIMEOUT = 5.0
 
 
 def _configure(conn: Connection[Any]) -> None:
-    # Ids are text in the domain: reading uuid columns as text skips building a UUID object
-    # per id only to print it again (PostgreSQL prints them in canonical lowercase).
-    conn.adapters.register_loader("uuid", TextLoader)
+    _load_uuids_as_text(conn)
     # Timestamps then arrive as UTC datetimes, which the domain keeps and prints as they are;
     # converting every one from the server's zone cost a tenth of a listing's CPU.
     conn.execute("SET TIME ZONE 'UTC'")
     conn.commit()
+
+
+def _configure_for_pgbouncer(conn: Connection[Any]) -> None:
+    # No SET: in transaction pooling the next transaction may run on another server session,
+    # and PgBouncer carries a session's settings over only for the few parameters it tracks.
+    # Timestamps stay right without it: a timestamptz is an instant whatever zone it is
+    # printed in, and rows.utc() turns each into UTC (test_postgres_pgbouncer.py reads them
+    # through server sessions set to other zones).
+    _load_uuids_as_text(conn)
+
+
+def _load_uuids_as_text(conn: Connection[Any]) -> None:
+    # Ids are text in the domain: reading uuid columns as text skips building a UUID object
+    # per id only to print it again (PostgreSQL prints them in canonical lowercase).
+    conn.adapters.register_loader("uuid", TextLoader)
 
 
 class Connections:
@@ -75,8 +88,17 @@ class Connections:
     a fork.
     """
 
-    def __init__(self, conninfo: str, *, min_size: int, max_size: int, timeout: float) -> None:
+    def __init__(
+        self,
+        conninfo: str,
+        *,
+        min_size: int,
+        max_size: int,
+        timeout: float,
+        pgbouncer: bool = False,
+    ) -> None:
         self._conninfo = conninfo
+        self._pgbouncer = pgbouncer
         self._min_size = min_size
         self._max_size = max_size
         self.timeout = timeout
@@ -190,8 +212,15 @@ class Connections:
         # refused or reset connection fails at once, whatever the timeout.
         seconds = max(seconds, _MIN_CONNECT_TIMEOUT)
         self._probed_at = time.monotonic()
+        options = connect_options(pgbouncer=self._pgbouncer)
         try:
-            psycopg.connect(self._conninfo, connect_timeout=seconds).close()
+            with psycopg.connect(self._conninfo, connect_timeout=seconds, **options) as conn:
+                if self._pgbouncer:
+                    # PgBouncer accepts a connection whether or not PostgreSQL is there;
+                    # only a statement reaches the server. Without it every request of an
+                    # outage would connect, find the connection dead, and connect again
+                    # until its timeout (test_postgres_pgbouncer.py, TestAnOutage).
+                    conn.execute("SELECT 1")
         except psycopg.Error as exc:
             self._probe_failure = one_line(exc)
             raise DatabaseUnavailable(self._probe_failure) from exc
@@ -204,7 +233,8 @@ class Connections:
             min_size=self._min_size,
             max_size=self._max_size,
             timeout=self.timeout,
-            configure=_configure,
+            configure=_configure_for_pgbouncer if self._pgbouncer else _configure,
+            kwargs=connect_options(pgbouncer=self._pgbouncer),
             name="taskflow",
         )
         with self._lock:
@@ -235,6 +265,13 @@ class Connections:
         threading.Thread(
             target=pool.close, args=(_CLOSE_TIMEOUT,), name="taskflow-pool-close", daemon=True
         ).start()
+
+
+def connect_options(*, pgbouncer: bool) -> dict[str, Any]:
+    """``psycopg.connect`` keywords for the mode: through a transaction-pooling PgBouncer no
+    server-side prepared statements, since the next execution of a statement may land on a
+    server session that never saw it prepared (test_postgres_pgbouncer.py shows it fail)."""
+    return {"prepare_threshold": None} if pgbouncer else {}
 
 
 def _is_alive(conn: Connection[Any]) -> bool:

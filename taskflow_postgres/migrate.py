@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 import psycopg
 from psycopg import Connection, errors, sql
 
+from .connections import connect_options
 from .conninfo import resolved
 from .errors import (
     DatabaseMissing,
@@ -20,8 +21,8 @@ from .errors import (
 
 logger = logging.getLogger(__name__)
 
-# The key of the session-level advisory lock every migrating process takes: an arbitrary
-# number, fixed so that all versions of taskflow agree on it. Advisory locks are per database.
+# The key of the advisory lock every migrating process takes: an arbitrary number, fixed so
+# that all versions of taskflow agree on it. Advisory locks are per database.
 LOCK_KEY = 0x7A5F_10E1
 
 # Where CREATE DATABASE is sent from: the maintenance database every server has, else the
@@ -53,15 +54,15 @@ def available() -> list[Migration]:
     return sorted(found)
 
 
-def migrate(conninfo: str) -> list[str]:
+def migrate(conninfo: str, *, pgbouncer: bool = False) -> list[str]:
     """Connect, apply what is pending, and return the names of what was applied."""
     try:
-        conn = psycopg.connect(conninfo, autocommit=True)
+        conn = psycopg.connect(conninfo, autocommit=True, **connect_options(pgbouncer=pgbouncer))
     except psycopg.OperationalError as exc:
         raise connect_error(exc) from exc
     with conn:
         try:
-            return apply_pending(conn)
+            return apply_pending(conn, pgbouncer=pgbouncer)
         except psycopg.OperationalError as exc:
             if conn.broken:
                 raise DatabaseUnavailable(one_line(exc)) from exc
@@ -103,25 +104,38 @@ def _connect_to_maintenance(conninfo: str) -> Connection[Any]:
     raise AssertionError("unreachable: the last attempt returns or raises")
 
 
-def apply_pending(conn: Connection[Any]) -> list[str]:
+def apply_pending(conn: Connection[Any], *, pgbouncer: bool = False) -> list[str]:
     """On an autocommit connection: apply pending migrations, each in its own transaction.
 
     The lock is taken before the bookkeeping table is created, so that two processes starting
     at once neither race to create it nor apply a migration twice: the second waits, then
     finds nothing left to do.
+
+    Through a transaction-pooling PgBouncer a session's lock would outlive the migration on a
+    server session that other clients go on to use, and the unlock could run on another
+    session: there the lock is the transaction's, and every pending migration is applied in
+    that one transaction (one that fails undoes the others applied with it).
     """
+    if pgbouncer:
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
+            return _apply_all(conn)
     conn.execute("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
     try:
-        conn.execute(_CREATE_TABLE)
-        done = {row[0] for row in conn.execute("SELECT version FROM taskflow_migrations")}
-        applied = []
-        for migration in available():
-            if migration.version not in done:
-                _apply(conn, migration)
-                applied.append(migration.name)
-        return applied
+        return _apply_all(conn)
     finally:
         _unlock(conn)
+
+
+def _apply_all(conn: Connection[Any]) -> list[str]:
+    conn.execute(_CREATE_TABLE)
+    done = {row[0] for row in conn.execute("SELECT version FROM taskflow_migrations")}
+    applied = []
+    for migration in available():
+        if migration.version not in done:
+            _apply(conn, migration)
+            applied.append(migration.name)
+    return applied
 
 
 def _apply(conn: Connection[Any], migration: Migration) -> None:

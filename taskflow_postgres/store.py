@@ -15,6 +15,7 @@ from .errors import one_line
 from .listener import ChangeListener
 from .migrate import create_database, migrate
 from .notifier import Notifier
+from .pgbouncer import take_switch
 from .unit_of_work import PostgresUnitOfWork
 
 # Unless the DSN or libpq's environment says otherwise: fail fast on an unreachable host
@@ -43,8 +44,13 @@ class PostgresStore:
     ``notify``: after writers commit to the change feed, a NOTIFY wakes the readers waiting
     for changes, which LISTEN; each on a connection of its own (one of each per process, the
     NOTIFY sent after the commit, for however many commits: notifier.py). False: no NOTIFY,
-    and waiting readers poll, as they must where LISTEN is unavailable (through a
-    transaction-pooling PgBouncer).
+    and waiting readers poll, as they must where LISTEN is unavailable. Default: True, unless
+    through PgBouncer.
+
+    ``pgbouncer=True`` (or ``?pgbouncer=true`` on a ``postgresql://`` DSN): the connections go
+    through a PgBouncer in transaction pooling mode, so the store keeps no state on a server
+    session between transactions: no prepared statements, no session settings, no LISTEN
+    (readers poll), and ``migrate()`` locks per transaction.
     """
 
     def __init__(
@@ -59,11 +65,13 @@ class PostgresStore:
         min_size: int = 1,
         max_size: int = 10,
         timeout: float = DEFAULT_TIMEOUT,
-        notify: bool = True,
+        notify: bool | None = None,
+        pgbouncer: bool = False,
     ) -> None:
         try:
+            dsn, switched_on = take_switch(dsn or "")
             params = conninfo_to_dict(
-                dsn or "", host=host, port=port, user=user, password=password, dbname=database
+                dsn, host=host, port=port, user=user, password=password, dbname=database
             )
         except psycopg.ProgrammingError as exc:
             raise ValueError(f"invalid PostgreSQL connection string: {one_line(exc)}") from exc
@@ -72,11 +80,21 @@ class PostgresStore:
                 params[key] = default
         self._conninfo = make_conninfo("", **params)
         self._min_size, self._max_size, self._timeout = min_size, max_size, timeout
+        self.pgbouncer = pgbouncer or switched_on
+        if notify and self.pgbouncer:
+            raise ValueError(
+                "notify=True needs LISTEN, which a transaction-pooling PgBouncer cannot carry"
+            )
         self._connections = Connections(
-            self._conninfo, min_size=min_size, max_size=max_size, timeout=timeout
+            self._conninfo,
+            min_size=min_size,
+            max_size=max_size,
+            timeout=timeout,
+            pgbouncer=self.pgbouncer,
         )
-        self._listener = ChangeListener(self._conninfo) if notify else None
-        self._notifier = Notifier(self._conninfo) if notify else None
+        notifying = not self.pgbouncer if notify is None else notify
+        self._listener = ChangeListener(self._conninfo) if notifying else None
+        self._notifier = Notifier(self._conninfo) if notifying else None
 
     def unit_of_work(self, *, read_only: bool = False) -> PostgresUnitOfWork:
         if self._connections.closed:
@@ -92,7 +110,7 @@ class PostgresStore:
 
     def migrate(self) -> list[str]:
         """Apply the pending migrations over a connection of its own; their names."""
-        return migrate(self._conninfo)
+        return migrate(self._conninfo, pgbouncer=self.pgbouncer)
 
     def create_database(self) -> str:
         """Create the database this store names, which ``migrate()`` found missing (raising

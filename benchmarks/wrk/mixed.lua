@@ -1,20 +1,17 @@
--- The soak's traffic: a casework office's mix of reads, status changes, new cases and inbox
--- listings, each request chosen at random.
+-- A mixed load: 80% GET /{id}, 15% PUT /{id}/status, 5% POST /.
 dofile(os.getenv("WRK_DIR") .. "/ids.lua")
 
 local statuses = {"open", "in-review", "awaiting-info"}
-local json = {["Content-Type"] = "application/json"}
 
 request = function()
   local roll = math.random(100)
-  if roll <= 60 then
+  if roll <= 80 then
     return wrk.format("GET", "/" .. random_id())
-  elseif roll <= 80 then
+  elseif roll <= 95 then
     local body = '{"status": "' .. statuses[math.random(#statuses)] .. '"}'
-    return wrk.format("PUT", "/" .. random_id() .. "/status", json, body)
-  elseif roll <= 90 then
-    return wrk.format("POST", "/", json, '{"subject": "soak", "model": "pil"}')
-  else
-    return wrk.format("GET", "/?status=in-review&limit=20")
+    return wrk.format("PUT", "/" .. random_id() .. "/status",
+                      {["Content-Type"] = "application/json"}, body)
   end
+  return wrk.format("POST", "/", {["Content-Type"] = "application/json"},
+                    '{"subject": "bench", "model": "pil"}')
 end

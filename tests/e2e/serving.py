@@ -92,6 +92,27 @@ def stop(server: Server) -> int:
     return server.process.wait(timeout=SHUTDOWN_SECONDS)
 
 
+def start_logged(
+    command: list[str], cwd: Path, env: dict[str, str], name: str
+) -> subprocess.Popen[bytes]:
+    """Start a process (a relay, a sweeper) with its output in ``cwd/<name>.log``."""
+    with (cwd / f"{name}.log").open("wb") as log:
+        return subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=log)
+
+
+def stop_all(processes: list[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM to each, then wait for each; one that ignores it is killed."""
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 def clean_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TASKFLOW_")}
     return {**env, **extra}

@@ -18,7 +18,7 @@ import pytest
 
 from taskflow_core import Taskflow
 from taskflow_postgres import PostgresStore
-from tests.e2e.serving import clean_env, taskflow_command
+from tests.e2e.serving import clean_env, start_logged, stop_all, taskflow_command
 from tests.receiver import Receiver, eventually, receiving
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
@@ -82,20 +82,9 @@ def relays(
         "--timeout",
         "2",
     ]
-    started = []
-    for n in range(2):
-        with (tmp_path / f"relay-{n}.log").open("wb") as log:
-            started.append(subprocess.Popen(command, cwd=tmp_path, env=env, stdout=log, stderr=log))
+    started = [start_logged(command, tmp_path, env, f"relay-{n}") for n in range(2)]
     yield started
-    for process in started:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-    for process in started:
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    stop_all(started)
 
 
 def write_concurrently(flow: Taskflow, case_ids: list[str], per_writer: list[int]) -> None:

@@ -1,45 +1,18 @@
 """Concurrent requests on one case serialise on its row lock: nothing is lost, the log is whole."""
 
-import threading
-from collections.abc import Callable
-from typing import Any
-
 import psycopg
 import pytest
 
 from taskflow_core import Taskflow
 from taskflow_postgres import PostgresStore
 from taskflow_postgres.migrate import available
+from tests.support.threads import run_together
 
 pytestmark = pytest.mark.postgres
 
 THREADS = 8
 ROUNDS = 6
 STATUSES = ["open", "review", "closed"]
-
-
-def run_together(work: Callable[[int], Any], threads: int = THREADS) -> list[Any]:
-    """Run ``work(n)`` on each thread, released at once by a barrier; results in thread order.
-    An exception in any thread fails the test."""
-    barrier = threading.Barrier(threads)
-    results: list[Any] = [None] * threads
-    errors: list[BaseException] = []
-
-    def run(n: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            results[n] = work(n)
-        except BaseException as exc:
-            errors.append(exc)
-
-    workers = [threading.Thread(target=run, args=(n,)) for n in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(120)
-    assert not errors, errors
-    assert not any(worker.is_alive() for worker in workers)
-    return results
 
 
 class TestOneCaseHammered:
@@ -58,7 +31,7 @@ class TestOneCaseHammered:
                 flow.update(case_id, {f"thread-{n}": {f"round-{r}": True}})
                 flow.set_status(case_id, STATUSES[(n + r) % len(STATUSES)])
 
-        run_together(hammer)
+        run_together(hammer, THREADS)
 
         case = flow.get(case_id)
         store.close()
