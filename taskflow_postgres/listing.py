@@ -18,12 +18,27 @@ _LIST = sql.SQL(
     """
     SELECT matching.total, {page_columns}
     FROM (SELECT count(*) AS total FROM cases WHERE {where}) AS matching
-    LEFT JOIN (
-        SELECT {columns} FROM cases WHERE {where} ORDER BY {order} LIMIT %s OFFSET %s
-    ) AS page ON true
+    LEFT JOIN ({page}) AS page ON true
     ORDER BY {page_order}
     """
 )
+_PAGE = sql.SQL("SELECT {columns} FROM cases WHERE {where} ORDER BY {order} LIMIT %s OFFSET %s")
+# Sizes are measured on the page's rows only, above its LIMIT: below it, the planner may
+# measure every matching row before sorting. ``data`` passes through the window as the
+# stored (TOAST) pointer, so the server does not hold the page's data to sum its sizes. The
+# size is that of the JSON text the row would be sent as, which is what the worker parses:
+# pg_column_size would be cheaper, but measures the compressed value.
+_BUDGETED_PAGE = sql.SQL(
+    """
+    SELECT {columns}, size, sum(size) OVER (ORDER BY {order} ROWS UNBOUNDED PRECEDING) AS spent
+    FROM (
+        SELECT {columns}, coalesce(octet_length(data::text), 0) AS size FROM ({page}) AS limited
+    ) AS sized
+    """
+)
+# Whether a row is read within the budget. Only the first row with data has spent = size:
+# it is read whatever its size, so that a page always makes progress.
+_WITHIN = sql.SQL("(page.spent <= %s OR page.spent = page.size)")
 
 
 def list_statement(query: ListQuery) -> tuple[sql.Composed, list[Any]]:
@@ -34,12 +49,38 @@ def list_statement(query: ListQuery) -> tuple[sql.Composed, list[Any]]:
     where, params = _where(query)
     statement = _LIST.format(
         page_columns=sql.SQL(", ").join(sql.Identifier("page", c) for c in CASE_COLUMNS),
-        columns=sql.SQL(", ").join(sql.Identifier(c) for c in CASE_COLUMNS),
+        page=_PAGE.format(columns=_columns(), where=where, order=_order(query, None)),
         where=where,
-        order=_order(query, None),
         page_order=_order(query, "page"),
     )
     return statement, [*params, *params, query.limit, query.offset]
+
+
+def budgeted_list_statement(query: ListQuery, budget: int) -> tuple[sql.Composed, list[Any]]:
+    """``list_statement`` whose rows hold ``data`` only ``within`` the budget (NULL past
+    it), and each row's ``size``: the bytes of its data's JSON text."""
+    where, params = _where(query)
+    statement = _LIST.format(
+        page_columns=sql.SQL(", ").join(
+            [
+                *(sql.Identifier("page", c) for c in CASE_COLUMNS if c != "data"),
+                sql.SQL("CASE WHEN {} THEN page.data END AS data").format(_WITHIN),
+                sql.SQL("{} AS within, page.size").format(_WITHIN),
+            ]
+        ),
+        page=_BUDGETED_PAGE.format(
+            page=_PAGE.format(columns=_columns(), where=where, order=_order(query, None)),
+            columns=_columns(),
+            order=_order(query, None),
+        ),
+        where=where,
+        page_order=_order(query, "page"),
+    )
+    return statement, [budget, budget, *params, *params, query.limit, query.offset]
+
+
+def _columns() -> sql.Composable:
+    return sql.SQL(", ").join(sql.Identifier(c) for c in CASE_COLUMNS)
 
 
 def _where(query: ListQuery) -> tuple[sql.Composable, list[Any]]:
