@@ -11,6 +11,7 @@ from typing import Any, TypeVar, overload
 import attrs
 
 from . import feed, idempotency
+from . import query as query_module
 from .clock import Clock, system_clock, utc
 from .commands import (
     AddComment,
@@ -34,7 +35,7 @@ from .listing import Listing, listing
 from .merge import check_encodable
 from .model import Case, IdempotencyRecord, Webhook
 from .ports import Store, UnitOfWork
-from .query import LISTING_BUDGET, parse_list_query
+from .query import parse_list_query
 from .redaction import DEFAULT_SECRET_KEYS, Redactor
 from .timers import MAX_PER_SWEEP, run_due
 from .transaction import Transaction, read_case
@@ -215,12 +216,15 @@ class Taskflow:
         query: Mapping[str, Any] | None = None,
         *,
         user: Any = None,
-        budget: int = LISTING_BUDGET,
+        budget: int | None = None,
     ) -> Listing:
         """``list``, for an answer sent case by case: the count and the cases within
-        ``budget`` (bytes of data as JSON text) are read now, in one read; the rest of the
-        page as the listing's ``rest`` is iterated, a batch within the budget at a time
-        (taskflow_core/listing.py). What the whole page holds is never in memory at once."""
+        ``budget`` (bytes of data as JSON text; default ``LISTING_BUDGET``) are read now, in
+        one read; the rest of the page as the listing's ``rest`` is iterated, a batch within
+        the budget at a time (taskflow_core/listing.py). What the whole page holds is never
+        in memory at once."""
+        if budget is None:
+            budget = query_module.LISTING_BUDGET  # looked up now, so a test can lower it
         parsed = parse_list_query(query)
         decorators = self._decorators
         with self.store.unit_of_work(read_only=True) as uow:

@@ -7,11 +7,21 @@ Serialising in the responder instead routes such failures through ``errors.py``.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
 from typing import Any
 
 import falcon
 
+from taskflow_core.listing import Listing
 from taskflow_core.wire import encode_json
+
+logger = logging.getLogger(__name__)
+
+# The listing's body, {"data": [...], "meta": {"count": n}}, in the pieces it is sent in:
+# byte for byte what encode_json makes of the whole (its separators are ", " and ": ").
+_HEAD = b'{"data": ['
+_SEPARATOR = b", "
 
 
 def write_json(resp: falcon.Response, body: Any, status: int | None = None) -> None:
@@ -23,3 +33,42 @@ def write_json(resp: falcon.Response, body: Any, status: int | None = None) -> N
     # Encoded here, not by falcon after the responder: a string that is not UTF-8 (a lone
     # surrogate from a decorator) then fails inside the error handling, as a JSON 500.
     resp.data = text.encode()
+
+
+def write_listing(resp: falcon.Response, listing: Listing) -> None:
+    """Answer with a listing: whole when its cases were all read with the page (as any other
+    answer), else streamed, each case encoded as it is read.
+
+    What was read with the page is encoded here, so a failure before the first byte (a
+    decorator's, say) is still a JSON 500; a failure later can only cut the answer short.
+    """
+    resp.content_type = falcon.MEDIA_JSON
+    first = _HEAD + _SEPARATOR.join(encode_json(case).encode() for case in listing.first)
+    tail = _tail(listing.count)
+    if not listing.deferred:
+        resp.data = first + tail
+        return
+    separator = _SEPARATOR if listing.first else b""
+    # Only the count and the iterator go with the stream: the cases already encoded are
+    # freed when the responder returns.
+    resp.stream = _streamed(first, separator, listing.rest, tail)
+
+
+def _tail(count: int) -> bytes:
+    return b'], "meta": ' + encode_json({"count": count}).encode() + b"}"
+
+
+def _streamed(
+    first: bytes, separator: bytes, rest: Iterator[dict[str, Any]], tail: bytes
+) -> Iterator[bytes]:
+    yield first
+    try:
+        for case in rest:
+            yield separator + encode_json(case).encode()
+            separator = _SEPARATOR
+    except Exception:
+        # The status and the first cases are sent: there is no answer left to give but a
+        # short one. The server closes the connection, and the client sees it cut off.
+        logger.exception("a listing failed after it began to be sent; its answer is cut short")
+        raise
+    yield tail
