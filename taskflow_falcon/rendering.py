@@ -18,9 +18,8 @@ from taskflow_core.wire import encode_json
 
 logger = logging.getLogger(__name__)
 
-# The listing's body, {"data": [...], "meta": {"count": n}}, in the pieces it is sent in:
-# byte for byte what encode_json makes of the whole (its separators are ", " and ": ").
-_HEAD = b'{"data": ['
+# A streamed listing's pieces, which put together are byte for byte what encode_json makes
+# of the whole body, {"data": [...], "meta": {"count": n}} (its separators are ", " and ": ").
 _SEPARATOR = b", "
 
 
@@ -42,20 +41,17 @@ def write_listing(resp: falcon.Response, listing: Listing) -> None:
     What was read with the page is encoded here, so a failure before the first byte (a
     decorator's, say) is still a JSON 500; a failure later can only cut the answer short.
     """
-    resp.content_type = falcon.MEDIA_JSON
-    first = _HEAD + _SEPARATOR.join(encode_json(case).encode() for case in listing.first)
-    tail = _tail(listing.count)
     if not listing.deferred:
-        resp.data = first + tail
+        write_json(resp, {"data": listing.first, "meta": {"count": listing.count}})
         return
+    resp.content_type = falcon.MEDIA_JSON
+    # The cases read so far in one call, as fast as the whole body: '[a, b]' less its ']'.
+    first = b'{"data": ' + encode_json(listing.first).encode()[:-1]
+    tail = b'], "meta": ' + encode_json({"count": listing.count}).encode() + b"}"
     separator = _SEPARATOR if listing.first else b""
-    # Only the count and the iterator go with the stream: the cases already encoded are
-    # freed when the responder returns.
+    # Only the iterator goes with the stream: the cases already encoded are freed when the
+    # responder returns.
     resp.stream = _streamed(first, separator, listing.rest, tail)
-
-
-def _tail(count: int) -> bytes:
-    return b'], "meta": ' + encode_json({"count": count}).encode() + b"}"
 
 
 def _streamed(
