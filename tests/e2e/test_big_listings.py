@@ -1,8 +1,10 @@
-"""A listing of big cases against a real ``taskflow serve``: the whole page arrives, and the
-worker's memory does not grow with it (docs/deploying.md, "What a listing holds")."""
+"""Listings past their budget against a real ``taskflow serve``: a page of big cases arrives
+whole without the worker's memory growing with it, and a failure mid-stream cuts the answer
+short (docs/deploying.md, "What a listing holds")."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import sqlite3
 import urllib.request
@@ -115,3 +117,55 @@ def test_a_page_of_big_cases_arrives_whole_without_growing_the_worker(server: Se
     )
     assert all(len(case["data"]["items"]) == ITEMS for case in body["data"])
     assert growth_mb < MAX_GROWTH_MB, f"the worker grew by {growth_mb:.0f} MB"
+
+
+FAILING_HOST = """
+import taskflow_core.query
+from taskflow_compose import database_url, store_from_url
+from taskflow_core import Taskflow
+
+# A budget of two small cases, so that a page of six is streamed.
+taskflow_core.query.LISTING_BUDGET = 2500
+flow = Taskflow(store_from_url(database_url()))
+
+
+def fail_on_the_last(case, user):
+    # List items only: they have no activity log.
+    if case["data"].get("n") == 5 and "activityLog" not in case:
+        raise RuntimeError("decorator broke")
+    return case
+
+
+flow.decorate(fail_on_the_last)
+"""
+
+
+def test_a_failure_in_a_streamed_listing_cuts_the_answer_short_and_is_logged(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "failing_host.py").write_text(FAILING_HOST)
+    port = free_port()
+    dsn = f"sqlite:///{tmp_path / 'failing.db'}"
+    command = [*taskflow_command(), "serve", "--app", "failing_host:flow", "--port", str(port)]
+    command += ["--dsn", dsn, "--workers", "1"]
+    with serving(command, cwd=tmp_path, env=clean_env(), port=port) as server:
+        for n in range(6):
+            body = json.dumps({"n": n, "text": "x" * 1000}).encode()
+            request = urllib.request.Request(
+                server.url + "/", data=body, headers={"Content-Type": "application/json"}
+            )
+            urllib.request.urlopen(request, timeout=10).close()
+
+        with urllib.request.urlopen(server.url + "/", timeout=10) as response:
+            assert response.status == 200
+            assert response.headers["Transfer-Encoding"] == "chunked"
+            # The connection closes before the last chunk: never a whole, wrong body.
+            with pytest.raises(http.client.IncompleteRead) as cut:
+                response.read()
+        assert b'"n": 4' in cut.value.partial
+
+        # The worker goes on serving.
+        with urllib.request.urlopen(server.url + "/?limit=5", timeout=10) as response:
+            assert len(json.loads(response.read())["data"]) == 5
+
+    assert "a listing failed after it began to be sent" in server.log
