@@ -52,8 +52,10 @@ def _rest(
         if len(cases) < len(ids):
             missing = sorted(set(ids) - {case.id for case in cases})
             logger.warning("listed cases vanished before they were sent: %s", missing)
-        for case in cases:
-            yield present(case)
+        # Let go of each case once presented, and of the batch before the next is read.
+        cases.reverse()
+        while cases:
+            yield present(cases.pop())
 
 
 def _batches(deferred: list[Deferred], budget: int) -> Iterator[list[str]]:

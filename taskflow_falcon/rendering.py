@@ -58,6 +58,7 @@ def _streamed(
     first: bytes, separator: bytes, rest: Iterator[dict[str, Any]], tail: bytes
 ) -> Iterator[bytes]:
     yield first
+    del first  # sent: not held while the rest is read
     try:
         for case in rest:
             yield separator + encode_json(case).encode()
