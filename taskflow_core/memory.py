@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
@@ -22,13 +22,18 @@ from .idempotency import PURGE_BATCH
 from .memory_feed import FeedState, MemoryChanges, MemoryDeliveries, MemoryWebhooks
 from .merge import json_contains
 from .model import ActivityEntry, Case, IdempotencyRecord, Timer
-from .query import ListPage, ListQuery
+from .query import Deferred, ListPage, ListQuery, within
 
 
 def _copy(value: Any) -> Any:
     # A JSON round trip: no aliasing between caller and store, and non-JSON values fail here
     # as they would in a database.
     return json.loads(json.dumps(value, allow_nan=False))
+
+
+def _size(data: Any) -> int:
+    # What the SQL stores measure: the bytes of the data's JSON text.
+    return len(json.dumps(data, ensure_ascii=False).encode())
 
 
 def _stored_case(case: Case) -> Case:
@@ -95,10 +100,21 @@ class MemoryCases:
         self._state.cases[case.id] = _stored_case(case)
         self._uow.undo(lambda: self._state.cases.__setitem__(case.id, previous))
 
-    def list(self, query: ListQuery) -> ListPage:
+    def get_many(self, case_ids: Sequence[str]) -> list[Case]:
+        found = (self._state.cases.get(case_id) for case_id in case_ids)
+        return [_stored_case(case) for case in found if case is not None]
+
+    def list(self, query: ListQuery, *, budget: int | None = None) -> ListPage:
         found = [c for c in self._state.cases.values() if _matches(c, query)]
         page = _ordered(found, query)[query.offset : query.offset + query.limit]
-        return ListPage([_stored_case(c) for c in page], len(found))
+        if budget is None:
+            return ListPage([_stored_case(c) for c in page], len(found))
+        sizes = [_size(case.data) for case in page]
+        read = within(budget, sizes)
+        deferred = [
+            Deferred(case.id, size) for case, size in zip(page[read:], sizes[read:], strict=True)
+        ]
+        return ListPage([_stored_case(c) for c in page[:read]], len(found), deferred)
 
 
 class MemoryActivity:

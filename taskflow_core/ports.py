@@ -9,6 +9,7 @@ Implement these to plug in your own storage; ``tests/contract`` is the suite it 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
@@ -42,8 +43,16 @@ class CaseRepository(Protocol):
     def save(self, case: Case) -> None:
         """Persist status, data, assigned_to, updated_at and version of an existing case."""
 
-    def list(self, query: ListQuery) -> ListPage:
-        """The page of cases the query selects, and the count of all it matches."""
+    def get_many(self, case_ids: Sequence[str]) -> list[Case]:
+        """The cases with these ids, in the order given; ids of no case are left out."""
+
+    def list(self, query: ListQuery, *, budget: int | None = None) -> ListPage:
+        """The page of cases the query selects, and the count of all it matches.
+
+        With ``budget``, the page's cases are read in order while the sum of their data's
+        sizes (bytes of JSON text, as the store measures them) stays within it, the first
+        always; the rest of the page comes as ``deferred`` ids with their sizes, unread.
+        """
 
 
 class ActivityRepository(Protocol):

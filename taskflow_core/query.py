@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal, cast
 
 import attrs
@@ -25,6 +25,11 @@ EXCLUDE_KEYS = ("status", "assignedTo")
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 MAX_OFFSET = 2**63 - 1  # a SQL bigint
+# How much case data (bytes of its JSON text, as the store measures it) a listing reads at
+# once: the page's first statement reads cases up to it, and the rest of the page is read in
+# batches of about as much. A parsed case takes a few times its text in Python, so this
+# bounds a listing's memory at a few tens of MB whatever its size (docs/deploying.md).
+LISTING_BUDGET = 4 * 1024 * 1024
 
 
 @attrs.frozen
@@ -49,9 +54,32 @@ class ListQuery:
 
 
 @attrs.frozen
+class Deferred:
+    """A case of a page whose data was not read with it: past the page's budget."""
+
+    id: str
+    size: int  # the store's measure of its data, bytes of JSON text
+
+
+@attrs.frozen
 class ListPage:
+    """``cases`` in page order; then, when read within a budget, ``deferred``: the rest of
+    the page, in order, to be read by id (``CaseRepository.get_many``)."""
+
     cases: list[Case]
     count: int
+    deferred: list[Deferred] = attrs.field(factory=list)
+
+
+def within(budget: int, sizes: Sequence[int]) -> int:
+    """How many of a page's first cases, with data of these sizes, are read within ``budget``:
+    as many as fit, and the first whatever its size, so that a page always makes progress."""
+    spent = 0
+    for count, size in enumerate(sizes):
+        spent += size
+        if count and spent > budget:
+            return count
+    return len(sizes)
 
 
 def _strings(name: str, value: Any) -> tuple[str, ...]:

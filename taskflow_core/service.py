@@ -11,6 +11,7 @@ from typing import Any, TypeVar, overload
 import attrs
 
 from . import feed, idempotency
+from . import query as query_module
 from .clock import Clock, system_clock, utc
 from .commands import (
     AddComment,
@@ -30,8 +31,9 @@ from .errors import InvalidRequest, NotFound
 from .events import Hook
 from .hooks import HookBus, HookSet, parse_pattern
 from .http_sender import Sender, post
+from .listing import Listing, listing
 from .merge import check_encodable
-from .model import IdempotencyRecord, Webhook
+from .model import Case, IdempotencyRecord, Webhook
 from .ports import Store, UnitOfWork
 from .query import parse_list_query
 from .redaction import DEFAULT_SECRET_KEYS, Redactor
@@ -208,6 +210,30 @@ class Taskflow:
             ],
             "meta": {"count": page.count},
         }
+
+    def listing(
+        self,
+        query: Mapping[str, Any] | None = None,
+        *,
+        user: Any = None,
+        budget: int | None = None,
+    ) -> Listing:
+        """``list``, for an answer sent case by case: the count and the cases within
+        ``budget`` (bytes of data as JSON text; default ``LISTING_BUDGET``) are read now, in
+        one read; the rest of the page as the listing's ``rest`` is iterated, a batch within
+        the budget at a time (taskflow_core/listing.py). What the whole page holds is never
+        in memory at once."""
+        if budget is None:
+            budget = query_module.LISTING_BUDGET  # looked up now, so a test can lower it
+        parsed = parse_list_query(query)
+        decorators = self._decorators
+        with self.store.unit_of_work(read_only=True) as uow:
+            page = uow.cases.list(parsed, budget=budget)
+
+        def present(case: Case) -> dict[str, Any]:
+            return self._decorated(case_to_wire(case), user, decorators, listing=True)
+
+        return listing(self.store, page, budget, present)
 
     def timers(self, case_id: str) -> builtins.list[dict[str, Any]]:
         """The case's pending timers, soonest first: ``[{"name", "due"}]``."""

@@ -45,7 +45,7 @@ from .conditions import (
     write_case,
 )
 from .listing import list_query_from_string
-from .rendering import write_json
+from .rendering import write_json, write_listing
 
 
 def user_of(req: falcon.Request) -> Any:
@@ -106,7 +106,7 @@ class CasesResource(_Resource):
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         query = list_query_from_string(req.query_string)
-        write_json(resp, self.flow.list(query, user=user_of(req)))
+        write_listing(resp, self.flow.listing(query, user=user_of(req)))
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         # The whole body is the new case's data, and also the event's payload; an empty

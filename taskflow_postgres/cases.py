@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from psycopg import Connection, sql
 
 from taskflow_core.errors import NotFound
 from taskflow_core.model import ActivityEntry, Case
-from taskflow_core.query import ListPage, ListQuery
+from taskflow_core.query import Deferred, ListPage, ListQuery
 
 from .db import execute, fetch_all, fetch_one, render
-from .listing import list_statement
+from .listing import budgeted_list_statement, list_statement
 from .rows import CASE_COLUMNS, case_from_row, entry_from_row, id_param, json_param
 
 _COLUMNS = sql.SQL(", ").join(sql.Identifier(c) for c in CASE_COLUMNS)
@@ -22,6 +23,9 @@ _INSERT = render(
     )
 )
 _SELECT = render(sql.SQL("SELECT {columns} FROM cases WHERE id = %s").format(columns=_COLUMNS))
+_SELECT_MANY = render(
+    sql.SQL("SELECT {columns} FROM cases WHERE id = ANY(%s)").format(columns=_COLUMNS)
+)
 _SELECT_FOR_UPDATE = render(
     sql.SQL("SELECT {columns} FROM cases WHERE id = %s FOR UPDATE").format(columns=_COLUMNS)
 )
@@ -95,9 +99,25 @@ class PostgresCaseRepository:
         if key is None or execute(self._conn, _UPDATE, params) == 0:
             raise NotFound("Case not found")
 
-    def list(self, query: ListQuery) -> ListPage:
-        statement, params = list_statement(query)
+    def get_many(self, case_ids: Sequence[str]) -> list[Case]:
+        keys = [key for key in map(id_param, case_ids) if key is not None]
+        rows = fetch_all(self._conn, _SELECT_MANY, (keys,))
+        # Matched as canonical text: the connections load uuids as text (connections.py).
+        found = {str(row["id"]): case_from_row(row) for row in rows}
+        return [found[str(key)] for key in keys if str(key) in found]
+
+    def list(self, query: ListQuery, *, budget: int | None = None) -> ListPage:
+        if budget is None:
+            statement, params = list_statement(query)
+        else:
+            statement, params = budgeted_list_statement(query, budget)
         rows = fetch_all(self._conn, statement, params)
-        # The page's columns are NULL on the single row an empty page still returns.
-        cases = [case_from_row(row) for row in rows if row["id"] is not None]
-        return ListPage(cases=cases, count=rows[0]["total"])
+        cases, deferred = [], []
+        for row in rows:
+            if row["id"] is None:
+                continue  # the page's columns are NULL on the row an empty page still returns
+            if budget is None or row["within"]:
+                cases.append(case_from_row(row))
+            else:
+                deferred.append(Deferred(str(row["id"]), row["size"]))
+        return ListPage(cases=cases, count=rows[0]["total"], deferred=deferred)

@@ -18,9 +18,7 @@ _LIST = sql.SQL(
     """
     SELECT matching.total, {page_columns}
     FROM ({count}) AS matching
-    LEFT JOIN (
-        SELECT {columns} FROM cases WHERE {where} ORDER BY {order} LIMIT %s OFFSET %s
-    ) AS page ON true
+    LEFT JOIN ({page}) AS page ON true
     ORDER BY {page_order}
     """
 )
@@ -30,6 +28,31 @@ _COUNT = sql.SQL("SELECT count(*) AS total FROM cases WHERE {where}")
 _COUNT_BY_STATUS = sql.SQL(
     "SELECT coalesce(sum(cases), 0)::bigint AS total FROM case_status_counts WHERE status = ANY(%s)"
 )
+_PAGE = sql.SQL("SELECT {columns} FROM cases WHERE {where} ORDER BY {order} LIMIT %s OFFSET %s")
+# Sizes are measured on the page's rows only, above its LIMIT: below it, the planner may
+# measure every matching row before sorting. ``data`` passes through the window as the
+# stored (TOAST) pointer, so the server does not hold the page's data to sum its sizes.
+# The size is that of the JSON text the row is sent as, which is what the worker parses.
+# Measuring it costs a serialization, which for a page of small cases was half the
+# statement's time; so a value stored in under 2 kB counts its stored size (pg_column_size,
+# read from the value's header). That is close to its text's unless compressed, and
+# PostgreSQL compresses no value until its row passes about 2 kB, so such a value holds at
+# most a few times 2 kB of JSON as documents usually compress (docs/deploying.md).
+_BUDGETED_PAGE = sql.SQL(
+    """
+    SELECT {columns}, size, sum(size) OVER (ORDER BY {order} ROWS UNBOUNDED PRECEDING) AS spent
+    FROM (
+        SELECT {columns}, coalesce(CASE
+            WHEN pg_column_size(data) < 2048 THEN pg_column_size(data)
+            ELSE octet_length(data::text)
+        END, 0) AS size
+        FROM ({page}) AS limited
+    ) AS sized
+    """
+)
+# Whether a row is read within the budget. Only the first row with data has spent = size:
+# it is read whatever its size, so that a page always makes progress.
+_WITHIN = sql.SQL("(page.spent <= %s OR page.spent = page.size)")
 
 
 def list_statement(query: ListQuery) -> tuple[sql.Composed, list[Any]]:
@@ -38,26 +61,56 @@ def list_statement(query: ListQuery) -> tuple[sql.Composed, list[Any]]:
     When the page is empty the statement still returns one row, with ``total`` and NULLs.
     """
     where, params = _where(query)
-    count: sql.Composable
-    if _by_status_alone(query):
-        count, count_params = _COUNT_BY_STATUS, [list(query.statuses)]
-    else:
-        count, count_params = _COUNT.format(where=where), params
+    count, count_params = _count(query, where, params)
     statement = _LIST.format(
         count=count,
         page_columns=sql.SQL(", ").join(sql.Identifier("page", c) for c in CASE_COLUMNS),
-        columns=sql.SQL(", ").join(sql.Identifier(c) for c in CASE_COLUMNS),
+        page=_PAGE.format(columns=_columns(), where=where, order=_order(query, None)),
         where=where,
-        order=_order(query, None),
         page_order=_order(query, "page"),
     )
     return statement, [*count_params, *params, query.limit, query.offset]
 
 
-def _by_status_alone(query: ListQuery) -> bool:
-    return bool(query.statuses) and not (
+def _count(
+    query: ListQuery, where: sql.Composable, params: list[Any]
+) -> tuple[sql.Composable, list[Any]]:
+    """The subquery counting the query's matches, and its params."""
+    by_status_alone = bool(query.statuses) and not (
         query.data or query.assigned_to or query.exclude_statuses or query.exclude_assigned_to
     )
+    if by_status_alone:
+        return _COUNT_BY_STATUS, [list(query.statuses)]
+    return _COUNT.format(where=where), params
+
+
+def budgeted_list_statement(query: ListQuery, budget: int) -> tuple[sql.Composed, list[Any]]:
+    """``list_statement`` whose rows hold ``data`` only ``within`` the budget (NULL past
+    it), and each row's ``size``: the bytes of its data's JSON text."""
+    where, params = _where(query)
+    count, count_params = _count(query, where, params)
+    statement = _LIST.format(
+        count=count,
+        page_columns=sql.SQL(", ").join(
+            [
+                *(sql.Identifier("page", c) for c in CASE_COLUMNS if c != "data"),
+                sql.SQL("CASE WHEN {} THEN page.data END AS data").format(_WITHIN),
+                sql.SQL("{} AS within, page.size").format(_WITHIN),
+            ]
+        ),
+        page=_BUDGETED_PAGE.format(
+            page=_PAGE.format(columns=_columns(), where=where, order=_order(query, None)),
+            columns=_columns(),
+            order=_order(query, None),
+        ),
+        where=where,
+        page_order=_order(query, "page"),
+    )
+    return statement, [budget, budget, *count_params, *params, query.limit, query.offset]
+
+
+def _columns() -> sql.Composable:
+    return sql.SQL(", ").join(sql.Identifier(c) for c in CASE_COLUMNS)
 
 
 def _where(query: ListQuery) -> tuple[sql.Composable, list[Any]]:

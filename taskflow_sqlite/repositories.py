@@ -10,7 +10,7 @@ from typing import Any
 
 from taskflow_core.errors import NotFound
 from taskflow_core.model import CASE_FIELDS, ENTRY_FIELDS, ActivityEntry, Case
-from taskflow_core.query import ListPage, ListQuery
+from taskflow_core.query import Deferred, ListPage, ListQuery, within
 
 from . import listing
 
@@ -22,6 +22,7 @@ CASE_COLUMNS = CASE_FIELDS
 ENTRY_COLUMNS = ENTRY_FIELDS
 _CASES = ", ".join(CASE_COLUMNS)
 _ENTRIES = ", ".join(ENTRY_COLUMNS)
+_MANY = 500
 
 
 class SqliteCaseRepository:
@@ -81,16 +82,35 @@ class SqliteCaseRepository:
         if updated == 0:
             raise NotFound("Case not found")
 
-    def list(self, query: ListQuery) -> ListPage:
-        # Two queries in the unit of work's transaction, so the count matches the page; a
+    def get_many(self, case_ids: Sequence[str]) -> list[Case]:
+        found: dict[str, Case] = {}
+        # In slices: SQLite before 3.32 takes at most 999 parameters per statement.
+        for start in range(0, len(case_ids), _MANY):
+            some = case_ids[start : start + _MANY]
+            rows = self._execute(
+                f"SELECT {_CASES} FROM cases WHERE id IN ({', '.join('?' * len(some))})", some
+            ).fetchall()
+            found.update((row[0], _case_from_row(row)) for row in rows)
+        return [found[case_id] for case_id in case_ids if case_id in found]
+
+    def list(self, query: ListQuery, *, budget: int | None = None) -> ListPage:
+        # The queries run in the unit of work's transaction, so the count matches the page; a
         # window count(*) OVER () would be lost whenever the offset is past the last row.
         where, params = listing.where(query)
         (count,) = self._execute(f"SELECT count(*) FROM cases {where}", params).fetchone()
-        rows = self._execute(
-            f"SELECT {_CASES} FROM cases {where} {listing.order_by(query)} LIMIT ? OFFSET ?",
-            [*params, query.limit, query.offset],
-        ).fetchall()
-        return ListPage(cases=[_case_from_row(row) for row in rows], count=count)
+        page = f"FROM cases {where} {listing.order_by(query)} LIMIT ? OFFSET ?"
+        limit, deferred = query.limit, []
+        if budget is not None:
+            # The sizes first, then only the cases within the budget: the database runs in
+            # this process, so what a statement would hold to sum sizes, the worker holds.
+            sizes = self._execute(
+                f"SELECT id, length(CAST(data AS BLOB)) {page}",
+                [*params, query.limit, query.offset],
+            ).fetchall()
+            limit = within(budget, [size for _, size in sizes])
+            deferred = [Deferred(case_id, size) for case_id, size in sizes[limit:]]
+        rows = self._execute(f"SELECT {_CASES} {page}", [*params, limit, query.offset]).fetchall()
+        return ListPage([_case_from_row(row) for row in rows], count, deferred)
 
 
 class SqliteActivityRepository:

@@ -1,10 +1,12 @@
-"""Listing: filters, JSON containment, exclusions, sorting with id tie-breaks, pages, count."""
+"""Listing: filters, JSON containment, exclusions, sorting with id tie-breaks, pages, count,
+and listings read within a budget."""
 
 from typing import Any
 
 import pytest
 
 from taskflow_core import InvalidRequest, Taskflow
+from taskflow_core.listing import Listing
 
 
 def ids(body: dict[str, Any]) -> list[str]:
@@ -157,3 +159,79 @@ class TestBadQueries:
         with pytest.raises(InvalidRequest) as raised:
             flow.list(query)
         assert parameter in raised.value.message
+
+
+def listed(listing: Listing) -> dict[str, Any]:
+    """A listing as the body it is sent as."""
+    return {"data": [*listing.first, *listing.rest], "meta": {"count": listing.count}}
+
+
+class TestListingWithinABudget:
+    """``flow.listing``: what the HTTP listing sends case by case, reading no more case data
+    at once than its budget (bytes of JSON text)."""
+
+    @pytest.fixture
+    def big(self, flow: Taskflow) -> list[dict[str, Any]]:
+        """Seven cases of about 1 kB of data each, with some variety to filter and sort on."""
+        made = []
+        for n in range(7):
+            case = flow.create({"n": n, "odd": n % 2 == 1, "text": "é" * 500})
+            made.append(flow.set_status(case["id"], "open") if n % 3 else case)
+        return made
+
+    @pytest.mark.parametrize(
+        "query",
+        [
+            {},
+            {"sort": {"column": "createdAt"}},
+            {"status": "open", "sort": {"column": "status", "ascending": "true"}},
+            {"data": {"odd": False}, "limit": 3},
+            {"limit": 4, "offset": 2},
+        ],
+    )
+    def test_past_its_budget_a_listing_yields_the_page_in_order_with_data_and_count(
+        self, flow: Taskflow, big: list[dict[str, Any]], query: dict[str, Any]
+    ) -> None:
+        listing = flow.listing(query, budget=2500)
+        assert listing.deferred  # at most two of these cases fit
+        assert len(listing.first) <= 2
+        assert listed(listing) == flow.list(query)
+
+    def test_a_case_bigger_than_the_budget_is_read_on_its_own(
+        self, flow: Taskflow, big: list[dict[str, Any]]
+    ) -> None:
+        listing = flow.listing(budget=1)
+        assert len(listing.first) == 1
+        assert listed(listing) == flow.list()
+
+    def test_within_its_budget_the_whole_page_is_read_at_once(
+        self, flow: Taskflow, big: list[dict[str, Any]]
+    ) -> None:
+        listing = flow.listing({"limit": 5})
+        assert not listing.deferred
+        assert listed(listing) == flow.list({"limit": 5})
+        assert list(listing.rest) == []
+
+    def test_an_empty_page_still_counts(self, flow: Taskflow, big: list[dict[str, Any]]) -> None:
+        listing = flow.listing({"offset": 10}, budget=1)
+        assert (listing.count, listing.first, listing.deferred) == (7, [], False)
+
+    def test_decorators_for_lists_run_on_every_case(
+        self, flow: Taskflow, big: list[dict[str, Any]]
+    ) -> None:
+        flow.decorate(lambda case, user: {**case, "seen": user}, list=True)
+        flow.decorate(lambda case, user: {**case, "single": True}, list=False)
+        body = listed(flow.listing(user="ann", budget=2500))
+        assert [case["seen"] for case in body["data"]] == ["ann"] * 7
+        assert not any("single" in case for case in body["data"])
+
+    def test_a_case_changed_after_the_page_was_read_is_sent_as_it_is_then(
+        self, flow: Taskflow, big: list[dict[str, Any]]
+    ) -> None:
+        listing = flow.listing(budget=2500)
+        last = big[-1]["id"]
+        flow.update(last, {"n": "changed"})
+        body = listed(listing)
+        # In the place the page gave it, with its change: the latest, not the page's snapshot.
+        assert [case["id"] for case in body["data"]] == [case["id"] for case in big]
+        assert body["data"][-1]["data"]["n"] == "changed"

@@ -147,6 +147,41 @@ class TestCases:
         assert page.count == 5
         assert page.cases == cases[1:3]
 
+    def test_list_within_a_budget_reads_the_cases_that_fit_and_defers_the_rest(
+        self, store: Store
+    ) -> None:
+        cases = [
+            a_case(created_at=T0 + timedelta(seconds=n), data={"text": "x" * 100}) for n in range(5)
+        ]
+        added(store, *cases)
+        with store.unit_of_work(read_only=True) as uow:
+            page = uow.cases.list(ListQuery(limit=4, offset=1), budget=250)
+        assert page.count == 5
+        # Two cases of about 115 bytes each fit in 250; the page's other two are deferred.
+        assert page.cases == cases[1:3]
+        assert [d.id for d in page.deferred] == [c.id for c in cases[3:5]]
+        assert all(100 < d.size < 150 for d in page.deferred)
+
+    def test_list_within_a_budget_reads_the_first_case_whatever_its_size(
+        self, store: Store
+    ) -> None:
+        cases = [a_case(created_at=T0 + timedelta(seconds=n)) for n in range(2)]
+        added(store, *cases)
+        with store.unit_of_work(read_only=True) as uow:
+            page = uow.cases.list(ListQuery(), budget=1)
+        assert page.cases == cases[:1]
+        assert [d.id for d in page.deferred] == [cases[1].id]
+
+    def test_get_many_reads_cases_in_the_order_asked_leaving_out_unknown_ids(
+        self, store: Store
+    ) -> None:
+        cases = [a_case() for _ in range(3)]
+        added(store, *cases)
+        asked = [cases[2].id, new_id(), cases[0].id, "not-a-uuid", cases[1].id]
+        with store.unit_of_work(read_only=True) as uow:
+            assert uow.cases.get_many(asked) == [cases[2], cases[0], cases[1]]
+            assert uow.cases.get_many([]) == []
+
 
 class TestActivity:
     def test_entries_read_back_newest_first(self, store: Store) -> None:

@@ -7,10 +7,12 @@ from typing import Any
 import falcon.testing
 import pytest
 
-from taskflow_core import InvalidRequest
+import taskflow_core.query
+from taskflow_core import InvalidRequest, Taskflow
+from taskflow_core.wire import encode_json
 from taskflow_falcon.listing import list_query_from_string, split_key
 from tests.integration.http_support import *  # noqa: F403
-from tests.integration.http_support import create_case, snapshot
+from tests.integration.http_support import assert_json_error, create_case, snapshot
 
 Client = falcon.testing.TestClient
 
@@ -202,3 +204,54 @@ class TestBadParameters:
 
     def test_limit_at_the_maximum_is_accepted(self, client: Client) -> None:
         assert client.simulate_get("/", query_string="limit=1000").status_code == 200
+
+
+class TestListingsPastTheBudget:
+    """A page with more case data than the budget is streamed case by case; the client gets
+    the same bytes as for one encoded whole (docs/http.md, "Big listings")."""
+
+    @pytest.fixture(autouse=True)
+    def small_budget(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(taskflow_core.query, "LISTING_BUDGET", 2500)
+
+    @pytest.fixture
+    def big(self, flow: Taskflow) -> None:
+        for n in range(6):
+            flow.create({"n": n, "text": "é" * 500, "float": 0.1 * n})
+
+    @pytest.mark.parametrize(
+        "query", ["", "?limit=5&offset=1", "?sort[column]=createdAt", "?limit=2", "?offset=9"]
+    )
+    def test_the_body_is_byte_for_byte_the_encoded_listing(
+        self, client: Client, flow: Taskflow, big: None, query: str
+    ) -> None:
+        result = client.simulate_get("/" + query)
+        assert result.status_code == 200
+        assert result.headers["content-type"] == "application/json"
+        expected = encode_json(flow.list(list_query_from_string(query.lstrip("?"))))
+        assert result.content == expected.encode()
+
+    def test_only_a_page_past_the_budget_is_streamed(self, client: Client, big: None) -> None:
+        # A sent length is what an answer held whole has; a streamed one has none.
+        assert "content-length" in client.simulate_get("/?limit=2").headers
+        assert "content-length" not in client.simulate_get("/?limit=3").headers
+
+    def test_a_failure_before_the_first_byte_is_still_a_json_500(
+        self, client: Client, flow: Taskflow, big: None
+    ) -> None:
+        flow.decorate(lambda case, user: {**case, "bad": {1, 2}})
+        assert_json_error(client.simulate_get("/"), 500)
+
+    def test_a_failure_after_the_first_byte_cuts_the_answer_short_and_is_logged(
+        self, client: Client, flow: Taskflow, big: None, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        def fail_on_the_last(case: dict[str, Any], user: Any) -> dict[str, Any]:
+            if case["data"]["n"] == 5:
+                raise RuntimeError("decorator broke")
+            return case
+
+        flow.decorate(fail_on_the_last)
+        # The WSGI server sees the error mid-body, and closes the connection.
+        with pytest.raises(RuntimeError, match="decorator broke"):
+            client.simulate_get("/")
+        assert "a listing failed after it began to be sent" in caplog.text

@@ -16,6 +16,7 @@ import falcon.testing
 import psycopg
 import pytest
 
+import taskflow_core.query
 from taskflow_core import Taskflow
 from taskflow_falcon import create_app
 from taskflow_postgres import PostgresStore
@@ -170,3 +171,19 @@ def test_a_replayed_request_only_claims_its_key_and_reads_the_answer(
     # The claim finds the key answered (and locks it), the read fetches the answer; nothing
     # is written, so nothing is committed.
     assert len(statements.during(call)) == 2
+
+
+def test_a_listing_past_its_budget_reads_the_rest_in_batches_within_it(
+    client: falcon.testing.TestClient, statements: Statements, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for _ in range(6):
+        client.simulate_post("/", json={"big": "yes", "text": "x" * 1000})
+    monkeypatch.setattr(taskflow_core.query, "LISTING_BUDGET", 2500)
+
+    def call() -> None:
+        result = client.simulate_get("/?data[big]=yes")
+        assert len(result.json["data"]) == 6
+
+    # The page with its count and the two cases that fit, then the other four by id, two
+    # at a time: one statement per budget's worth of data, never one per case.
+    assert len(statements.during(call)) == 3
