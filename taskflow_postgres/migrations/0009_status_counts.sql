@@ -8,8 +8,11 @@
 -- in the writer's own transaction, so it commits or rolls back with the change.
 --
 -- Why several rows per status: one counter row per status would serialise every writer that
--- creates or moves a case of that status on its row lock, until commit. Each change adds its
--- +1 or -1 to one of 16 rows chosen at random, and a reader sums them.
+-- creates or moves a case of that status on its row lock, until commit (and a transaction
+-- left open would hold up every other). Each change adds its +1 or -1 to the row of its
+-- server process (pg_backend_pid() mod 1024): two transactions running at once share a row
+-- only when their processes' ids are 1024 apart. A reader sums a status's rows, one per
+-- server process that ever wrote it, 1024 at most.
 
 -- The backfill below must see every case and miss no concurrent change: writers wait for
 -- this migration's transaction, whose triggers count their rows once it commits.
@@ -25,7 +28,7 @@ create table if not exists case_status_counts (
 create or replace function taskflow_count_status(counted text, delta integer) returns void
 language sql as $$
   insert into case_status_counts as c (status, slot, cases)
-  values (counted, floor(random() * 16)::smallint, delta)
+  values (counted, (pg_backend_pid() % 1024)::smallint, delta)
   on conflict (status, slot) do update set cases = c.cases + excluded.cases
 $$;
 

@@ -132,3 +132,22 @@ class TestAdoption:
         monkeypatch.undo()
         assert PostgresStore(postgres_dsn).migrate() == [m.name for m in shipped if m.version >= 9]
         assert kept_counts(postgres_dsn) == {"open": 2, "closed": 1}
+
+
+class TestWritersDoNotWaitForEachOther:
+    def test_a_transaction_left_open_holds_up_no_other_writer_of_its_status(
+        self, flow: Taskflow, postgres_dsn: str
+    ) -> None:
+        insert = (
+            "INSERT INTO cases (id, status, data, created_at, updated_at)"
+            " VALUES (gen_random_uuid(), 'open', '{}', now(), now())"
+        )
+        with psycopg.connect(postgres_dsn) as first:
+            first.execute(insert)  # and left open
+            for _ in range(20):
+                with psycopg.connect(postgres_dsn) as other:
+                    other.execute("SET lock_timeout = '2s'")
+                    other.execute(insert)
+                    other.commit()
+            first.commit()
+        assert kept_counts(postgres_dsn) == real_counts(postgres_dsn) == {"open": 21}
