@@ -268,8 +268,23 @@ def test_a_feed_reader_waiting_through_pgbouncer_sees_a_change_made_meanwhile(
     pgbouncer_flow: Taskflow,
 ) -> None:
     head = pgbouncer_flow.changes()["meta"]["next"]
-    threading.Timer(0.3, lambda: pgbouncer_flow.create({"late": True})).start()
-    page = pgbouncer_flow.changes(head, wait=10)
+    created: list[Any] = []
+
+    def create_later() -> None:
+        try:
+            created.append(pgbouncer_flow.create({"late": True}))
+        except Exception as exc:  # reported by the assertion below, not lost in a thread
+            created.append(exc)
+
+    writer = threading.Timer(0.3, create_later)
+    writer.start()
+    # The longest wait a reader may ask for: the feed serves a change once every older
+    # transaction on the server has ended (taskflow_postgres/changes.py), and the suite's
+    # other processes share this server.
+    page = pgbouncer_flow.changes(head, wait=30)
+    writer.join()
+    assert len(created) == 1 and isinstance(created[0], dict), created
+    assert [item["caseId"] for item in page["data"]] == [created[0]["id"]]
     assert [item["entry"]["eventName"] for item in page["data"]] == ["create"]
 
 
