@@ -5,22 +5,23 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import attrs
 
 from .model import Case
 from .ports import Store
-from .query import Deferred, ListPage, within
+from .query import Deferred, EncodedPage, ListPage, within
 
 logger = logging.getLogger(__name__)
 
-Present = Callable[[Case], dict[str, Any]]
+# A case's answer in a listing, as JSON text (decorated, encoded).
+Present = Callable[[Case], str]
 
 
 @attrs.frozen
 class Listing:
-    """A page as the HTTP listing answers it, cases in wire form and decorated.
+    """A page as the HTTP listing answers it: each case as the JSON text it is sent as, in
+    wire form and decorated (``encode_json`` of it: taskflow_core/wire.py).
 
     ``first`` are the cases read with the page and its count. ``rest``, when the page held
     more data than the budget, reads the others as it is iterated, each batch in a read of
@@ -30,22 +31,21 @@ class Listing:
     """
 
     count: int
-    first: list[dict[str, Any]]
-    rest: Iterator[dict[str, Any]]
+    first: list[str]
+    rest: Iterator[str]
     # Whether ``rest`` has any case to read: False when the whole page came in ``first``.
     deferred: bool
 
 
-def listing(store: Store, page: ListPage, budget: int, present: Present) -> Listing:
-    """The listing of ``page``, read within ``budget``; ``present`` makes a case's answer."""
-    first = [present(case) for case in page.cases]
+def listing(store: Store, page: ListPage | EncodedPage, budget: int, present: Present) -> Listing:
+    """The listing of ``page``, read within ``budget``; ``present`` makes a case's answer
+    (for the cases read past the budget too, when the store encoded the page's first)."""
+    first = page.cases if isinstance(page, EncodedPage) else [present(c) for c in page.cases]
     rest = _rest(store, page.deferred, budget, present)
     return Listing(page.count, first, rest, deferred=bool(page.deferred))
 
 
-def _rest(
-    store: Store, deferred: list[Deferred], budget: int, present: Present
-) -> Iterator[dict[str, Any]]:
+def _rest(store: Store, deferred: list[Deferred], budget: int, present: Present) -> Iterator[str]:
     for ids in _batches(deferred, budget):
         with store.unit_of_work(read_only=True) as uow:
             cases = uow.cases.get_many(ids)

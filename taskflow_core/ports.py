@@ -24,7 +24,7 @@ from .model import (
     Timer,
     Webhook,
 )
-from .query import ListPage, ListQuery
+from .query import EncodedPage, ListPage, ListQuery
 
 
 class CaseRepository(Protocol):
@@ -165,6 +165,21 @@ class DeliveryRepository(Protocol):
 
     def for_case(self, case_id: str) -> list[Delivery]:
         """The case's deliveries, in feed order, then by webhook URL."""
+
+
+@runtime_checkable
+class EncodedListings(Protocol):
+    """A case repository that can write a page's answers itself, sparing the service a
+    parse and an encode per case: for an inbox page of 100 cases, most of the request's
+    CPU (benchmarks/README.md). Optional: without it, the service encodes the cases
+    ``list`` returns; with list decorators registered, it always does.
+    """
+
+    def list_encoded(self, query: ListQuery, *, budget: int) -> EncodedPage:
+        """``list(query, budget=budget)``, each case within the budget as the JSON text
+        ``encode_json(case_to_wire(case))`` makes (taskflow_core/wire.py): the same text,
+        except that a number may be written another way with the same value (``1e-07`` as
+        ``0.0000001``)."""
 
 
 @runtime_checkable

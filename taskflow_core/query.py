@@ -71,6 +71,15 @@ class ListPage:
     deferred: list[Deferred] = attrs.field(factory=list)
 
 
+@attrs.frozen
+class EncodedPage:
+    """A ``ListPage`` whose cases come as their answers' JSON text (``EncodedListings``)."""
+
+    cases: list[str]
+    count: int
+    deferred: list[Deferred] = attrs.field(factory=list)
+
+
 def within(budget: int, sizes: Sequence[int]) -> int:
     """How many of a page's first cases, with data of these sizes, are read within ``budget``:
     as many as fit, and the first whatever its size, so that a page always makes progress."""

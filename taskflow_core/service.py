@@ -34,14 +34,14 @@ from .http_sender import Sender, post
 from .listing import Listing, listing
 from .merge import check_encodable
 from .model import Case, IdempotencyRecord, Webhook
-from .ports import Store, UnitOfWork
-from .query import parse_list_query
+from .ports import EncodedListings, Store, UnitOfWork
+from .query import EncodedPage, ListPage, parse_list_query
 from .redaction import DEFAULT_SECRET_KEYS, Redactor
 from .timers import MAX_PER_SWEEP, run_due
 from .transaction import Transaction, read_case
 from .validation import canonical_id, check_assignee, check_comment, check_data, check_status
 from .webhooks import EVERY_EVENT, check_events, check_secret, check_url, register
-from .wire import case_to_wire, single_case_body, timestamp
+from .wire import case_to_wire, encode_json, single_case_body, timestamp
 from .workflow import Guard, Transitions, Workflow
 
 Decorator = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -227,11 +227,18 @@ class Taskflow:
             budget = query_module.LISTING_BUDGET  # looked up now, so a test can lower it
         parsed = parse_list_query(query)
         decorators = self._decorators
+        decorated = any(on_lists for _, on_lists in decorators)
         with self.store.unit_of_work(read_only=True) as uow:
-            page = uow.cases.list(parsed, budget=budget)
+            cases = uow.cases
+            page: ListPage | EncodedPage
+            if not decorated and isinstance(cases, EncodedListings):
+                page = cases.list_encoded(parsed, budget=budget)
+            else:
+                page = cases.list(parsed, budget=budget)
 
-        def present(case: Case) -> dict[str, Any]:
-            return self._decorated(case_to_wire(case), user, decorators, listing=True)
+        def present(case: Case) -> str:
+            wire = self._decorated(case_to_wire(case), user, decorators, listing=True)
+            return encode_json(wire)
 
         return listing(self.store, page, budget, present)
 

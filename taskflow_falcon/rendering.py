@@ -18,8 +18,6 @@ from taskflow_core.wire import encode_json
 
 logger = logging.getLogger(__name__)
 
-# A streamed listing's pieces, which put together are byte for byte what encode_json makes
-# of the whole body, {"data": [...], "meta": {"count": n}} (its separators are ", " and ": ").
 _SEPARATOR = b", "
 
 
@@ -38,30 +36,29 @@ def write_listing(resp: falcon.Response, listing: Listing) -> None:
     """Answer with a listing: whole when its cases were all read with the page (as any other
     answer), else streamed, each case encoded as it is read.
 
-    What was read with the page is encoded here, so a failure before the first byte (a
-    decorator's, say) is still a JSON 500; a failure later can only cut the answer short.
+    The listing's cases come encoded (a decorator's failure to be JSON has happened by now,
+    as a JSON 500); a failure while the rest is read can only cut the answer short.
     """
-    if not listing.deferred:
-        write_json(resp, {"data": listing.first, "meta": {"count": listing.count}})
-        return
     resp.content_type = falcon.MEDIA_JSON
-    # The cases read so far in one call, as fast as the whole body: '[a, b]' less its ']'.
-    first = b'{"data": ' + encode_json(listing.first).encode()[:-1]
-    tail = b'], "meta": ' + encode_json({"count": listing.count}).encode() + b"}"
+    # '{"data": [a, b' ... '], "meta": {"count": n}}', byte for byte what encode_json makes
+    # of the whole body (its separators are ", " and ": ").
+    first = b'{"data": [' + _SEPARATOR.join(case.encode() for case in listing.first)
+    tail = b'], "meta": {"count": ' + str(listing.count).encode() + b"}}"
+    if not listing.deferred:
+        resp.data = first + tail
+        return
     separator = _SEPARATOR if listing.first else b""
     # Only the iterator goes with the stream: the cases already encoded are freed when the
     # responder returns.
     resp.stream = _streamed(first, separator, listing.rest, tail)
 
 
-def _streamed(
-    first: bytes, separator: bytes, rest: Iterator[dict[str, Any]], tail: bytes
-) -> Iterator[bytes]:
+def _streamed(first: bytes, separator: bytes, rest: Iterator[str], tail: bytes) -> Iterator[bytes]:
     yield first
     del first  # sent: not held while the rest is read
     try:
         for case in rest:
-            yield separator + encode_json(case).encode()
+            yield separator + case.encode()
             separator = _SEPARATOR
     except Exception:
         # The status and the first cases are sent: there is no answer left to give but a

@@ -9,10 +9,11 @@ from psycopg import Connection, sql
 
 from taskflow_core.errors import NotFound
 from taskflow_core.model import ActivityEntry, Case
-from taskflow_core.query import Deferred, ListPage, ListQuery
+from taskflow_core.query import Deferred, EncodedPage, ListPage, ListQuery
+from taskflow_core.wire import case_to_wire, encode_json
 
 from .db import execute, fetch_all, fetch_one, render
-from .listing import budgeted_list_statement, list_statement
+from .listing import budgeted_list_statement, encoded_list_statement, list_statement
 from .rows import CASE_COLUMNS, case_from_row, entry_from_row, id_param, json_param
 
 _COLUMNS = sql.SQL(", ").join(sql.Identifier(c) for c in CASE_COLUMNS)
@@ -121,3 +122,20 @@ class PostgresCaseRepository:
             else:
                 deferred.append(Deferred(str(row["id"]), row["size"]))
         return ListPage(cases=cases, count=rows[0]["total"], deferred=deferred)
+
+    def list_encoded(self, query: ListQuery, *, budget: int) -> EncodedPage:
+        statement, params = encoded_list_statement(query, budget)
+        rows = fetch_all(self._conn, statement, params)
+        cases, deferred = [], []
+        for row in rows:
+            if row["id"] is None:
+                continue  # as in list(): the row an empty page still returns
+            if row["within"] and row["json"] is not None:
+                cases.append(row["json"])
+            elif row["within"]:
+                # Not a case the server could write (rows.py): read as the worker reads it.
+                (case,) = self.get_many([str(row["id"])])
+                cases.append(encode_json(case_to_wire(case)))
+            else:
+                deferred.append(Deferred(str(row["id"]), row["size"]))
+        return EncodedPage(cases=cases, count=rows[0]["total"], deferred=deferred)

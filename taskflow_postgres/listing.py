@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, LiteralString
 
 from psycopg import sql
 
+from taskflow_core.model import NEW_STATUS
 from taskflow_core.query import ListQuery
 
 from .rows import CASE_COLUMNS, json_param
+
+# taskflow_core/wire.py's timestamp(): ISO 8601 in UTC, always with microseconds.
+_TIMESTAMP = (
+    """'"' || to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"') || '"'"""
+)
 
 # One statement, so the page and the count see the same snapshot in one round trip. The
 # count is a subquery joined to the page rather than count(*) OVER (): a window count comes
@@ -49,6 +56,30 @@ _BUDGETED_PAGE = sql.SQL(
         FROM ({page}) AS limited
     ) AS sized
     """
+)
+# A case's answer as taskflow_core/wire.py writes it (case_to_wire, then encode_json), put
+# together by the server: the worker then spends no CPU on the case but to send it. Equal
+# to the worker's text byte for byte (tests/integration/test_postgres_encoded_listing.py),
+# but for numbers that Python writes with an exponent: jsonb writes 1e-07 as 0.0000001.
+# Strings are escaped alike (to_json and the encoder both escape only '"', '\\' and
+# control characters, and write the rest as it is); jsonb text uses ", " and ": " as the
+# encoder does, with the keys in the order the worker would have decoded them; a NULL
+# status or data is shown as case_from_row (rows.py) shows it, and data that is not an
+# object (edited by hand) is left to it, NULL here. Timestamps are UTC with microseconds,
+# whatever the session's time zone.
+_CASE_JSON = sql.SQL(
+    """CASE WHEN page.data IS NULL OR jsonb_typeof(page.data) = 'object' THEN
+    '{{"id": ' || to_json(page.id)::text
+    || ', "status": ' || coalesce(to_json(page.status)::text, {new_status})
+    || ', "data": ' || coalesce(page.data::text, '{{}}')
+    || ', "assignedTo": ' || coalesce(to_json(page.assigned_to)::text, 'null')
+    || ', "createdAt": ' || {created_at}
+    || ', "updatedAt": ' || {updated_at}
+    || ', "version": ' || page.version::text || '}}' END"""
+).format(
+    new_status=sql.Literal(json.dumps(NEW_STATUS)),
+    created_at=sql.SQL(_TIMESTAMP.format("page.created_at")),
+    updated_at=sql.SQL(_TIMESTAMP.format("page.updated_at")),
 )
 # Whether a row is read within the budget. Only the first row with data has spent = size:
 # it is read whatever its size, so that a page always makes progress.
@@ -98,6 +129,28 @@ def budgeted_list_statement(query: ListQuery, budget: int) -> tuple[sql.Composed
                 sql.SQL("{} AS within, page.size").format(_WITHIN),
             ]
         ),
+        page=_BUDGETED_PAGE.format(
+            page=_PAGE.format(columns=_columns(), where=where, order=_order(query, None)),
+            columns=_columns(),
+            order=_order(query, None),
+        ),
+        where=where,
+        page_order=_order(query, "page"),
+    )
+    return statement, [budget, budget, *count_params, *params, query.limit, query.offset]
+
+
+def encoded_list_statement(query: ListQuery, budget: int) -> tuple[sql.Composed, list[Any]]:
+    """``budgeted_list_statement`` whose rows hold, instead of the case's columns, its id,
+    ``size``, ``within``, and ``json``: the case's answer as JSON text, NULL past the
+    budget."""
+    where, params = _where(query)
+    count, count_params = _count(query, where, params)
+    statement = _LIST.format(
+        count=count,
+        page_columns=sql.SQL(
+            "page.id, CASE WHEN {within} THEN {json} END AS json, {within} AS within, page.size"
+        ).format(within=_WITHIN, json=_CASE_JSON),
         page=_BUDGETED_PAGE.format(
             page=_PAGE.format(columns=_columns(), where=where, order=_order(query, None)),
             columns=_columns(),

@@ -283,7 +283,8 @@ def test_a_feed_reader_waiting_through_pgbouncer_sees_a_change_made_meanwhile(
     # other processes share this server.
     page = pgbouncer_flow.changes(head, wait=30)
     writer.join()
-    assert len(created) == 1 and isinstance(created[0], dict), created
+    assert len(created) == 1, created
+    assert isinstance(created[0], dict), created
     assert [item["caseId"] for item in page["data"]] == [created[0]["id"]]
     assert [item["entry"]["eventName"] for item in page["data"]] == ["create"]
 
