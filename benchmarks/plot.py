@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,13 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def load() -> list[dict[str, Any]]:
-    found = [json.loads(p.read_text()) for p in RESULTS.glob("results-*.json")]
+    # results-<cases>.json only: a labelled run (results-<cases>-<label>.json, such as the
+    # code before a change) is another code's, not a point of this one's curve.
+    found = [
+        json.loads(p.read_text())
+        for p in RESULTS.glob("results-*.json")
+        if re.fullmatch(r"results-\d+\.json", p.name)
+    ]
     return sorted(found, key=lambda r: r["cases"])
 
 

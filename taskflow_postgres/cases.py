@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from psycopg import Connection, sql
+from psycopg.rows import DictRow
 
 from taskflow_core.errors import NotFound
 from taskflow_core.model import ActivityEntry, Case
 from taskflow_core.query import Deferred, EncodedPage, ListPage, ListQuery
 from taskflow_core.wire import case_to_wire, encode_json
 
-from .db import execute, fetch_all, fetch_one, render
+from .db import Params, Query, execute, fetch_all, fetch_one, render
 from .listing import budgeted_list_statement, encoded_list_statement, list_statement
 from .rows import CASE_COLUMNS, case_from_row, entry_from_row, id_param, json_param
 
@@ -112,30 +113,40 @@ class PostgresCaseRepository:
             statement, params = list_statement(query)
         else:
             statement, params = budgeted_list_statement(query, budget)
-        rows = fetch_all(self._conn, statement, params)
-        cases, deferred = [], []
-        for row in rows:
-            if row["id"] is None:
-                continue  # the page's columns are NULL on the row an empty page still returns
-            if budget is None or row["within"]:
-                cases.append(case_from_row(row))
-            else:
-                deferred.append(Deferred(str(row["id"]), row["size"]))
-        return ListPage(cases=cases, count=rows[0]["total"], deferred=deferred)
+        cases: list[Case] = []
+        count, deferred = _read_page(
+            self._conn, statement, params, lambda row: cases.append(case_from_row(row))
+        )
+        return ListPage(cases=cases, count=count, deferred=deferred)
 
     def list_encoded(self, query: ListQuery, *, budget: int) -> EncodedPage:
-        statement, params = encoded_list_statement(query, budget)
-        rows = fetch_all(self._conn, statement, params)
-        cases, deferred = [], []
-        for row in rows:
-            if row["id"] is None:
-                continue  # as in list(): the row an empty page still returns
-            if row["within"] and row["json"] is not None:
-                cases.append(row["json"])
-            elif row["within"]:
+        cases: list[str] = []
+
+        def read(row: DictRow) -> None:
+            if row["json"] is None:
                 # Not a case the server could write (rows.py): read as the worker reads it.
                 (case,) = self.get_many([str(row["id"])])
                 cases.append(encode_json(case_to_wire(case)))
             else:
-                deferred.append(Deferred(str(row["id"]), row["size"]))
-        return EncodedPage(cases=cases, count=rows[0]["total"], deferred=deferred)
+                cases.append(row["json"])
+
+        statement, params = encoded_list_statement(query, budget)
+        count, deferred = _read_page(self._conn, statement, params, read)
+        return EncodedPage(cases=cases, count=count, deferred=deferred)
+
+
+def _read_page(
+    conn: Connection[Any], statement: Query, params: Params, read: Callable[[DictRow], None]
+) -> tuple[int, list[Deferred]]:
+    """Run a listing statement: ``read`` each row within its budget (every row without
+    one), in order; the count, and the rows past the budget."""
+    rows = fetch_all(conn, statement, params)
+    deferred = []
+    for row in rows:
+        if row["id"] is None:
+            continue  # the page's columns are NULL on the row an empty page still returns
+        if row.get("within", True):
+            read(row)
+        else:
+            deferred.append(Deferred(str(row["id"]), row["size"]))
+    return rows[0]["total"], deferred

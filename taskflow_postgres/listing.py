@@ -118,39 +118,35 @@ def _count(
 def budgeted_list_statement(query: ListQuery, budget: int) -> tuple[sql.Composed, list[Any]]:
     """``list_statement`` whose rows hold ``data`` only ``within`` the budget (NULL past
     it), and each row's ``size``: the bytes of its data's JSON text."""
-    where, params = _where(query)
-    count, count_params = _count(query, where, params)
-    statement = _LIST.format(
-        count=count,
-        page_columns=sql.SQL(", ").join(
-            [
-                *(sql.Identifier("page", c) for c in CASE_COLUMNS if c != "data"),
-                sql.SQL("CASE WHEN {} THEN page.data END AS data").format(_WITHIN),
-                sql.SQL("{} AS within, page.size").format(_WITHIN),
-            ]
-        ),
-        page=_BUDGETED_PAGE.format(
-            page=_PAGE.format(columns=_columns(), where=where, order=_order(query, None)),
-            columns=_columns(),
-            order=_order(query, None),
-        ),
-        where=where,
-        page_order=_order(query, "page"),
+    columns = sql.SQL(", ").join(
+        [
+            *(sql.Identifier("page", c) for c in CASE_COLUMNS if c != "data"),
+            sql.SQL("CASE WHEN {} THEN page.data END AS data").format(_WITHIN),
+            sql.SQL("{} AS within, page.size").format(_WITHIN),
+        ]
     )
-    return statement, [budget, budget, *count_params, *params, query.limit, query.offset]
+    return _budgeted(query, budget, columns)
 
 
 def encoded_list_statement(query: ListQuery, budget: int) -> tuple[sql.Composed, list[Any]]:
     """``budgeted_list_statement`` whose rows hold, instead of the case's columns, its id,
     ``size``, ``within``, and ``json``: the case's answer as JSON text, NULL past the
     budget."""
+    columns = sql.SQL(
+        "page.id, CASE WHEN {within} THEN {json} END AS json, {within} AS within, page.size"
+    ).format(within=_WITHIN, json=_CASE_JSON)
+    return _budgeted(query, budget, columns)
+
+
+def _budgeted(
+    query: ListQuery, budget: int, page_columns: sql.Composable
+) -> tuple[sql.Composed, list[Any]]:
+    """The budgeted listing selecting ``page_columns`` (which use ``_WITHIN`` twice)."""
     where, params = _where(query)
     count, count_params = _count(query, where, params)
     statement = _LIST.format(
         count=count,
-        page_columns=sql.SQL(
-            "page.id, CASE WHEN {within} THEN {json} END AS json, {within} AS within, page.size"
-        ).format(within=_WITHIN, json=_CASE_JSON),
+        page_columns=page_columns,
         page=_BUDGETED_PAGE.format(
             page=_PAGE.format(columns=_columns(), where=where, order=_order(query, None)),
             columns=_columns(),
