@@ -178,8 +178,9 @@ class EncodedListings(Protocol):
     def list_encoded(self, query: ListQuery, *, budget: int) -> EncodedPage:
         """``list(query, budget=budget)``, each case within the budget as the JSON text
         ``encode_json(case_to_wire(case))`` makes (taskflow_core/wire.py): the same text,
-        except that a number may be written another way with the same value (``1e-07`` as
-        ``0.0000001``)."""
+        except that numbers are written as the store keeps them: ``0.0000001`` where Python
+        writes ``1e-07``, and a number stored by another client with more precision than a
+        float, exactly, where the worker would round it."""
 
 
 @runtime_checkable

@@ -60,15 +60,19 @@ _BUDGETED_PAGE = sql.SQL(
 # A case's answer as taskflow_core/wire.py writes it (case_to_wire, then encode_json), put
 # together by the server: the worker then spends no CPU on the case but to send it. Equal
 # to the worker's text byte for byte (tests/integration/test_postgres_encoded_listing.py),
-# but for numbers that Python writes with an exponent: jsonb writes 1e-07 as 0.0000001.
+# but for numbers, written as jsonb keeps them: 0.0000001 where Python writes 1e-07, and one
+# stored by another client with more digits than a float holds, exactly.
 # Strings are escaped alike (to_json and the encoder both escape only '"', '\\' and
 # control characters, and write the rest as it is); jsonb text uses ", " and ": " as the
 # encoder does, with the keys in the order the worker would have decoded them; a NULL
 # status or data is shown as case_from_row (rows.py) shows it, and data that is not an
-# object (edited by hand) is left to it, NULL here. Timestamps are UTC with microseconds,
-# whatever the session's time zone.
+# object (edited by hand), or a timestamp outside the years 1 to 9999 (which Python cannot
+# hold, nor to_char write as ISO 8601), is left to it, NULL here. Timestamps are UTC with
+# microseconds, whatever the session's time zone.
 _CASE_JSON = sql.SQL(
-    """CASE WHEN page.data IS NULL OR jsonb_typeof(page.data) = 'object' THEN
+    """CASE WHEN (page.data IS NULL OR jsonb_typeof(page.data) = 'object')
+        AND {in_range}
+    THEN
     '{{"id": ' || to_json(page.id)::text
     || ', "status": ' || coalesce(to_json(page.status)::text, {new_status})
     || ', "data": ' || coalesce(page.data::text, '{{}}')
@@ -78,6 +82,12 @@ _CASE_JSON = sql.SQL(
     || ', "version": ' || page.version::text || '}}' END"""
 ).format(
     new_status=sql.Literal(json.dumps(NEW_STATUS)),
+    in_range=sql.SQL(" AND ").join(
+        sql.SQL(
+            "{column} >= '0001-01-01 00:00:00+00' AND {column} < '10000-01-01 00:00:00+00'"
+        ).format(column=sql.SQL(column))
+        for column in ("page.created_at", "page.updated_at")
+    ),
     created_at=sql.SQL(_TIMESTAMP.format("page.created_at")),
     updated_at=sql.SQL(_TIMESTAMP.format("page.updated_at")),
 )

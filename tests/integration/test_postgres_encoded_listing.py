@@ -138,3 +138,33 @@ def test_a_row_whose_data_is_not_an_object_fails_as_the_worker_fails_it(
         flow.listing()
     with pytest.raises(ValueError, match="data must be a JSON object"):
         flow.list()
+
+
+@pytest.mark.parametrize(
+    "created_at", ["0044-03-15 12:00:00+00 BC", "10000-01-01 00:00:00+00", "infinity"]
+)
+def test_a_timestamp_python_cannot_hold_fails_as_the_worker_fails_it(
+    flow: Taskflow, postgres_dsn: str, created_at: str
+) -> None:
+    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO cases (id, status, data, created_at) VALUES (gen_random_uuid(), 'x',"
+            " '{}', %s)",
+            (created_at,),
+        )
+    with pytest.raises(psycopg.DataError):
+        flow.list()
+    with pytest.raises(psycopg.DataError):
+        flow.listing()
+
+
+def test_numbers_stored_by_another_client_come_as_stored(flow: Taskflow, postgres_dsn: str) -> None:
+    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO cases (id, status, data) VALUES (gen_random_uuid(), 'x',"
+            """ '{"price": 1.50, "exact": 0.12345678901234567890}')"""
+        )
+    (encoded,) = flow.listing().first
+    assert '"data": {"exact": 0.12345678901234567890, "price": 1.50}' in encoded
+    (case,) = flow.list()["data"]
+    assert case["data"] == {"exact": 0.12345678901234568, "price": 1.5}
