@@ -26,6 +26,7 @@ import tempfile
 import time
 import urllib.request
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -372,11 +373,16 @@ def main(argv: list[str] | None = None) -> int:
         "served_by": args.taskflow or "this checkout",
         "when": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
     }
-    name = f"results-{args.cases}{'-' + args.label if args.label else ''}"
-    (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
-    (RESULTS / f"{name}.md").write_text(render(result))
-    print(render(result))
+    save(f"results-{args.cases}{'-' + args.label if args.label else ''}", result, render)
     return 0
+
+
+def save(name: str, result: dict[str, Any], render: Callable[[dict[str, Any]], str]) -> None:
+    """Write ``result`` to ``results/<name>.json`` and its table to ``<name>.md``; print it."""
+    table = render(result)
+    (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
+    (RESULTS / f"{name}.md").write_text(table)
+    print(table)
 
 
 def render(result: dict[str, Any]) -> str:

@@ -19,7 +19,7 @@ import subprocess
 import time
 from typing import Any
 
-from .run import HERE, RESULTS, Server, case_id, log, with_database
+from .run import HERE, RESULTS, Server, case_id, log, save, with_database
 
 INTERVAL = 30  # seconds between readings
 
@@ -95,9 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         "readings": readings,
         "when": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
     }
-    (RESULTS / "soak.json").write_text(json.dumps(result, indent=2) + "\n")
-    (RESULTS / "soak.md").write_text(render(result))
-    print(render(result))
+    save("soak", result, render)
     return 0
 
 
