@@ -8,8 +8,10 @@ for tests.
 
 from __future__ import annotations
 
+import builtins
 import json
 import threading
+from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from types import TracebackType
@@ -17,12 +19,15 @@ from typing import Any, Self
 
 import attrs
 
+from . import search
 from .errors import Conflict, NotFound
 from .idempotency import PURGE_BATCH
 from .memory_feed import FeedState, MemoryChanges, MemoryDeliveries, MemoryWebhooks
 from .merge import json_contains
 from .model import ActivityEntry, Case, IdempotencyRecord, Timer
+from .names import Event
 from .query import Deferred, ListPage, ListQuery, within
+from .wire import fold_comments
 
 
 def _copy(value: Any) -> Any:
@@ -40,7 +45,7 @@ def _stored_case(case: Case) -> Case:
     return attrs.evolve(case, data=_copy(case.data))
 
 
-def _matches(case: Case, query: ListQuery) -> bool:
+def _matches(case: Case, query: ListQuery, state: _State) -> bool:
     if query.statuses and case.status not in query.statuses:
         return False
     if query.assigned_to and case.assigned_to not in query.assigned_to:
@@ -49,7 +54,26 @@ def _matches(case: Case, query: ListQuery) -> bool:
         return False
     if case.assigned_to is not None and case.assigned_to in query.exclude_assigned_to:
         return False
-    return not query.data or json_contains(case.data, query.data)
+    if query.unassigned and case.assigned_to is not None:
+        return False
+    if not (query.created.holds(case.created_at) and query.updated.holds(case.updated_at)):
+        return False
+    if query.data and not json_contains(case.data, query.data):
+        return False
+    if query.search and not search.matches(query.search, _texts(case, state)):
+        return False
+    return all(_matches(case, also, state) for also in query.also)
+
+
+def _texts(case: Case, state: _State) -> list[str]:
+    """What a search looks in: the data's strings and the comments not deleted, as edited."""
+    entries = sorted(state.activity.get(case.id, []), key=lambda e: (e.created_at, e.id))
+    comments = [
+        entry["comment"]
+        for entry in fold_comments(entries[::-1])
+        if entry["eventName"] == Event.COMMENT and isinstance(entry["comment"], str)
+    ]
+    return [*search.strings(case.data), *comments]
 
 
 def _ordered(cases: list[Case], query: ListQuery) -> list[Case]:
@@ -104,8 +128,12 @@ class MemoryCases:
         found = (self._state.cases.get(case_id) for case_id in case_ids)
         return [_stored_case(case) for case in found if case is not None]
 
+    def count_by(self, query: ListQuery, field: str) -> builtins.list[tuple[str | None, int]]:
+        found = [c for c in self._state.cases.values() if _matches(c, query, self._state)]
+        return list(Counter(getattr(case, field) for case in found).items())
+
     def list(self, query: ListQuery, *, budget: int | None = None) -> ListPage:
-        found = [c for c in self._state.cases.values() if _matches(c, query)]
+        found = [c for c in self._state.cases.values() if _matches(c, query, self._state)]
         page = _ordered(found, query)[query.offset : query.offset + query.limit]
         if budget is None:
             return ListPage([_stored_case(c) for c in page], len(found))

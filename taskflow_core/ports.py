@@ -9,6 +9,7 @@ Implement these to plug in your own storage; ``tests/contract`` is the suite it 
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from datetime import datetime
 from types import TracebackType
@@ -53,6 +54,10 @@ class CaseRepository(Protocol):
         sizes (bytes of JSON text, as the store measures them) stays within it, the first
         always; the rest of the page comes as ``deferred`` ids with their sizes, unread.
         """
+
+    def count_by(self, query: ListQuery, field: str) -> builtins.list[tuple[str | None, int]]:
+        """How many of the cases the query selects (its page aside) have each value of
+        ``field`` (``status`` or ``assigned_to``): ``(value, count)`` pairs in any order."""
 
 
 class ActivityRepository(Protocol):

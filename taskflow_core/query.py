@@ -9,6 +9,8 @@ import attrs
 
 from .errors import InvalidRequest
 from .model import Case
+from .ranges import TimeRange, parse_range
+from .search import search_words
 from .validation import check_storable, quoted
 
 SortColumn = Literal["createdAt", "updatedAt", "status", "assignedTo", "id"]
@@ -46,11 +48,35 @@ class ListQuery:
     ascending: bool = True
     limit: int = DEFAULT_LIMIT
     offset: int = 0
+    # Finding the work (docs/finding.md): the words of ``q``, each the start of a word of
+    # the case's text; only unassigned cases; time ranges.
+    search: tuple[str, ...] = ()
+    unassigned: bool = False
+    created: TimeRange = attrs.field(factory=TimeRange)
+    updated: TimeRange = attrs.field(factory=TimeRange)
+    # The filters of a named view, ANDed with these (their sort and page are not used).
+    also: tuple[ListQuery, ...] = ()
 
     @property
     def sort_field(self) -> str:
         """The Case field the page is ordered by (then by id)."""
         return SORT_FIELDS[self.sort_column or "createdAt"]
+
+    @property
+    def by_status_alone(self) -> bool:
+        """Whether the query filters by nothing but its statuses (perhaps none), so a
+        store may count it from per-status counters."""
+        return not (
+            self.data
+            or self.assigned_to
+            or self.exclude_statuses
+            or self.exclude_assigned_to
+            or self.search
+            or self.unassigned
+            or self.created
+            or self.updated
+            or self.also
+        )
 
 
 @attrs.frozen
@@ -170,4 +196,8 @@ def parse_list_query(query: Mapping[str, Any] | None) -> ListQuery:
         ascending=ascending,
         limit=_integer("limit", q.get("limit"), DEFAULT_LIMIT, 0, MAX_LIMIT),
         offset=_integer("offset", q.get("offset"), 0, 0, MAX_OFFSET),
+        search=search_words(q.get("q")),
+        unassigned=_boolean("unassigned", q.get("unassigned"), False),
+        created=parse_range("createdAt", q.get("createdAt")),
+        updated=parse_range("updatedAt", q.get("updatedAt")),
     )

@@ -29,17 +29,19 @@ from .commands import (
 from .delivery import DEFAULT_TIMEOUT, DEFAULT_WORKERS, Relay, delivery_to_wire
 from .errors import InvalidRequest, NotFound
 from .events import Hook
+from .finding import Finding
 from .hooks import HookBus, HookSet, parse_pattern
 from .http_sender import Sender, post
 from .listing import Listing, listing
 from .merge import check_encodable
 from .model import Case, IdempotencyRecord, Webhook
 from .ports import EncodedListings, Store, UnitOfWork
-from .query import EncodedPage, ListPage, parse_list_query
+from .query import EncodedPage, ListPage
 from .redaction import DEFAULT_SECRET_KEYS, Redactor
 from .timers import MAX_PER_SWEEP, run_due
 from .transaction import Transaction, read_case
 from .validation import canonical_id, check_assignee, check_comment, check_data, check_status
+from .views import ViewQuery
 from .webhooks import EVERY_EVENT, check_events, check_secret, check_url, register
 from .wire import case_to_wire, encode_json, single_case_body, timestamp
 from .workflow import Guard, Transitions, Workflow
@@ -102,6 +104,7 @@ class Taskflow:
         # (at import time, typically) opens no connection.
         self._unsaved_webhooks: dict[str, Webhook] = {}
         self._saving_webhooks = threading.Lock()
+        self._finding = Finding(store)
 
     # -- configuration ---------------------------------------------------------------------
 
@@ -168,8 +171,28 @@ class Taskflow:
             self._unsaved_webhooks = {**self._unsaved_webhooks, webhook.url: webhook}
         return self
 
+    def view(
+        self, name: str, query: ViewQuery | None = None, *, title: str | None = None
+    ) -> Taskflow:
+        """Name a listing's query (or a callable ``(user) -> query``): ``view=name``
+        (docs/finding.md)."""
+        self._finding.declare(name, query, title)
+        return self
+
     def migrate(self) -> list[str]:
         return self.store.migrate()
+
+    # -- finding the work (taskflow_core/finding.py) ---------------------------------------
+
+    def views(self, *, user: Any = None) -> builtins.list[dict[str, Any]]:
+        """``[{"name", "title", "count"}]``, in declaration order; counts for ``user``."""
+        return self._finding.views(user)
+
+    def counts(
+        self, by: str, query: Mapping[str, Any] | None = None, *, user: Any = None
+    ) -> dict[str, Any]:
+        """The cases ``query`` selects, counted by ``status`` or ``assignedTo``."""
+        return self._finding.counts(by, query, user)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -199,7 +222,7 @@ class Taskflow:
         return workflow.allowed(case, user)
 
     def list(self, query: Mapping[str, Any] | None = None, *, user: Any = None) -> dict[str, Any]:
-        parsed = parse_list_query(query)
+        parsed = self._finding.query(query, user)
         decorators = self._decorators
         with self.store.unit_of_work(read_only=True) as uow:
             page = uow.cases.list(parsed)
@@ -225,7 +248,7 @@ class Taskflow:
         in memory at once."""
         if budget is None:
             budget = query_module.LISTING_BUDGET  # looked up now, so a test can lower it
-        parsed = parse_list_query(query)
+        parsed = self._finding.query(query, user)
         decorators = self._decorators
         decorated = any(on_lists for _, on_lists in decorators)
         with self.store.unit_of_work(read_only=True) as uow:

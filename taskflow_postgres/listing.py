@@ -10,6 +10,7 @@ from psycopg import sql
 from taskflow_core.model import NEW_STATUS
 from taskflow_core.query import ListQuery
 
+from . import finding
 from .rows import CASE_COLUMNS, json_param
 
 # taskflow_core/wire.py's timestamp(): ISO 8601 in UTC, always with microseconds.
@@ -101,7 +102,7 @@ def list_statement(query: ListQuery) -> tuple[sql.Composed, list[Any]]:
 
     When the page is empty the statement still returns one row, with ``total`` and NULLs.
     """
-    where, params = _where(query)
+    where, params = where_clause(query)
     count, count_params = _count(query, where, params)
     statement = _LIST.format(
         count=count,
@@ -117,10 +118,7 @@ def _count(
     query: ListQuery, where: sql.Composable, params: list[Any]
 ) -> tuple[sql.Composable, list[Any]]:
     """The subquery counting the query's matches, and its params."""
-    by_status_alone = bool(query.statuses) and not (
-        query.data or query.assigned_to or query.exclude_statuses or query.exclude_assigned_to
-    )
-    if by_status_alone:
+    if query.statuses and query.by_status_alone:
         return _COUNT_BY_STATUS, [list(query.statuses)]
     return _COUNT.format(where=where), params
 
@@ -152,7 +150,7 @@ def _budgeted(
     query: ListQuery, budget: int, page_columns: sql.Composable
 ) -> tuple[sql.Composed, list[Any]]:
     """The budgeted listing selecting ``page_columns`` (which use ``_WITHIN`` twice)."""
-    where, params = _where(query)
+    where, params = where_clause(query)
     count, count_params = _count(query, where, params)
     statement = _LIST.format(
         count=count,
@@ -172,10 +170,18 @@ def _columns() -> sql.Composable:
     return sql.SQL(", ").join(sql.Identifier(c) for c in CASE_COLUMNS)
 
 
-def _where(query: ListQuery) -> tuple[sql.Composable, list[Any]]:
+def where_clause(query: ListQuery) -> tuple[sql.Composable, list[Any]]:
     """Every filter of the query, ANDed, as the condition on ``cases`` and its params."""
     clauses: list[sql.Composable] = []
     params: list[Any] = []
+    _filters(query, clauses, params)
+    if not clauses:
+        return sql.SQL("true"), params
+    return sql.SQL(" AND ").join(clauses), params
+
+
+def _filters(query: ListQuery, clauses: list[sql.Composable], params: list[Any]) -> None:
+    """Add the query's filters, and those of its view (``also``), to ``clauses``."""
 
     def add(clause: LiteralString, value: Any) -> None:
         clauses.append(sql.SQL(clause))
@@ -200,9 +206,9 @@ def _where(query: ListQuery) -> tuple[sql.Composable, list[Any]]:
     if query.exclude_assigned_to:
         # A case with no assignee is never excluded by an assignee (docs/http.md).
         add("(assigned_to IS NULL OR assigned_to <> ALL(%s))", list(query.exclude_assigned_to))
-    if not clauses:
-        return sql.SQL("true"), params
-    return sql.SQL(" AND ").join(clauses), params
+    finding.add_filters(query, clauses, params)
+    for also in query.also:
+        _filters(also, clauses, params)
 
 
 def _order(query: ListQuery, table: str | None) -> sql.Composable:

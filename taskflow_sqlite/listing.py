@@ -6,13 +6,24 @@ import json
 
 from taskflow_core.query import ListQuery
 
+from . import finding
 from .json_contains import SQL_NAME
 
 
-def where(query: ListQuery) -> tuple[str, list[object]]:
+def where(query: ListQuery, stamp: finding.Stamp) -> tuple[str, list[object]]:
     """``WHERE ...`` (or ``""``) and its parameters; the page and the count share it."""
     conditions: list[str] = []
     params: list[object] = []
+    _filters(query, conditions, params, stamp)
+    if not conditions:
+        return "", params
+    return "WHERE " + " AND ".join(conditions), params
+
+
+def _filters(
+    query: ListQuery, conditions: list[str], params: list[object], stamp: finding.Stamp
+) -> None:
+    """Add the query's filters, and those of its view (``also``), to ``conditions``."""
     if query.statuses:
         conditions.append(f"status IN ({_marks(query.statuses)})")
         params.extend(query.statuses)
@@ -30,9 +41,9 @@ def where(query: ListQuery) -> tuple[str, list[object]]:
         marks = _marks(query.exclude_assigned_to)
         conditions.append(f"(assigned_to IS NULL OR assigned_to NOT IN ({marks}))")
         params.extend(query.exclude_assigned_to)
-    if not conditions:
-        return "", params
-    return "WHERE " + " AND ".join(conditions), params
+    finding.add_filters(query, conditions, params, stamp)
+    for also in query.also:
+        _filters(also, conditions, params, stamp)
 
 
 def order_by(query: ListQuery) -> str:
