@@ -11,6 +11,8 @@ import json
 from importlib import metadata
 from typing import Any
 
+from .openapi_finding import finding_parameters, finding_paths, finding_schemas
+
 Schema = dict[str, Any]
 
 JSON = "application/json"
@@ -201,6 +203,7 @@ def _listing_parameters() -> list[dict[str, Any]]:
             "in": "query",
             "schema": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
         },
+        *finding_parameters(),
     ]
 
 
@@ -349,7 +352,8 @@ def _paths() -> dict[str, dict[str, Any]]:
                         "description": "A page, and how many match in all",
                         "content": _json(_ref("Listing")),
                     },
-                    **_errors("400", "500", "503"),
+                    # 403: a named view may refuse the user (docs/finding.md).
+                    **_errors("400", "403", "500", "503"),
                 },
             },
             "post": {
@@ -437,6 +441,11 @@ def _paths() -> dict[str, dict[str, Any]]:
                 },
             },
         },
+        **finding_paths(
+            _listing_parameters(),
+            lambda name: {"description": "", "content": _json(_ref(name))},
+            _errors,
+        ),
         "/_changes": {
             "get": {
                 "summary": "The change feed, in commit order",
@@ -524,5 +533,5 @@ def openapi_document() -> dict[str, Any]:
             "license": {"name": "MIT", "identifier": "MIT"},
         },
         "paths": paths,
-        "components": {"schemas": _schemas()},
+        "components": {"schemas": {**_schemas(), **finding_schemas()}},
     }
