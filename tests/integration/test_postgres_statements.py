@@ -90,6 +90,8 @@ EXPECTED = {
     "GET /{id}": 1,  # the case and its log in one query
     "GET /{id} If-None-Match": 1,  # the same read; a 304 saves the body, not the query
     "GET /": 1,  # the page and its count in one query
+    "GET /?q=": 1,  # the search is a condition of that query, not a lookup before it
+    "GET /_counts": 1,  # every group in one query
     "GET /_changes": 1,  # a page of the feed, entries joined, in one query
     "POST /": 4,  # insert case (at version 1), log entry with its feed row, read back, commit
     # The version rides on the update a change makes anyway: no statement of its own.
@@ -118,6 +120,8 @@ def requests(
         "GET /{id}": ("GET", f"/{cid}", None, {}),
         "GET /{id} If-None-Match": ("GET", f"/{cid}", None, {"If-None-Match": current["If-Match"]}),
         "GET /": ("GET", "/?status=new&data[subject]=x", None, {}),
+        "GET /?q=": ("GET", "/?q=x&status=new&createdAt[from]=2020-01-01", None, {}),
+        "GET /_counts": ("GET", "/_counts?by=assignedTo&q=x&unassigned=true", None, {}),
         "GET /_changes": ("GET", "/_changes?limit=10", None, {}),
         "POST /": ("POST", "/", {"subject": "y"}, {}),
         "PUT /{id}": ("PUT", f"/{cid}", {"data": {"more": 1}}, {}),
