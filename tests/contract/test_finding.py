@@ -150,6 +150,7 @@ class TestUnassignedAndRanges:
         assert listed(createdAt={"from": "2026-12-02T11:00:00+01:00"}) == []
         assert listed(updatedAt={"from": "2026-12-02"}) == [first["id"], third["id"]]
         assert listed(createdAt={"from": datetime(2026, 12, 2, tzinfo=UTC)}) == [third["id"]]
+        assert len(listed(createdAt={"from": "0001-01-01", "to": "9999-12-31"})) == 3
 
     @pytest.mark.parametrize(
         ("query", "name"),
@@ -160,6 +161,10 @@ class TestUnassignedAndRanges:
             ({"updatedAt": {"to": ["2026-12-01", "2026-12-02"]}}, "updatedAt[to]"),
             ({"createdAt": "2026-12-01"}, "createdAt"),
             ({"createdAt": {"since": "2026-12-01"}}, 'createdAt["since"]'),
+            # Valid text, but outside the instants any store can hold once in UTC.
+            ({"createdAt": {"from": "0001-01-01T00:00:00+01:00"}}, "createdAt[from]"),
+            ({"updatedAt": {"to": "9999-12-31T23:30:00-01:00"}}, "updatedAt[to]"),
+            ({"createdAt": {"from": 20261201}}, "createdAt[from]"),
         ],
     )
     def test_malformed_ranges_answer_400_naming_the_parameter(
