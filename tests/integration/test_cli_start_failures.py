@@ -170,9 +170,9 @@ class TestADatabaseThatCannotServe:
 
     @pytest.mark.postgres
     def test_with_no_migrate_a_database_without_the_schema_says_to_migrate(
-        self, started: list[dict[str, object]], postgres_dsn: str
+        self, started: list[dict[str, object]], postgres_empty_dsn: str
     ) -> None:
-        args = ["serve", "--no-migrate", "--port", "0", "--dsn", postgres_dsn]
+        args = ["serve", "--no-migrate", "--port", "0", "--dsn", postgres_empty_dsn]
 
         result = CliRunner().invoke(cli, args)
 
@@ -193,12 +193,12 @@ class TestADatabaseThatCannotServe:
 
     @pytest.mark.postgres
     def test_with_no_migrate_a_hosts_flow_is_checked_on_its_own_store(
-        self, started: list[dict[str, object]], directory: Path, postgres_dsn: str
+        self, started: list[dict[str, object]], directory: Path, postgres_empty_dsn: str
     ) -> None:
         (directory / "host_on_postgres.py").write_text(
             "from taskflow_core import Taskflow\n"
             "from taskflow_postgres import PostgresStore\n"
-            f"flow = Taskflow(PostgresStore({postgres_dsn!r}))\n"
+            f"flow = Taskflow(PostgresStore({postgres_empty_dsn!r}))\n"
         )
 
         result = CliRunner().invoke(

@@ -14,6 +14,7 @@ from taskflow_falcon import create_app
 from tests.integration.http_support import *  # noqa: F403
 from tests.integration.http_support import as_user, assert_json_error, create_case
 from tests.receiver import eventually
+from tests.stores import store  # noqa: F401 (every store: these answers depend on it)
 
 
 def feed(client: falcon.testing.TestClient, **params: str) -> falcon.testing.Result:

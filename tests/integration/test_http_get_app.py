@@ -118,11 +118,11 @@ def test_taskflow_app_may_name_the_hosts_own_app_with_its_middleware(
 
 @pytest.mark.postgres
 def test_on_a_database_without_the_schema_each_request_answers_503_and_ready_says_to_migrate(
-    monkeypatch: pytest.MonkeyPatch, postgres_dsn: str
+    monkeypatch: pytest.MonkeyPatch, postgres_empty_dsn: str
 ) -> None:
     # Unlike `taskflow serve`, the factory checks nothing first: the app is built, and
     # answers what it can until the database is migrated.
-    monkeypatch.setenv("TASKFLOW_DATABASE_URL", postgres_dsn)
+    monkeypatch.setenv("TASKFLOW_DATABASE_URL", postgres_empty_dsn)
     app = get_app()
     client = falcon.testing.TestClient(app)
     try:

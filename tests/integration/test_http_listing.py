@@ -13,6 +13,7 @@ from taskflow_core.wire import encode_json
 from taskflow_falcon.listing import list_query_from_string, split_key
 from tests.integration.http_support import *  # noqa: F403
 from tests.integration.http_support import assert_json_error, create_case, snapshot
+from tests.stores import store  # noqa: F401 (every store: these answers depend on it)
 
 Client = falcon.testing.TestClient
 

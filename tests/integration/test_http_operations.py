@@ -30,9 +30,9 @@ class TestHealthAndReadiness:
 
 class TestNotReady:
     def test_an_unmigrated_database_is_not_ready_and_says_to_migrate(
-        self, postgres_dsn: str
+        self, postgres_empty_dsn: str
     ) -> None:
-        store = PostgresStore(postgres_dsn, max_size=2)
+        store = PostgresStore(postgres_empty_dsn, max_size=2)
         try:
             client = falcon.testing.TestClient(create_app(Taskflow(store)))
             result = client.simulate_get("/_ready")

@@ -237,12 +237,12 @@ class TestThroughPgBouncer:
         assert all(stamp.endswith(("Z", "+00:00")) for stamp in stamps), stamps
 
     def test_migrations_run_through_pgbouncer_from_two_processes_at_once(
-        self, pgbouncer_dsn: str
+        self, pgbouncer_empty_dsn: str
     ) -> None:
         applied: list[str] = []
 
         def migrate(n: int) -> None:
-            store = PostgresStore(pgbouncer_dsn, max_size=1)
+            store = PostgresStore(pgbouncer_empty_dsn, max_size=1)
             try:
                 applied.extend(store.migrate())
             finally:
@@ -252,8 +252,8 @@ class TestThroughPgBouncer:
         # One applied them all; the other waited for its lock, then found nothing to do.
         assert applied == [migration.name for migration in available()]
 
-    def test_taskflow_migrate_takes_the_switch_from_the_url(self, pgbouncer_dsn: str) -> None:
-        result = CliRunner().invoke(cli, ["migrate", "--dsn", pgbouncer_dsn])
+    def test_taskflow_migrate_takes_the_switch_from_the_url(self, pgbouncer_empty_dsn: str) -> None:
+        result = CliRunner().invoke(cli, ["migrate", "--dsn", pgbouncer_empty_dsn])
         assert result.exit_code == 0, result.output
         assert "0001_original_schema" in result.output
         assert "pgbouncer" not in result.output
