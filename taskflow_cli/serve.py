@@ -19,8 +19,8 @@ from taskflow_compose.environment import (
 )
 from taskflow_compose.environment import app_spec as app_spec_from_env
 from taskflow_compose.wsgi import app_from_env, flow_from_env, host_app_from_env
+from taskflow_core.background.sweeper import Sweeper
 from taskflow_core.ports import Store
-from taskflow_core.sweeper import Sweeper
 from taskflow_falcon.api import flow_of
 
 from .database import check_answers, migrate_database

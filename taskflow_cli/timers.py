@@ -9,7 +9,7 @@ import click
 
 from taskflow_compose import database_url, load_flow
 from taskflow_compose.environment import app_spec as app_spec_from_env
-from taskflow_core.sweeper import DEFAULT_INTERVAL, Sweeper
+from taskflow_core.background.sweeper import DEFAULT_INTERVAL, Sweeper
 
 from .loading import load_app
 from .options import dsn_option

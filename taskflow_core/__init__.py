@@ -1,7 +1,11 @@
 """taskflow_core: the framework-free case-workflow engine (stdlib and attrs only)."""
 
-from .clock import Clock
-from .commands import Context, Outcome
+from .application.commands import Context, Outcome
+from .application.query import ListPage, ListQuery
+from .domain.clock import Clock
+from .domain.events import CaseHandle, Hook, HookEvent
+from .domain.model import ActivityEntry, Case, IdempotencyRecord
+from .domain.workflow import Guard
 from .errors import (
     Conflict,
     Forbidden,
@@ -15,8 +19,6 @@ from .errors import (
     StoreUnavailable,
     TaskflowError,
 )
-from .events import CaseHandle, Hook, HookEvent
-from .model import ActivityEntry, Case, IdempotencyRecord
 from .ports import (
     ActivityRepository,
     CaseRepository,
@@ -24,9 +26,7 @@ from .ports import (
     Store,
     UnitOfWork,
 )
-from .query import ListPage, ListQuery
 from .service import Taskflow, default_actor_id
-from .workflow import Guard
 
 __all__ = [
     "ActivityEntry",

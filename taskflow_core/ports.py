@@ -14,7 +14,8 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
 
-from .model import (
+from .application.query import EncodedPage, ListPage, ListQuery
+from .domain.model import (
     ActivityEntry,
     Case,
     Change,
@@ -24,7 +25,6 @@ from .model import (
     Timer,
     Webhook,
 )
-from .query import EncodedPage, ListPage, ListQuery
 
 
 class CaseRepository(Protocol):
@@ -177,7 +177,7 @@ class EncodedListings(Protocol):
 
     def list_encoded(self, query: ListQuery, *, budget: int) -> EncodedPage:
         """``list(query, budget=budget)``, each case within the budget as the JSON text
-        ``encode_json(case_to_wire(case))`` makes (taskflow_core/wire.py): the same text,
+        ``encode_json(case_to_wire(case))`` makes (taskflow_core/domain/wire.py): the same text,
         except that numbers are written as the store keeps them: ``0.0000001`` where Python
         writes ``1e-07``, and a number stored by another client with more precision than a
         float, exactly, where the worker would round it."""

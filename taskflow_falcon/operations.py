@@ -7,8 +7,8 @@ import logging
 import falcon
 
 from taskflow_core import Taskflow
+from taskflow_core.application.readiness import check_ready
 from taskflow_core.errors import NotMigrated, StoreError
-from taskflow_core.readiness import check_ready
 
 from .rendering import write_json
 

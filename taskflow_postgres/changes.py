@@ -36,7 +36,7 @@ from typing import Any
 
 from psycopg import Connection, sql
 
-from taskflow_core.model import Change, Position
+from taskflow_core.domain.model import Change, Position
 
 from .db import fetch_all, fetch_one, render
 from .rows import ENTRY_COLUMNS, entry_from_row

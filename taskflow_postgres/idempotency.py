@@ -12,8 +12,8 @@ from typing import Any
 
 from psycopg import Connection
 
-from taskflow_core.idempotency import PURGE_BATCH
-from taskflow_core.model import IdempotencyRecord
+from taskflow_core.application.idempotency import PURGE_BATCH
+from taskflow_core.domain.model import IdempotencyRecord
 
 from .db import execute, fetch_one
 from .rows import utc

@@ -15,7 +15,7 @@ from typing import Any
 import psycopg
 from psycopg import Connection, sql
 
-from taskflow_core.feed import poll
+from taskflow_core.application.feed import poll
 
 from .changes import CHANNEL
 from .errors import one_line

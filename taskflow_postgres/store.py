@@ -7,7 +7,7 @@ import os
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from taskflow_core.feed import poll
+from taskflow_core.application.feed import poll
 
 from .connections import DEFAULT_TIMEOUT, Connections
 from .conninfo import display

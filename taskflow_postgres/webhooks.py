@@ -12,7 +12,7 @@ from typing import Any
 
 from psycopg import Connection, sql
 
-from taskflow_core.model import PENDING, Delivery, Position, Webhook
+from taskflow_core.domain.model import PENDING, Delivery, Position, Webhook
 
 from .db import execute, execute_many, fetch_all, fetch_one, render
 from .rows import delivery_from_row, json_param, webhook_from_row

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from taskflow_core.model import Change, Position
+from taskflow_core.domain.model import Change, Position
 
 from .repositories import ENTRY_COLUMNS, Execute, entry_from_row
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from taskflow_core.idempotency import PURGE_BATCH
-from taskflow_core.model import IdempotencyRecord
+from taskflow_core.application.idempotency import PURGE_BATCH
+from taskflow_core.domain.model import IdempotencyRecord
 
 from .repositories import Execute, parse_timestamp, timestamp
 

@@ -8,9 +8,9 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from taskflow_core.application.query import Deferred, ListPage, ListQuery, within
+from taskflow_core.domain.model import CASE_FIELDS, ENTRY_FIELDS, ActivityEntry, Case
 from taskflow_core.errors import NotFound
-from taskflow_core.model import CASE_FIELDS, ENTRY_FIELDS, ActivityEntry, Case
-from taskflow_core.query import Deferred, ListPage, ListQuery, within
 
 from . import listing
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import attrs
 
-from taskflow_core.model import PENDING, Delivery, Position, Webhook
+from taskflow_core.domain.model import PENDING, Delivery, Position, Webhook
 
 from .repositories import Execute, parse_timestamp, timestamp
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import attrs
 
-from taskflow_core.webhooks import signing_key
+from taskflow_core.background.webhooks import signing_key
 
 
 @attrs.frozen

@@ -12,9 +12,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from taskflow_core import Taskflow
-from taskflow_core.delivery import Relay, lease
+from taskflow_core.background.http_sender import post
+from taskflow_core.background.relay import Relay, lease
 from taskflow_core.errors import NotFound
-from taskflow_core.http_sender import post
 from taskflow_core.ports import Store
 from tests.receiver import Received, Receiver, eventually, receiving
 

@@ -14,7 +14,7 @@ import psycopg
 import pytest
 
 from taskflow_core import Taskflow
-from taskflow_core.model import ActivityEntry, Case, Delivery, Position, Webhook, new_id
+from taskflow_core.domain.model import ActivityEntry, Case, Delivery, Position, Webhook, new_id
 from taskflow_postgres import PostgresStore
 from taskflow_postgres.activity import PostgresActivityRepository
 from taskflow_postgres.cases import PostgresCaseRepository

@@ -16,7 +16,7 @@ import falcon.testing
 import psycopg
 import pytest
 
-import taskflow_core.query
+import taskflow_core.application.query
 from taskflow_core import Taskflow
 from taskflow_falcon import create_app
 from taskflow_postgres import PostgresStore
@@ -178,7 +178,7 @@ def test_a_listing_past_its_budget_reads_the_rest_in_batches_within_it(
 ) -> None:
     for _ in range(6):
         client.simulate_post("/", json={"big": "yes", "text": "x" * 1000})
-    monkeypatch.setattr(taskflow_core.query, "LISTING_BUDGET", 2500)
+    monkeypatch.setattr(taskflow_core.application.query, "LISTING_BUDGET", 2500)
 
     def call() -> None:
         result = client.simulate_get("/?data[big]=yes")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .ports import Store
+from ..ports import Store
 
 # The nil UUID: looking it up runs a real query on the cases table, and never finds a case.
 _NO_CASE = "00000000-0000-0000-0000-000000000000"

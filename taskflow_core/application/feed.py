@@ -9,10 +9,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from .errors import InvalidRequest
-from .model import Change, Position
-from .ports import ChangeWaiter, Store
-from .wire import entry_to_wire
+from ..domain.model import Change, Position
+from ..domain.wire import entry_to_wire
+from ..errors import InvalidRequest
+from ..ports import ChangeWaiter, Store
+from .answers import data
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
@@ -86,7 +87,7 @@ def change_to_wire(change: Change) -> dict[str, Any]:
 def page(changes: list[Change], after: str | None) -> dict[str, Any]:
     """``{"data": [...], "meta": {"next": cursor}}``; an empty page keeps the cursor given."""
     items = [change_to_wire(change) for change in changes]
-    return {"data": items, "meta": {"next": items[-1]["cursor"] if items else after}}
+    return data(items, next=items[-1]["cursor"] if items else after)
 
 
 def waiter_of(store: Store) -> Callable[[float], None]:

@@ -8,7 +8,7 @@ import re
 import uuid
 from typing import Any
 
-from .errors import InvalidRequest
+from ..errors import InvalidRequest
 
 # The largest array a merge may create out of nothing but a `length` or an index key (see
 # `_merge_object_into_array`). JavaScript would build arrays of up to 2**32 - 1 slots and then

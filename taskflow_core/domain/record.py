@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from .merge import to_json
+from .json_values import to_json
 from .model import ActivityEntry, Case, new_id
 from .redaction import Redactor
 

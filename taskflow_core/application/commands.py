@@ -12,11 +12,18 @@ from typing import Any, Protocol
 
 import attrs
 
-from .errors import InvalidRequest
+from ..domain.json_values import deep_merge, merge_patch
+from ..domain.model import IdempotencyRecord
+from ..domain.validation import (
+    canonical_id,
+    check_assignee,
+    check_comment,
+    check_data,
+    check_status,
+)
+from ..errors import InvalidRequest
 from .idempotency import check_idempotency_key
-from .merge import deep_merge, merge_patch
-from .model import IdempotencyRecord
-from .transaction import Transaction
+from .pipeline import Pipeline
 
 
 def _is_version(value: object) -> bool:
@@ -82,28 +89,51 @@ class Command(Protocol):
     def case_id(self) -> str | None:
         """The case the command acts on; None for a create."""
 
-    def run(self, tx: Transaction) -> str:
+    def run(self, tx: Pipeline) -> str:
         """Do it in ``tx``; the id of the case to answer with."""
+
+
+def _data(value: object) -> dict[str, Any]:
+    return dict(check_data(value))
+
+
+def _data_or_nothing(value: object) -> dict[str, Any]:
+    return {} if value is None else dict(check_data(value))
+
+
+def _patch(value: object) -> dict[str, Any]:
+    return dict(check_data(value, "patch"))
+
+
+def _comment_id(value: object) -> str:
+    return canonical_id(value, "Comment")
+
+
+# Each command checks its own fields when it is built (the converters), under their Python
+# names: a Python call and an HTTP request build the same command, and an HTTP field of
+# another name (``profileId``) is renamed at the HTTP edge. The case's id comes first, so
+# that a request naming no case is a 404 whatever else is wrong with it.
 
 
 @attrs.frozen
 class CreateCase:
-    data: dict[str, Any]
+    data: dict[str, Any] = attrs.field(converter=_data)
     case_id: None = None
 
-    def run(self, tx: Transaction) -> str:
+    def run(self, tx: Pipeline) -> str:
         return tx.create(self.data)
 
 
 @attrs.frozen
 class UpdateData:
-    """Deep-merge ``data`` into the case's data."""
+    """Deep-merge ``data`` into the case's data; ``None`` merges nothing, and the update is
+    still an event and in the log (how the original's clients record a note)."""
 
-    case_id: str
-    data: dict[str, Any]
+    case_id: str = attrs.field(converter=canonical_id)
+    data: dict[str, Any] = attrs.field(converter=_data_or_nothing)
     preserve_updated_at: bool = False
 
-    def run(self, tx: Transaction) -> str:
+    def run(self, tx: Pipeline) -> str:
         changes = self.data
         tx.change_data(
             self.case_id,
@@ -118,10 +148,10 @@ class MergePatch:
     """Apply a JSON Merge Patch (RFC 7396) to the case's data: ``null`` deletes a key, arrays
     replace; the same ``update`` event as a deep merge."""
 
-    case_id: str
-    patch: dict[str, Any]
+    case_id: str = attrs.field(converter=canonical_id)
+    patch: dict[str, Any] = attrs.field(converter=_patch)
 
-    def run(self, tx: Transaction) -> str:
+    def run(self, tx: Pipeline) -> str:
         patch = self.patch
         tx.change_data(self.case_id, lambda old: merge_patch(old, patch))
         return self.case_id
@@ -129,50 +159,50 @@ class MergePatch:
 
 @attrs.frozen
 class SetStatus:
-    case_id: str
-    status: str
+    case_id: str = attrs.field(converter=canonical_id)
+    status: str = attrs.field(converter=check_status)
 
-    def run(self, tx: Transaction) -> str:
+    def run(self, tx: Pipeline) -> str:
         tx.set_status(self.case_id, self.status)
         return self.case_id
 
 
 @attrs.frozen
 class Assign:
-    case_id: str
-    assigned_to: str | None
+    case_id: str = attrs.field(converter=canonical_id)
+    assigned_to: str | None = attrs.field(converter=check_assignee)
 
-    def run(self, tx: Transaction) -> str:
+    def run(self, tx: Pipeline) -> str:
         tx.assign(self.case_id, self.assigned_to, unless_current=True)
         return self.case_id
 
 
 @attrs.frozen
 class AddComment:
-    case_id: str
-    comment: str
+    case_id: str = attrs.field(converter=canonical_id)
+    comment: str = attrs.field(converter=check_comment)
 
-    def run(self, tx: Transaction) -> str:
+    def run(self, tx: Pipeline) -> str:
         tx.comment(self.case_id, self.comment)
         return self.case_id
 
 
 @attrs.frozen
 class EditComment:
-    case_id: str
-    comment_id: str
-    comment: str
+    case_id: str = attrs.field(converter=canonical_id)
+    comment_id: str = attrs.field(converter=_comment_id)
+    comment: str = attrs.field(converter=check_comment)
 
-    def run(self, tx: Transaction) -> str:
+    def run(self, tx: Pipeline) -> str:
         tx.update_comment(self.case_id, self.comment_id, self.comment)
         return self.case_id
 
 
 @attrs.frozen
 class DeleteComment:
-    case_id: str
-    comment_id: str
+    case_id: str = attrs.field(converter=canonical_id)
+    comment_id: str = attrs.field(converter=_comment_id)
 
-    def run(self, tx: Transaction) -> str:
+    def run(self, tx: Pipeline) -> str:
         tx.delete_comment(self.case_id, self.comment_id)
         return self.case_id

@@ -15,7 +15,7 @@ from typing import Any
 
 import attrs
 
-from .errors import Conflict, Forbidden
+from ..errors import Conflict, Forbidden
 from .validation import is_status
 
 logger = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from .errors import HookUsageError
+from ..errors import HookUsageError
 from .model import ActivityEntry, Case
 from .names import STATUS, Event, kind, pre
 from .validation import (

@@ -17,17 +17,17 @@ from typing import Any
 
 import attrs
 
-from .clock import Clock, TransactionClock, utc
-from .errors import Forbidden, HookUsageError, NotFound, PreconditionFailed
-from .events import CaseHandle, DataChange, HookEvent, HookHandlers
-from .model import NEW_STATUS, ActivityEntry, Case, Timer, new_id
-from .names import Event, pre, status_event, timer_event
-from .ports import UnitOfWork
-from .record import activity_entry
-from .redaction import Redactor
-from .validation import canonical_id, same_id
-from .wire import case_to_wire, edited_comment_id, timestamp
-from .workflow import NO_WORKFLOW, Workflow
+from ..domain.clock import Clock, TransactionClock, utc
+from ..domain.events import CaseHandle, DataChange, HookEvent, HookHandlers
+from ..domain.model import NEW_STATUS, ActivityEntry, Case, Timer, new_id
+from ..domain.names import Event, pre, status_event, timer_event
+from ..domain.record import activity_entry
+from ..domain.redaction import Redactor
+from ..domain.validation import canonical_id, same_id
+from ..domain.wire import case_to_wire, edited_comment_id, timestamp
+from ..domain.workflow import NO_WORKFLOW, Workflow
+from ..errors import Forbidden, HookUsageError, NotFound, PreconditionFailed
+from ..ports import UnitOfWork
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ def read_case(uow: UnitOfWork, case_id: str) -> dict[str, Any]:
     return case_to_wire(case, activity)
 
 
-class Transaction:
+class Pipeline:
     """The state of one request: its unit of work, hooks, actor, clock and settled callbacks.
 
     Cases this transaction has locked or created are kept in an identity map: their rows are

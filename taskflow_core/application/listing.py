@@ -8,8 +8,8 @@ from collections.abc import Callable, Iterator
 
 import attrs
 
-from .model import Case
-from .ports import Store
+from ..domain.model import Case
+from ..ports import Store
 from .query import Deferred, EncodedPage, ListPage, within
 
 logger = logging.getLogger(__name__)
@@ -21,7 +21,7 @@ Present = Callable[[Case], str]
 @attrs.frozen
 class Listing:
     """A page as the HTTP listing answers it: each case as the JSON text it is sent as, in
-    wire form and decorated (``encode_json`` of it: taskflow_core/wire.py).
+    wire form and decorated (``encode_json`` of it: taskflow_core/domain/wire.py).
 
     ``first`` are the cases read with the page and its count. ``rest``, when the page held
     more data than the budget, reads the others as it is iterated, each batch in a read of

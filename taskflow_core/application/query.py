@@ -7,9 +7,9 @@ from typing import Any, Literal, cast
 
 import attrs
 
-from .errors import InvalidRequest
-from .model import Case
-from .validation import check_storable, quoted
+from ..domain.model import Case
+from ..domain.validation import check_storable, quoted
+from ..errors import InvalidRequest
 
 SortColumn = Literal["createdAt", "updatedAt", "status", "assignedTo", "id"]
 # Each sort column of the listing, and the Case field (and so the stores' column) it orders by.

@@ -19,11 +19,11 @@ from urllib.parse import urlsplit
 
 import attrs
 
-from .hooks import matches, parse_pattern
-from .model import Change, Webhook
-from .names import PRE
-from .ports import Store
-from .wire import timestamp
+from ..domain.hooks import matches, parse_pattern
+from ..domain.model import Change, Webhook
+from ..domain.names import PRE
+from ..domain.wire import timestamp
+from ..ports import Store
 
 EVERY_EVENT = "*"
 SECRET_PREFIX = "whsec_"

@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 
 import attrs
 
-from .model import Timer
-from .ports import Store, UnitOfWork
-from .transaction import Transaction
+from ..application.pipeline import Pipeline
+from ..domain.model import Timer
+from ..ports import Store, UnitOfWork
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ def retry_delay(attempts: int) -> timedelta:
 
 
 def run_due(
-    store: Store, begin: Callable[[UnitOfWork], Transaction], now: datetime, limit: int
+    store: Store, begin: Callable[[UnitOfWork], Pipeline], now: datetime, limit: int
 ) -> int:
     """Fire what is due at ``now``, one transaction each; how many fired. ``begin`` makes
     the transaction a timer fires in (no user, no payload: the system acts)."""
@@ -41,9 +41,7 @@ def run_due(
     return fired
 
 
-def _fire_next(
-    store: Store, begin: Callable[[UnitOfWork], Transaction], now: datetime
-) -> int | None:
+def _fire_next(store: Store, begin: Callable[[UnitOfWork], Pipeline], now: datetime) -> int | None:
     """1 when a timer fired, 0 when one failed (and waits for its retry), None when none is
     due."""
     with store.unit_of_work() as uow:

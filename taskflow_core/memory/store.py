@@ -17,12 +17,12 @@ from typing import Any, Self
 
 import attrs
 
-from .errors import Conflict, NotFound
-from .idempotency import PURGE_BATCH
-from .memory_feed import FeedState, MemoryChanges, MemoryDeliveries, MemoryWebhooks
-from .merge import json_contains
-from .model import ActivityEntry, Case, IdempotencyRecord, Timer
-from .query import Deferred, ListPage, ListQuery, within
+from ..application.idempotency import PURGE_BATCH
+from ..application.query import Deferred, ListPage, ListQuery, within
+from ..domain.json_values import json_contains
+from ..domain.model import ActivityEntry, Case, IdempotencyRecord, Timer
+from ..errors import Conflict, NotFound
+from .feed import FeedState, MemoryChanges, MemoryDeliveries, MemoryWebhooks
 
 
 def _copy(value: Any) -> Any:

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 import attrs
 
-from .model import PENDING, ActivityEntry, Change, Delivery, Position, Webhook
+from ..domain.model import PENDING, ActivityEntry, Change, Delivery, Position, Webhook
 
 
 class Journal(Protocol):

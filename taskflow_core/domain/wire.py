@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from .merge import json_default
+from .json_values import json_default
 from .model import ActivityEntry, Case
 from .names import Event
 
@@ -22,12 +22,6 @@ _ENCODER = json.JSONEncoder(
 def encode_json(value: Any) -> str:
     """An answer as JSON text; raises TypeError or ValueError if it cannot be JSON."""
     return _ENCODER.encode(value)
-
-
-def single_case_body(case: dict[str, Any]) -> bytes:
-    """The body of an answer with one case, ``{"data": case}``, as it is sent (and stored
-    under an idempotency key, to be sent again byte for byte)."""
-    return encode_json({"data": case}).encode()
 
 
 def timestamp(value: datetime) -> str:

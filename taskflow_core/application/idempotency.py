@@ -16,9 +16,9 @@ from typing import Any, cast
 
 import attrs
 
-from .errors import Conflict, IdempotencyKeyReused, InvalidRequest
-from .model import IdempotencyRecord
-from .ports import UnitOfWork
+from ..domain.model import IdempotencyRecord
+from ..errors import Conflict, IdempotencyKeyReused, InvalidRequest
+from ..ports import UnitOfWork
 
 # How long a key is remembered: a client's retries may span an outage of hours, and a key
 # forgotten too early lets a late retry do the work twice.

@@ -8,7 +8,7 @@ import random
 import threading
 from typing import Protocol
 
-from .errors import StoreError
+from ..errors import StoreError
 
 logger = logging.getLogger(__name__)
 

@@ -16,11 +16,11 @@ from typing import Any
 
 import attrs
 
-from .clock import Clock, utc
-from .feed import change_to_wire
+from ..application.feed import change_to_wire
+from ..domain.clock import Clock, utc
+from ..domain.model import DELIVERED, FAILED, PENDING, Change, Delivery, Webhook, new_id
+from ..ports import Store
 from .http_sender import DeliveryFailed, Sender
-from .model import DELIVERED, FAILED, PENDING, Change, Delivery, Webhook, new_id
-from .ports import Store
 from .webhooks import headers, message_body, wants
 
 logger = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from .errors import InvalidRequest, NotFound
+from ..errors import InvalidRequest, NotFound
 
 STATUS_RE = re.compile(r"[a-z-]+")
 # A UUID as PostgreSQL prints it, in either letter case: the only spelling an id may have.
