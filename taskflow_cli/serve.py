@@ -155,7 +155,7 @@ def serve(
     access_log: bool,
 ) -> None:
     # The workers read their configuration from the environment, exactly as
-    # `gunicorn 'taskflow_falcon.app:get_app()'` does, so both paths build the same app.
+    # `gunicorn 'taskflow_compose.wsgi:get_app()'` does, so both paths build the same app.
     url = database_url(dsn)
     if url:
         os.environ[DATABASE_URL_ENV] = url

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any, TypeVar, overload
 
-from .application import feed, reads
+from .application import reads
 from .application.answers import Decorator, Decorators
 from .application.commands import (
     AddComment,
@@ -27,6 +27,7 @@ from .application.commands import (
 )
 from .application.listing import Listing
 from .application.pipeline import Pipeline
+from .application.query import DEFAULT_LIMIT
 from .application.subscriptions import Subscriptions
 from .application.writes import ActorId, Rules, WritePath, default_actor_id
 from .background.http_sender import Sender, post
@@ -201,7 +202,7 @@ class Taskflow:
         return reads.timers(self.store, case_id)
 
     def changes(
-        self, after: str | None = None, limit: int = feed.DEFAULT_LIMIT, *, wait: float = 0
+        self, after: str | None = None, limit: int = DEFAULT_LIMIT, *, wait: float = 0
     ) -> dict[str, Any]:
         """The change feed after the cursor ``after``: ``{"data": [{"cursor", "caseId",
         "entry"}], "meta": {"next": cursor}}``, in commit order. With ``wait`` (seconds, at

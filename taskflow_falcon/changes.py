@@ -14,7 +14,8 @@ import falcon
 from falcon.uri import parse_query_string
 
 from taskflow_core import Taskflow
-from taskflow_core.application.feed import DEFAULT_LIMIT, check_wait
+from taskflow_core.application.feed import check_wait
+from taskflow_core.application.query import DEFAULT_LIMIT
 from taskflow_core.errors import InvalidRequest
 
 from .rendering import write_json

@@ -14,9 +14,8 @@ from ..domain.wire import entry_to_wire
 from ..errors import InvalidRequest
 from ..ports import ChangeWaiter, Store
 from .answers import data
+from .query import MAX_LIMIT
 
-DEFAULT_LIMIT = 100
-MAX_LIMIT = 1000
 # How long a reader may ask to be held: long enough to save most polls, short enough for
 # proxies' idle timeouts (commonly 60 s) and for a server's threads.
 MAX_WAIT = 30.0

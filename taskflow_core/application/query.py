@@ -22,6 +22,7 @@ SORT_FIELDS: dict[SortColumn, str] = {
 }
 SORT_COLUMNS: tuple[SortColumn, ...] = tuple(SORT_FIELDS)
 EXCLUDE_KEYS = ("status", "assignedTo")
+# A page's size, of a listing and of the change feed alike.
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 MAX_OFFSET = 2**63 - 1  # a SQL bigint

@@ -20,6 +20,7 @@ from ..application.feed import change_to_wire
 from ..domain.clock import Clock, utc
 from ..domain.model import DELIVERED, FAILED, PENDING, Change, Delivery, Webhook, new_id
 from ..ports import Store
+from .backoff import retry_delay as backoff
 from .http_sender import DeliveryFailed, Sender
 from .webhooks import headers, message_body, wants
 
@@ -40,7 +41,7 @@ _MAX_ERROR_LENGTH = 1000
 
 def retry_delay(attempts: int) -> timedelta:
     """How long after its ``attempts``-th failure a delivery is tried again."""
-    return min(FIRST_RETRY * (1 << min(attempts - 1, 20)), LONGEST_RETRY)
+    return backoff(attempts, FIRST_RETRY, LONGEST_RETRY)
 
 
 def lease(timeout: float) -> timedelta:

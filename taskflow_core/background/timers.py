@@ -11,6 +11,7 @@ import attrs
 from ..application.pipeline import Pipeline
 from ..domain.model import Timer
 from ..ports import Store, UnitOfWork
+from .backoff import retry_delay as backoff
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +25,7 @@ MAX_PER_SWEEP = 1000
 
 def retry_delay(attempts: int) -> timedelta:
     """How long after its ``attempts``-th failure a timer is tried again."""
-    return min(FIRST_RETRY * (1 << min(attempts - 1, 20)), LONGEST_RETRY)
+    return backoff(attempts, FIRST_RETRY, LONGEST_RETRY)
 
 
 def run_due(

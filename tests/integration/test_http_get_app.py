@@ -8,9 +8,8 @@ from pathlib import Path
 import falcon.testing
 import pytest
 
-from taskflow_compose.wsgi import flow_from_env
+from taskflow_compose.wsgi import flow_from_env, get_app
 from taskflow_falcon.api import flow_of
-from taskflow_falcon.app import get_app
 from taskflow_postgres import PostgresStore
 from taskflow_sqlite import SqliteStore
 
@@ -134,3 +133,9 @@ def test_on_a_database_without_the_schema_each_request_answers_503_and_ready_say
     assert (listing.status_code, listing.headers["retry-after"]) == (503, "2")
     assert ready.status_code == 503
     assert "run `taskflow migrate`" in ready.json["message"]
+
+
+def test_the_deprecated_entry_point_is_the_same_factory() -> None:
+    from taskflow_falcon.app import get_app as deprecated
+
+    assert deprecated is get_app
