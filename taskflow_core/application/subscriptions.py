@@ -7,8 +7,10 @@ before the flow next touches the store, and before the events they take.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 
-from ..background.webhooks import register
+import attrs
+
 from ..domain.model import Webhook
 from ..ports import Store
 
@@ -41,3 +43,13 @@ class Subscriptions:
                     for url, webhook in self._unsaved.items()
                     if unsaved.get(url) is not webhook
                 }
+
+
+def register(store: Store, webhooks: Iterable[Webhook]) -> None:
+    """Save webhooks in the store. A new one takes the changes that commit from now on; one
+    already there keeps its place in the feed and gets the events and secret given."""
+    with store.unit_of_work() as uow:
+        start = uow.changes.head()
+        for webhook in webhooks:
+            uow.webhooks.register(attrs.evolve(webhook, cursor=start))
+        uow.commit()

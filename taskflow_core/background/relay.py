@@ -12,7 +12,6 @@ import logging
 import threading
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import datetime, timedelta
-from typing import Any
 
 import attrs
 
@@ -208,16 +207,6 @@ class Relay:
                 collect(done)
             collect(wait(sending).done)
         return delivered
-
-
-def delivery_to_wire(delivery: Delivery) -> dict[str, Any]:
-    return {
-        "webhookUrl": delivery.webhook_url,
-        "eventName": delivery.event_name,
-        "attempts": delivery.attempts,
-        "status": delivery.status,
-        "lastError": delivery.last_error,
-    }
 
 
 def _cut(error: str) -> str:

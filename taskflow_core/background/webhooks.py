@@ -17,13 +17,10 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
-import attrs
-
 from ..domain.hooks import matches, parse_pattern
 from ..domain.model import Change, Webhook
 from ..domain.names import PRE
 from ..domain.wire import timestamp
-from ..ports import Store
 
 EVERY_EVENT = "*"
 SECRET_PREFIX = "whsec_"
@@ -58,16 +55,6 @@ def check_events(events: object) -> tuple[str, ...]:
             # silently never match.
             raise ValueError(f"{pattern!r} names a pre- event, which is never delivered")
     return patterns
-
-
-def register(store: Store, webhooks: Iterable[Webhook]) -> None:
-    """Save webhooks in the store. A new one takes the changes that commit from now on; one
-    already there keeps its place in the feed and gets the events and secret given."""
-    with store.unit_of_work() as uow:
-        start = uow.changes.head()
-        for webhook in webhooks:
-            uow.webhooks.register(attrs.evolve(webhook, cursor=start))
-        uow.commit()
 
 
 def signing_key(secret: str) -> bytes:

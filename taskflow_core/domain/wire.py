@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .json_values import json_default
-from .model import ActivityEntry, Case
+from .model import ActivityEntry, Case, Delivery
 from .names import Event
 
 # allow_nan=False: NaN and Infinity are not JSON, and a client's parser would choke. Built
@@ -97,3 +97,13 @@ def fold_comments(entries: list[ActivityEntry]) -> list[dict[str, Any]]:
                 wire["comment"] = latest_edit[entry.id].comment
         folded.append(wire)
     return folded
+
+
+def delivery_to_wire(delivery: Delivery) -> dict[str, Any]:
+    return {
+        "webhookUrl": delivery.webhook_url,
+        "eventName": delivery.event_name,
+        "attempts": delivery.attempts,
+        "status": delivery.status,
+        "lastError": delivery.last_error,
+    }

@@ -127,3 +127,27 @@ def test_no_package_imports_one_above_it_or_beside_it() -> None:
 def test_the_layer_check_sees_the_one_upward_import_it_allows() -> None:
     # Proof the check reads such an edge at all: without the allowance, this one would fail.
     assert "taskflow_compose.wsgi" in graph()["taskflow_falcon.app"]
+
+
+# The core's rooms, and the rooms each may import (besides itself): the domain needs nothing
+# else of the core; the application builds on the domain and the storage port; the work
+# beside requests builds on both; the face (service.py) and the package import them all.
+ROOMS = {
+    "domain": {"errors"},
+    "application": {"domain", "errors", "ports"},
+    "background": {"domain", "application", "errors", "ports"},
+    "memory": {"domain", "application", "errors", "ports"},
+}
+
+
+def test_the_cores_rooms_import_only_the_rooms_below_them() -> None:
+    wrong = []
+    for name, targets in graph().items():
+        parts = name.split(".")
+        if parts[0] != "taskflow_core" or len(parts) < 2 or parts[1] not in ROOMS:
+            continue
+        for target in targets:
+            room = target.split(".")[1] if target.count(".") else ""
+            if room != parts[1] and room not in ROOMS[parts[1]]:
+                wrong.append(f"{name} imports {target}")
+    assert not wrong, "\n".join(sorted(wrong))
