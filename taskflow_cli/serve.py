@@ -14,6 +14,7 @@ from taskflow_compose.environment import (
     APP_ENV,
     BODY_TIMEOUT_ENV,
     DATABASE_URL_ENV,
+    DEFAULT_DATABASE,
     HEADER_TIMEOUT_ENV,
     POOL_SIZE_ENV,
 )
@@ -36,7 +37,6 @@ DEFAULT_THREADS = 4
 # Each worker holds a pool of --threads connections; past 8 workers a default PostgreSQL
 # (max_connections = 100) runs short, and more workers than cores only add contention.
 MAX_DEFAULT_WORKERS = 8
-DEFAULT_DATABASE = " (the default: no --dsn or $TASKFLOW_DATABASE_URL names one)"
 
 
 def default_workers() -> int:

@@ -23,6 +23,13 @@ ENV_KEYS = (
     "TASKFLOW_POOL_SIZE",
     "TASKFLOW_HEADER_TIMEOUT",
     "TASKFLOW_BODY_TIMEOUT",
+    # What names a PostgreSQL server to every command when nothing else names a database.
+    "PGHOST",
+    "PGPORT",
+    "PGUSER",
+    "PGPASSWORD",
+    "PGDATABASE",
+    "PGSERVICE",
 )
 
 
@@ -241,3 +248,44 @@ class TestHelp:
         assert result.exit_code == 0
         assert "The PostgreSQL server's host" in result.output
         assert "not an address to listen on: that is `serve --host`" in result.output
+
+
+class TestThePgVariables:
+    """One rule for every command: --dsn, else $TASKFLOW_DATABASE_URL, else the PostgreSQL
+    server the PG* variables name, else the SQLite file."""
+
+    @staticmethod
+    def name_in_pg_variables(monkeypatch: pytest.MonkeyPatch, dsn: str) -> None:
+        parts = psycopg.conninfo.conninfo_to_dict(dsn)
+        for key in ("host", "port", "user", "dbname", "password"):
+            if parts.get(key):
+                variable = "PGDATABASE" if key == "dbname" else f"PG{key.upper()}"
+                monkeypatch.setenv(variable, str(parts[key]))
+
+    @pytest.mark.postgres
+    def test_serve_checks_the_database_they_name(
+        self,
+        started: list[dict[str, object]],
+        directory: Path,
+        monkeypatch: pytest.MonkeyPatch,
+        postgres_empty_dsn: str,
+    ) -> None:
+        self.name_in_pg_variables(monkeypatch, postgres_empty_dsn)
+
+        result = CliRunner().invoke(cli, ["serve", "--no-migrate", "--port", "0"])
+
+        assert_one_line_error(result, "postgresql://")
+        assert "has no taskflow schema: run `taskflow migrate` first" in result.stderr
+        assert not (directory / "taskflow.db").exists()
+        assert started == []
+
+    @pytest.mark.postgres
+    def test_timers_fire_on_the_database_they_name(
+        self, directory: Path, monkeypatch: pytest.MonkeyPatch, postgres_dsn: str
+    ) -> None:
+        self.name_in_pg_variables(monkeypatch, postgres_dsn)
+
+        result = CliRunner().invoke(cli, ["timers", "--once"])
+
+        assert result.exit_code == 0, result.output
+        assert not (directory / "taskflow.db").exists()
