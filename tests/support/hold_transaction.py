@@ -13,6 +13,7 @@ which prints ``holding <xid> in <database>`` once it holds it, and ends the tran
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -20,10 +21,17 @@ from types import FrameType, TracebackType
 from typing import Any, Self
 
 import psycopg
+from psycopg.conninfo import make_conninfo
 
-# Where the stranger's transaction runs unless told: the maintenance database, never one
-# of taskflow's test databases.
-DEFAULT_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
+# Where the stranger's transaction runs unless told: the maintenance database of the server
+# the tests use (tests/stores/postgres.py), never one of taskflow's test databases.
+DEFAULT_DSN = make_conninfo(
+    "",
+    host=os.environ.get("PGHOST", "127.0.0.1"),
+    port=os.environ.get("PGPORT", "5432"),
+    user=os.environ.get("PGUSER", "postgres"),
+    dbname="postgres",
+)
 
 
 class HeldTransaction:
