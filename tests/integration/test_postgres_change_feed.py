@@ -1,5 +1,5 @@
 """The change feed on PostgreSQL, where transactions commit in another order than they began:
-what the xmin rule saves a reader from, per-case order under lock waits, LISTEN/NOTIFY, and
+what the sequencer saves a reader from, per-case order under lock waits, LISTEN/NOTIFY, and
 relays that never wait for each other."""
 
 from __future__ import annotations
@@ -205,7 +205,7 @@ class TestWaiting:
         self, postgres_store: PostgresStore, postgres_dsn: str
     ) -> None:
         # Not from the writer's transaction, which would then commit only in its turn with
-        # every other notifying writer (taskflow_postgres/notifier.py).
+        # every other notifying writer (taskflow_postgres/sequencer.py).
         with psycopg.connect(postgres_dsn, autocommit=True) as listener:
             listener.execute(f"LISTEN {CHANNEL}")
             case = Case(
