@@ -181,6 +181,32 @@ class TestSteps:
         items = Taskflow(postgres_store).changes()["data"]
         assert [item["caseId"] for item in items] == first + later
 
+    def test_a_step_that_waited_for_another_numbers_on_after_it(
+        self, postgres_dsn: str, postgres_store: PostgresStore
+    ) -> None:
+        first = write_cases(postgres_dsn, 3)
+        with psycopg.connect(postgres_dsn) as holding:  # a step, not committed yet
+            assert sequence(holding, wake=False) == 3
+            results: list[Any] = []
+
+            def next_step() -> None:
+                with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+                    results.append(sequence(conn, wake=False))
+
+            waiting = threading.Thread(target=next_step)
+            waiting.start()
+            time.sleep(0.3)
+            later = write_cases(postgres_dsn, 1)  # commits while the second step waits
+            time.sleep(0.2)
+            assert waiting.is_alive()
+            holding.commit()
+            waiting.join(10)
+        # It saw the first step's positions and the row committed while it waited.
+        assert results == [1]
+        assert [seq for _, seq in feed_rows(postgres_dsn)] == [1, 2, 3, 4]
+        items = Taskflow(postgres_store).changes()["data"]
+        assert [item["caseId"] for item in items] == first + later
+
     def test_a_reader_serves_rows_whose_writer_died_before_its_step(
         self, postgres_dsn: str, postgres_store: PostgresStore
     ) -> None:
