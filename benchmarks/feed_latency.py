@@ -2,7 +2,7 @@
 
     python -m benchmarks.feed_latency [--rate 200] [--duration 20] [--readers 4] [--stranger]
 
-A real `taskflow serve --feed` on a fresh database; writers `POST /` at ``--rate`` a second
+A real `taskflow serve` on a fresh database; writers `POST /` at ``--rate`` a second
 in all, each case stamped with the time its request was sent; readers long-poll `GET
 /_changes?wait=25` from where they were and note when each case reaches them. A case's
 latency is its arrival at a reader minus the moment its POST was sent (so it includes the
@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.stranger:
             held = stack.enter_context(HeldTransaction(args.dsn))
             log(f"holding transaction {held.xid} open in {held.database}")
-        server = Server(dsn, args.workers, args.threads, extra=("--feed",), log_name="feed.log")
+        server = Server(dsn, args.workers, args.threads, log_name="server-feed-latency.log")
         stack.callback(server.stop)
 
         def read(n: int) -> None:
