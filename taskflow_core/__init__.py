@@ -9,6 +9,7 @@ from .domain.workflow import Guard
 from .errors import (
     Conflict,
     Forbidden,
+    Gone,
     HookUsageError,
     IdempotencyKeyReused,
     InvalidRequest,
@@ -38,6 +39,7 @@ __all__ = [
     "Conflict",
     "Context",
     "Forbidden",
+    "Gone",
     "Guard",
     "Hook",
     "HookEvent",

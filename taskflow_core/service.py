@@ -7,10 +7,10 @@ from __future__ import annotations
 import builtins
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar, overload
 
-from .application import reads
+from .application import reads, retention
 from .application.answers import Decorator, Decorators
 from .application.commands import (
     AddComment,
@@ -245,6 +245,19 @@ class Taskflow:
             return self._writes.begin(uow, hooks, Context(), workflow)
 
         return run_due(self.store, begin, moment, MAX_PER_SWEEP)
+
+    def prune(
+        self, older_than: timedelta, *, dry_run: bool = False, batch: int = retention.BATCH
+    ) -> dict[str, int]:
+        """Delete the change feed's changes and the webhook deliveries that ended, older than
+        ``older_than``, and the idempotency keys expired by now, ``batch`` rows per short
+        transaction; never a case or its activity. Returns ``{"changes", "deliveries",
+        "idempotencyKeys"}`` counts (with ``dry_run``: what would go, nothing deleted).
+        A feed reader whose cursor points into pruned changes gets ``Gone`` (HTTP 410)
+        naming the cursor to read on from. ValueError for a negative age or batch."""
+        return retention.prune(
+            self.store, utc(self.clock()), older_than, dry_run=dry_run, batch=batch
+        )
 
     # -- mutations: each builds one command (which checks its arguments) and runs it -------
 

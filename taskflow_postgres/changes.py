@@ -46,13 +46,14 @@ such a cursor reads on from the last of those rows at or before it.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from psycopg import Connection, sql
 
 from taskflow_core.domain.model import Change, Position
 
-from .db import fetch_all, fetch_one, render
+from .db import execute, fetch_all, fetch_one, render
 from .rows import ENTRY_COLUMNS, entry_from_row
 
 # What readers LISTEN on, and sequencing steps NOTIFY when they gave rows positions.
@@ -106,6 +107,22 @@ _AT_OLD = render(
 )
 # A row without a position yet gets one above the greatest given.
 _HEAD = render(sql.SQL("SELECT coalesce(max(seq), 0) AS seq FROM change_feed"))
+# The oldest positioned rows, never the newest (the sequencer numbers on after the greatest).
+_PRUNABLE = render(
+    sql.SQL(
+        "SELECT f.seq, a.created_at FROM change_feed AS f JOIN activity_log AS a"
+        " ON a.id = f.entry_id WHERE f.seq <= %s"
+        " AND f.seq < (SELECT max(seq) FROM change_feed) ORDER BY f.seq LIMIT %s"
+    )
+)
+_PRUNE = render(sql.SQL("DELETE FROM change_feed WHERE seq <= %s"))
+_PRUNED = render(
+    sql.SQL(
+        "INSERT INTO change_feed_pruned (id, last_seq) VALUES (1, %s)"
+        " ON CONFLICT (id) DO UPDATE SET last_seq = excluded.last_seq"
+    )
+)
+_LAST_PRUNED = render(sql.SQL("SELECT last_seq FROM change_feed_pruned"))
 
 
 def sequence(conn: Connection[Any], *, wake: bool) -> int:
@@ -140,6 +157,24 @@ class PostgresChangeRepository:
         else:
             row = fetch_one(self._conn, _AT_OLD, (position.tx, position.seq))
         return None if row is None else _change_from_row(row)
+
+    def prune(self, before: datetime, upto: Position, limit: int) -> list[Position]:
+        if upto.tx != 0:
+            return []
+        doomed = []
+        for row in fetch_all(self._conn, _PRUNABLE, (upto.seq, limit)):
+            if row["created_at"] >= before:
+                break  # the feed loses only its oldest changes, with no gap
+            doomed.append(row["seq"])
+        if not doomed:
+            return []
+        execute(self._conn, _PRUNE, (doomed[-1],))
+        execute(self._conn, _PRUNED, (doomed[-1],))
+        return [Position(0, seq) for seq in doomed]
+
+    def pruned(self) -> Position | None:
+        row = fetch_one(self._conn, _LAST_PRUNED)
+        return None if row is None else Position(0, row["last_seq"])
 
     def head(self) -> Position:
         # Rows committed but not yet sequenced come after it, so are served after it too: a

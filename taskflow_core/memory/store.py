@@ -198,6 +198,12 @@ class MemoryIdempotency:
             self._put(slot, None)
         self._put((record.scope, record.key), record)
 
+    def prune(self, now: datetime, limit: int) -> int:
+        expired = [slot for slot, stored in self._records.items() if stored.expires_at <= now]
+        for slot in expired[:limit]:
+            self._put(slot, None)
+        return min(len(expired), limit)
+
     def get(self, scope: str, key: str) -> IdempotencyRecord | None:
         return self._records.get((scope, key))
 
