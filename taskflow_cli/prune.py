@@ -55,7 +55,7 @@ def prune(
     dsn: str | None, app_spec: str | None, older_than: timedelta, dry_run: bool, batch: int
 ) -> None:
     spec = app_spec or app_spec_from_env()
-    flow = load_app(spec, lambda: load_flow(spec, database_url(dsn)))
+    flow = load_app(spec, lambda: load_flow(spec, database_url(dsn), existing=True))
     try:
         counts = flow.prune(older_than, dry_run=dry_run, batch=batch)
     except StoreError as exc:
