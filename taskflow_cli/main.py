@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import click
 
+from taskflow_core import DISTRIBUTION
+
 
 @click.group(help="taskflow: a case-workflow engine and HTTP API.")
-@click.version_option(package_name="taskflow")
+@click.version_option(package_name=DISTRIBUTION)
 def cli() -> None:
     pass
 

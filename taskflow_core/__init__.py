@@ -29,7 +29,12 @@ from .ports import (
 )
 from .service import Taskflow, default_actor_id
 
+# The distribution these packages are installed as (pyproject.toml): its version is
+# `importlib.metadata.version(DISTRIBUTION)`.
+DISTRIBUTION = "taskflow-casework"
+
 __all__ = [
+    "DISTRIBUTION",
     "ActivityEntry",
     "ActivityRepository",
     "Case",
