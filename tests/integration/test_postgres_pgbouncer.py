@@ -8,6 +8,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import falcon.testing
 import psycopg
 import pytest
 from click.testing import CliRunner
@@ -18,6 +19,7 @@ from taskflow_compose import store_from_url
 from taskflow_compose.environment import PGBOUNCER_ENV
 from taskflow_core import Taskflow
 from taskflow_core.errors import PreconditionFailed, StoreUnavailable
+from taskflow_falcon import create_app
 from taskflow_postgres import PostgresStore
 from taskflow_postgres.migrate import available
 from taskflow_postgres.pgbouncer import take_switch
@@ -353,5 +355,40 @@ class TestAnOutage:
                     except StoreUnavailable:
                         assert time.monotonic() < deadline, "not served again within 15 s"
                         time.sleep(0.2)
+            finally:
+                store.close()
+
+
+class TestAFullQueue:
+    """Every server connection of PgBouncer's pool busy: a request waits in PgBouncer's queue
+    until its ``query_wait_timeout``, then is answered 503 with Retry-After, within the
+    store's own timeout; never a hang."""
+
+    def test_a_request_queued_past_query_wait_timeout_answers_503_in_time(
+        self, postgres_server: Any, postgres_dsn: str
+    ) -> None:
+        with PgBouncer(
+            postgres_server.host, int(postgres_server.port), pool_size=1, query_wait_timeout=1
+        ) as bouncer:
+            url = bouncer.url(postgres_dsn)
+            store = PostgresStore(url + "?pgbouncer=true", timeout=5)
+            client = falcon.testing.TestClient(create_app(Taskflow(store)))
+            case_id = client.simulate_post("/", json={"a": 1}).json["data"]["id"]
+            # The pool's one server connection, held by a transaction left open.
+            with psycopg.connect(url) as holder:
+                holder.execute("SELECT 1")
+                started = time.monotonic()
+                result = client.simulate_get(f"/{case_id}")
+                took = time.monotonic() - started
+            try:
+                assert result.status_code == 503, result.text
+                assert result.headers["retry-after"]
+                assert "query_wait_timeout" not in result.text  # the reason is the log's
+                assert took < 5, took
+                # Once the connection is free again, the same store serves at once.
+                deadline = time.monotonic() + 10
+                while client.simulate_get(f"/{case_id}").status_code != 200:
+                    assert time.monotonic() < deadline, "not served again within 10 s"
+                    time.sleep(0.2)
             finally:
                 store.close()
