@@ -1,4 +1,5 @@
-"""Developer sessions: tests, lint, typecheck, bench. CI runs the same checks via .ci/run."""
+"""Developer sessions: tests, lint, typecheck, bench. CI runs the lint and typecheck sessions
+itself (.ci/run: ``nox --no-venv`` in the venv the README's test command made)."""
 
 from __future__ import annotations
 
@@ -15,16 +16,22 @@ def tests(session: nox.Session) -> None:
     session.run("pytest", *session.posargs)
 
 
+def _install(session: nox.Session, *args: str) -> None:
+    # With --no-venv the session runs in the environment it is started from, as CI does.
+    if session.venv_backend != "none":
+        session.install(*args)
+
+
 @nox.session
 def lint(session: nox.Session) -> None:
-    session.install("ruff")
+    _install(session, "ruff")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
 
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    session.install("-e", ".[test]")
+    _install(session, "-e", ".[test]")
     session.run("mypy")
 
 

@@ -4,7 +4,7 @@ PostgreSQL, and what keeping the search index costs the writes.
 python -m benchmarks.finding --cases 1000000 (default 100,000; same options as run.py's
 where they share a name). Seeds its own database (benchmarks/finding_seed.sql: names, a
 few text fields, a word on 20 cases, comments on a tenth), times the search backfill
-(what migration 0010 does to a database that already holds cases), then runs wrk against
+(what migration 0012 does to a database that already holds cases), then runs wrk against
 `taskflow serve --app benchmarks.finding_app:flow` (five views):
 
 - GET /?q=<a word on 20 cases>, alone and with status, at 4 connections;
@@ -97,7 +97,7 @@ def render(result: dict[str, Any]) -> str:
         f"# Finding the work, {result['cases']:,} cases",
         "",
         f"Seeded in {result['seed_s']:.1f} s; search words of every case indexed in bulk in "
-        f"{result['backfill_s']:.1f} s (migration 0010's backfill does the same).",
+        f"{result['backfill_s']:.1f} s (migration 0012's backfill does the same).",
         "",
         "| endpoint | connections | req/s | p50 ms | p99 ms | errors |",
         "|---|---|---|---|---|---|",

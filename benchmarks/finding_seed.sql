@@ -4,7 +4,7 @@
 -- Ids are md5(n)::uuid, as seed.sql makes them.
 --
 -- The triggers are off while seeding (as for a replica): the search words and the status
--- counts are then taken once, in bulk, as migrations 0009 and 0010 take them on a database
+-- counts are then taken once, in bulk, as migrations 0009 and 0012 take them on a database
 -- that already holds cases, and that step is timed by the caller as the backfill.
 set session_replication_role = replica;
 

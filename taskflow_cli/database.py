@@ -6,6 +6,7 @@ from __future__ import annotations
 import click
 
 from taskflow_compose import create_database
+from taskflow_core.application.readiness import check_ready
 from taskflow_core.errors import (
     DatabaseMissing,
     NotMigrated,
@@ -14,7 +15,6 @@ from taskflow_core.errors import (
     one_line,
 )
 from taskflow_core.ports import Store
-from taskflow_core.readiness import check_ready
 
 
 def migrate_database(store: Store, *, why: str = "") -> None:
@@ -49,6 +49,8 @@ def check_answers(store: Store) -> None:
     saying whether it cannot be reached or needs ``taskflow migrate``."""
     try:
         check_ready(store)
+    except DatabaseMissing as exc:
+        raise click.ClickException(one_line(exc)) from exc
     except NotMigrated as exc:
         raise click.ClickException(
             f"{store} has no taskflow schema: run `taskflow migrate` first"

@@ -18,9 +18,9 @@ import click
 from taskflow_compose import database_url, load_flow
 from taskflow_compose.environment import DATABASE_URL_ENV, app_spec
 from taskflow_core import Taskflow
-from taskflow_core.delivery import DEFAULT_TIMEOUT, DEFAULT_WORKERS
+from taskflow_core.application.feed import waiter_of
+from taskflow_core.background.relay import DEFAULT_TIMEOUT, DEFAULT_WORKERS
 from taskflow_core.errors import StoreError, one_line
-from taskflow_core.feed import waiter_of
 
 from .options import dsn_option
 

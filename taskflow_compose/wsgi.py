@@ -1,4 +1,5 @@
-"""From the environment to the WSGI app: what ``get_app()`` and ``taskflow serve`` build."""
+"""From the environment to the WSGI app: the gunicorn entry point,
+``gunicorn 'taskflow_compose.wsgi:get_app()'``, and what ``taskflow serve`` builds."""
 
 from __future__ import annotations
 
@@ -37,3 +38,16 @@ def app_from_env() -> falcon.App[falcon.Request, falcon.Response]:
     # other half always answers everything else.
     max_waiting = max(1, threads // 2) if threads else None
     return host_app_from_env() or create_app(flow_from_env(), max_waiting=max_waiting)
+
+
+def get_app() -> falcon.App[falcon.Request, falcon.Response]:
+    """The app gunicorn serves, from ``TASKFLOW_DATABASE_URL`` and ``TASKFLOW_APP``.
+
+    Called in each worker after the fork; stores open their connection pools on first use,
+    so every worker gets a pool of its own. Do not run gunicorn with ``--preload``.
+
+    It checks nothing, unlike ``taskflow serve``: while the database cannot be reached or has
+    no schema, each request is answered 503 and ``/_ready`` says which; an app that cannot be
+    imported fails the worker with its traceback.
+    """
+    return app_from_env()

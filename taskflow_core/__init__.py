@@ -1,10 +1,15 @@
 """taskflow_core: the framework-free case-workflow engine (stdlib and attrs only)."""
 
-from .clock import Clock
-from .commands import Context, Outcome
+from .application.commands import Context, Outcome
+from .application.query import ListPage, ListQuery
+from .domain.clock import Clock
+from .domain.events import CaseHandle, Hook, HookEvent
+from .domain.model import ActivityEntry, Case, IdempotencyRecord
+from .domain.workflow import Guard
 from .errors import (
     Conflict,
     Forbidden,
+    Gone,
     HookUsageError,
     IdempotencyKeyReused,
     InvalidRequest,
@@ -15,8 +20,6 @@ from .errors import (
     StoreUnavailable,
     TaskflowError,
 )
-from .events import CaseHandle, Hook, HookEvent
-from .model import ActivityEntry, Case, IdempotencyRecord
 from .ports import (
     ActivityRepository,
     CaseRepository,
@@ -24,11 +27,14 @@ from .ports import (
     Store,
     UnitOfWork,
 )
-from .query import ListPage, ListQuery
 from .service import Taskflow, default_actor_id
-from .workflow import Guard
+
+# The distribution these packages are installed as (pyproject.toml): its version is
+# `importlib.metadata.version(DISTRIBUTION)`.
+DISTRIBUTION = "taskflow-casework"
 
 __all__ = [
+    "DISTRIBUTION",
     "ActivityEntry",
     "ActivityRepository",
     "Case",
@@ -38,6 +44,7 @@ __all__ = [
     "Conflict",
     "Context",
     "Forbidden",
+    "Gone",
     "Guard",
     "Hook",
     "HookEvent",

@@ -24,6 +24,23 @@ class NotFound(TaskflowError):
 class InvalidRequest(TaskflowError):
     default_message = "Invalid request"
 
+    def renamed(self, names: Mapping[str, str]) -> InvalidRequest:
+        """The same error under the caller's names for the fields it names (an HTTP body's
+        ``profileId`` for the Python ``assigned_to``): checks name a field first."""
+        message = self.message
+        for name, alias in names.items():
+            if message.startswith(f"{name} "):
+                message = alias + message[len(name) :]
+        errors = {names.get(k, k): v for k, v in self.errors.items()} if self.errors else None
+        return InvalidRequest(message, errors)
+
+
+class Gone(TaskflowError):
+    """What was asked for was there once and has been pruned (a feed cursor into changes
+    ``taskflow prune`` deleted); ``errors`` says where to start again."""
+
+    default_message = "Gone"
+
 
 class Forbidden(TaskflowError):
     default_message = "Forbidden"

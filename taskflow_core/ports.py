@@ -15,7 +15,8 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
 
-from .model import (
+from .application.query import EncodedPage, ListPage, ListQuery
+from .domain.model import (
     ActivityEntry,
     Case,
     Change,
@@ -25,7 +26,6 @@ from .model import (
     Timer,
     Webhook,
 )
-from .query import EncodedPage, ListPage, ListQuery
 
 
 class CaseRepository(Protocol):
@@ -109,6 +109,9 @@ class IdempotencyRepository(Protocol):
         claimed; and forget a few records (``PURGE_BATCH``) expired by ``record.created_at``,
         so that expired keys go without a job of their own."""
 
+    def prune(self, now: datetime, limit: int) -> int:
+        """Delete up to ``limit`` keys expired at ``now``; how many."""
+
     def get(self, scope: str, key: str) -> IdempotencyRecord | None:
         """The record stored under the key, expired or not, answered or not."""
 
@@ -128,6 +131,15 @@ class ChangeRepository(Protocol):
     def at(self, position: Position) -> Change | None:
         """The change at ``position``, or None."""
 
+    def prune(self, before: datetime, upto: Position, limit: int) -> list[Position]:
+        """Delete up to ``limit`` changes from the start of the feed, in feed order, while each
+        committed before ``before`` and sits at or before ``upto``; never the newest change
+        of the feed. The feed keeps no gap: it only ever loses its oldest changes. Remembers
+        the last one deleted (``pruned``). The positions deleted."""
+
+    def pruned(self) -> Position | None:
+        """The position of the last change ever pruned; None when none was."""
+
     def head(self) -> Position:
         """A position every change committed from now on comes after."""
 
@@ -140,6 +152,9 @@ class WebhookRepository(Protocol):
         cursor stays where it is)."""
 
     def get(self, url: str) -> Webhook | None: ...
+
+    def all(self) -> list[Webhook]:
+        """Every webhook, by URL, locking none."""
 
     def claim_all(self) -> list[Webhook]:
         """Every webhook no other unit of work holds, held for the rest of this one (others
@@ -168,6 +183,10 @@ class DeliveryRepository(Protocol):
         was. When the delivery is no longer pending, the next pending delivery of its webhook
         and case becomes due at ``now``."""
 
+    def prune(self, before: datetime, limit: int) -> int:
+        """Delete up to ``limit`` deliveries that ended (delivered or failed) and were created
+        before ``before``; how many."""
+
     def for_case(self, case_id: str) -> list[Delivery]:
         """The case's deliveries, in feed order, then by webhook URL."""
 
@@ -182,7 +201,7 @@ class EncodedListings(Protocol):
 
     def list_encoded(self, query: ListQuery, *, budget: int) -> EncodedPage:
         """``list(query, budget=budget)``, each case within the budget as the JSON text
-        ``encode_json(case_to_wire(case))`` makes (taskflow_core/wire.py): the same text,
+        ``encode_json(case_to_wire(case))`` makes (taskflow_core/domain/wire.py): the same text,
         except that numbers are written as the store keeps them: ``0.0000001`` where Python
         writes ``1e-07``, and a number stored by another client with more precision than a
         float, exactly, where the worker would round it."""

@@ -1,19 +1,18 @@
-"""The Taskflow service: hooks, decorators, and every operation as one transaction."""
+"""The Taskflow service: the face a host uses. Configuration (hooks, transitions, decorators,
+webhooks) and one line per operation: the write path (application/writes.py), the read side
+(application/reads.py) and the work beside requests (background/) do the rest."""
 
 from __future__ import annotations
 
 import builtins
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar, overload
 
-import attrs
-
-from . import feed, idempotency
-from . import query as query_module
-from .clock import Clock, system_clock, utc
-from .commands import (
+from .application import reads, retention
+from .application.answers import Decorator, Decorators
+from .application.commands import (
     AddComment,
     Assign,
     Command,
@@ -26,49 +25,28 @@ from .commands import (
     SetStatus,
     UpdateData,
 )
-from .delivery import DEFAULT_TIMEOUT, DEFAULT_WORKERS, Relay, delivery_to_wire
-from .errors import InvalidRequest, NotFound
-from .events import Hook
-from .finding import Finding
-from .hooks import HookBus, HookSet, parse_pattern
-from .http_sender import Sender, post
-from .listing import Listing, listing
-from .merge import check_encodable
-from .model import Case, IdempotencyRecord, Webhook
-from .ports import EncodedListings, Store, UnitOfWork
-from .query import EncodedPage, ListPage
-from .redaction import DEFAULT_SECRET_KEYS, Redactor
-from .timers import MAX_PER_SWEEP, run_due
-from .transaction import Transaction, read_case
-from .validation import canonical_id, check_assignee, check_comment, check_data, check_status
-from .views import ViewQuery
-from .webhooks import EVERY_EVENT, check_events, check_secret, check_url, register
-from .wire import case_to_wire, encode_json, single_case_body, timestamp
-from .workflow import Guard, Transitions, Workflow
+from .application.finding import Finding
+from .application.listing import Listing
+from .application.pipeline import Pipeline
+from .application.query import DEFAULT_LIMIT
+from .application.subscriptions import Subscriptions
+from .application.views import ViewQuery
+from .application.writes import ActorId, Rules, WritePath, default_actor_id
+from .background.http_sender import Sender, post
+from .background.relay import DEFAULT_TIMEOUT, DEFAULT_WORKERS, Relay
+from .background.timers import MAX_PER_SWEEP, run_due
+from .background.webhooks import EVERY_EVENT, check_events, check_secret, check_url
+from .domain.clock import Clock, system_clock, utc
+from .domain.events import Hook
+from .domain.hooks import HookBus, parse_pattern
+from .domain.model import Webhook
+from .domain.redaction import DEFAULT_SECRET_KEYS, Redactor
+from .domain.workflow import Guard, Transitions
+from .ports import Store, UnitOfWork
 
-Decorator = Callable[[dict[str, Any], Any], dict[str, Any]]
-ActorId = Callable[[Any], "str | None"]
+__all__ = ["Taskflow", "default_actor_id"]
+
 H = TypeVar("H", bound=Hook)
-
-
-def default_actor_id(user: Any) -> str | None:
-    """``user["profile"]["id"]`` for a mapping, ``user.profile.id`` for an object."""
-    if user is None:
-        return None
-    if isinstance(user, Mapping):
-        profile = user.get("profile")
-        found = profile.get("id") if isinstance(profile, Mapping) else None
-    else:
-        found = getattr(getattr(user, "profile", None), "id", None)
-    return None if found is None else str(found)
-
-
-def with_next(case: dict[str, Any], workflow: Workflow, user: Any) -> dict[str, Any]:
-    """A single-case answer with ``nextStatuses`` for ``user`` when a workflow is declared;
-    added before decorators, so they see it, and computed from the case without it."""
-    if workflow.declared:
-        case["nextStatuses"] = workflow.allowed(case, user)
-    return case
 
 
 class Taskflow:
@@ -80,6 +58,16 @@ class Taskflow:
     request's user and payload (default: tokens, secrets, passwords, authorization, cookies,
     API keys); ``redact=()`` keeps everything, as the original did. ``send_webhook`` sends
     one webhook message (default: a POST with the standard library's ``http.client``).
+    ``actor_id(user)`` names who acts (default: ``user["profile"]["id"]``).
+
+    Every mutation takes ``user`` (who acts: the activity entry's ``changedBy`` and what hooks
+    and guards see), ``payload`` (the request as received, logged in the entry's meta) and
+    ``idempotency_key`` (the answer is stored under it; the same call made again with it
+    returns that answer and does nothing); each but ``create`` takes ``expected_version``
+    (``PreconditionFailed`` unless the case is at that version). Each returns the case as
+    ``get`` does. Each raises ``NotFound`` for a case that does not exist, ``InvalidRequest``
+    for an argument it cannot take, and what the event's checks and hooks raise (``Conflict``
+    and ``Forbidden`` from a declared workflow); nothing is changed when it raises.
     """
 
     def __init__(
@@ -93,17 +81,13 @@ class Taskflow:
     ) -> None:
         self.store = store
         self.clock: Clock = clock or system_clock
-        self._redact = Redactor(redact)
-        self._actor_id = actor_id or default_actor_id
         self._hooks: HookBus[Hook] = HookBus()
         self._transitions = Transitions()
         self._lock = threading.Lock()
-        self._decorators: tuple[tuple[Decorator, bool], ...] = ()
+        self._decorators: Decorators = ()
         self._send_webhook = send_webhook
-        # Registered here, saved in the store before the flow next touches it: registering
-        # (at import time, typically) opens no connection.
-        self._unsaved_webhooks: dict[str, Webhook] = {}
-        self._saving_webhooks = threading.Lock()
+        self._subscriptions = Subscriptions()
+        self._writes = WritePath(store, self.clock, actor_id or default_actor_id, Redactor(redact))
         self._finding = Finding(store)
 
     # -- configuration ---------------------------------------------------------------------
@@ -115,11 +99,13 @@ class Taskflow:
     def hook(self, pattern: str, fn: Hook) -> Taskflow: ...
 
     def hook(self, pattern: str, fn: Hook | None = None) -> Taskflow | Callable[[H], H]:
-        """Bind ``fn`` to events matching ``pattern``; without ``fn``, a decorator."""
+        """Bind ``fn(event)`` to events matching ``pattern`` (``create``, ``status:*:open``,
+        ``pre-update``...); without ``fn``, a decorator. Returns the flow (or ``fn``).
+        ValueError for a malformed pattern, where it is written."""
         if fn is not None:
             self._hooks.register(pattern, fn)
             return self
-        parse_pattern(pattern)  # refuse a bad pattern where it is written, not when applied
+        parse_pattern(pattern)
 
         def register(function: H) -> H:
             self._hooks.register(pattern, function)
@@ -128,7 +114,8 @@ class Taskflow:
         return register
 
     def decorate(self, fn: Decorator, *, list: bool = True) -> Taskflow:
-        """Apply ``fn(case, user)`` to every case returned; ``list=False`` skips listings."""
+        """Apply ``fn(case, user)`` to every case returned; ``list=False`` skips listings.
+        Returns the flow; TypeError when ``fn`` is not callable."""
         if not callable(fn):
             raise TypeError("a decorator must be callable")
         with self._lock:
@@ -148,7 +135,8 @@ class Taskflow:
         return self
 
     def workflow(self) -> dict[str, Any]:
-        """``{"statuses": [...], "transitions": [{"from", "to", "guarded"}]}``."""
+        """The declared workflow: ``{"statuses": [...], "transitions": [{"from", "to",
+        "guarded"}]}``."""
         return self._transitions.snapshot().as_dict()
 
     def webhook(
@@ -163,12 +151,11 @@ class Taskflow:
         The subscription is the URL's: every process registering it shares its deliveries,
         and registering it again changes its events and secret. It takes the events that
         commit from when it first reaches the store (the next time the flow uses it).
+        ValueError for a malformed URL, pattern or secret.
         """
-        webhook = Webhook(
-            url=check_url(url), events=check_events(events), secret=check_secret(secret)
+        self._subscriptions.add(
+            Webhook(url=check_url(url), events=check_events(events), secret=check_secret(secret))
         )
-        with self._lock:
-            self._unsaved_webhooks = {**self._unsaved_webhooks, webhook.url: webhook}
         return self
 
     def view(
@@ -180,9 +167,10 @@ class Taskflow:
         return self
 
     def migrate(self) -> list[str]:
+        """Bring the store's schema up to date; the names of the migrations applied."""
         return self.store.migrate()
 
-    # -- finding the work (taskflow_core/finding.py) ---------------------------------------
+    # -- finding the work (taskflow_core/application/finding.py) ------------------------
 
     def views(self, *, user: Any = None) -> builtins.list[dict[str, Any]]:
         """``[{"name", "title", "count"}]``, in declaration order; counts for ``user``."""
@@ -197,42 +185,29 @@ class Taskflow:
     # -- reading ---------------------------------------------------------------------------
 
     def get(self, case_id: str, *, user: Any = None) -> dict[str, Any]:
+        """The case with its activity log (newest first), ``nextStatuses`` when a workflow
+        is declared, decorated for ``user``. NotFound when there is no such case."""
         return self.read(case_id, user=user).case
 
     def read(self, case_id: str, *, user: Any = None) -> Outcome:
         """``get``, with the case's version beside it (what an HTTP ETag is made of), which
         decorators cannot drop."""
-        found = canonical_id(case_id)
-        workflow, decorators = self._transitions.snapshot(), self._decorators
-        with self.store.unit_of_work(read_only=True) as uow:
-            case = read_case(uow, found)
-        version = case["version"]
-        decorated = self._decorated(
-            with_next(case, workflow, user), user, decorators, listing=False
-        )
-        return Outcome(decorated, version)
+        workflow = self._transitions.snapshot()
+        return reads.read(self.store, case_id, workflow, self._decorators, user)
 
     def next_statuses(self, case_id: str, user: Any = None) -> builtins.list[str]:
         """The statuses ``user`` may move the case to, sorted (empty when nothing is declared).
         A guard that raises counts as a refusal here, and is logged."""
-        found = canonical_id(case_id)
-        workflow = self._transitions.snapshot()
-        with self.store.unit_of_work(read_only=True) as uow:
-            case = read_case(uow, found)
-        return workflow.allowed(case, user)
+        return reads.next_statuses(self.store, case_id, self._transitions.snapshot(), user)
 
     def list(self, query: Mapping[str, Any] | None = None, *, user: Any = None) -> dict[str, Any]:
-        parsed = self._finding.query(query, user)
-        decorators = self._decorators
-        with self.store.unit_of_work(read_only=True) as uow:
-            page = uow.cases.list(parsed)
-        return {
-            "data": [
-                self._decorated(case_to_wire(case), user, decorators, listing=True)
-                for case in page.cases
-            ],
-            "meta": {"count": page.count},
-        }
+        """``{"data": [case], "meta": {"count": n}}``: the page of cases ``query`` asks for
+        (``status``, ``assignedTo``, ``data``, ``sort``, ``limit``, ``offset``...; see
+        docs/http.md), without activity, decorated for ``user``. InvalidRequest for a query it
+        cannot take."""
+        return reads.list_cases(
+            self.store, self._finding.query(query, user), self._decorators, user
+        )
 
     def listing(
         self,
@@ -244,55 +219,27 @@ class Taskflow:
         """``list``, for an answer sent case by case: the count and the cases within
         ``budget`` (bytes of data as JSON text; default ``LISTING_BUDGET``) are read now, in
         one read; the rest of the page as the listing's ``rest`` is iterated, a batch within
-        the budget at a time (taskflow_core/listing.py). What the whole page holds is never
-        in memory at once."""
-        if budget is None:
-            budget = query_module.LISTING_BUDGET  # looked up now, so a test can lower it
+        the budget at a time (taskflow_core/application/listing.py)."""
         parsed = self._finding.query(query, user)
-        decorators = self._decorators
-        decorated = any(on_lists for _, on_lists in decorators)
-        with self.store.unit_of_work(read_only=True) as uow:
-            cases = uow.cases
-            page: ListPage | EncodedPage
-            if not decorated and isinstance(cases, EncodedListings):
-                page = cases.list_encoded(parsed, budget=budget)
-            else:
-                page = cases.list(parsed, budget=budget)
-
-        def present(case: Case) -> str:
-            wire = self._decorated(case_to_wire(case), user, decorators, listing=True)
-            return encode_json(wire)
-
-        return listing(self.store, page, budget, present)
+        return reads.list_streamed(self.store, parsed, self._decorators, user, budget)
 
     def timers(self, case_id: str) -> builtins.list[dict[str, Any]]:
         """The case's pending timers, soonest first: ``[{"name", "due"}]``."""
-        found = canonical_id(case_id)
-        with self.store.unit_of_work(read_only=True) as uow:
-            if uow.cases.get(found) is None:
-                raise NotFound("Case not found")
-            pending = uow.timers.for_case(found)
-        return [{"name": t.name, "due": timestamp(t.due)} for t in pending]
+        return reads.timers(self.store, case_id)
 
     def changes(
-        self, after: str | None = None, limit: int = feed.DEFAULT_LIMIT, *, wait: float = 0
+        self, after: str | None = None, limit: int = DEFAULT_LIMIT, *, wait: float = 0
     ) -> dict[str, Any]:
         """The change feed after the cursor ``after``: ``{"data": [{"cursor", "caseId",
         "entry"}], "meta": {"next": cursor}}``, in commit order. With ``wait`` (seconds, at
-        most 30), an empty page is waited for until a change commits or the time is up."""
-        position = feed.decode_cursor(after)
-        found = feed.read(self.store, position, feed.check_limit(limit), feed.check_wait(wait))
-        return feed.page(found, after)
+        most 30), an empty page is waited for until a change commits or the time is up.
+        InvalidRequest for a cursor this feed never gave out, a limit or a wait out of range."""
+        return reads.changes(self.store, after, limit, wait)
 
     def deliveries(self, case_id: str) -> builtins.list[dict[str, Any]]:
         """The case's webhook deliveries, in the order of its events: ``[{"webhookUrl",
         "eventName", "attempts", "status", "lastError"}]``."""
-        found = canonical_id(case_id)
-        with self.store.unit_of_work(read_only=True) as uow:
-            if uow.cases.get(found) is None:
-                raise NotFound("Case not found")
-            deliveries = uow.deliveries.for_case(found)
-        return [delivery_to_wire(d) for d in deliveries]
+        return reads.deliveries(self.store, case_id)
 
     # -- webhooks and timers: the work beside requests ---------------------------------------
 
@@ -308,7 +255,7 @@ class Taskflow:
         call, with backoff. Safe to run in any number of processes at once."""
         if timeout <= 0 or workers < 1:
             raise ValueError("timeout must be positive and workers at least 1")
-        self._save_webhooks()
+        self._subscriptions.save(self.store)
         relay = Relay(self.store, self._send_webhook, self.clock, timeout)
         return relay.deliver_pending(workers, stop)
 
@@ -318,18 +265,27 @@ class Taskflow:
         tried again later with backoff. Safe to run in any number of processes at once."""
         moment = utc(now) if now is not None else utc(self.clock())
         hooks, workflow = self._hooks.snapshot(), self._transitions.snapshot()
-        self._save_webhooks()
+        self._subscriptions.save(self.store)
 
-        def begin(uow: UnitOfWork) -> Transaction:
-            return self._transaction(uow, hooks, Context(), workflow)
+        def begin(uow: UnitOfWork) -> Pipeline:
+            return self._writes.begin(uow, hooks, Context(), workflow)
 
         return run_due(self.store, begin, moment, MAX_PER_SWEEP)
 
-    # -- mutations: each checks its arguments, then runs one command ------------------------
-    #
-    # Every one takes ``idempotency_key`` (the answer is stored under it, and the same call
-    # made again with it returns that answer and does nothing), and each but ``create`` takes
-    # ``expected_version`` (PreconditionFailed unless the case is at that version).
+    def prune(
+        self, older_than: timedelta, *, dry_run: bool = False, batch: int = retention.BATCH
+    ) -> dict[str, int]:
+        """Delete the change feed's changes and the webhook deliveries that ended, older than
+        ``older_than``, and the idempotency keys expired by now, ``batch`` rows per short
+        transaction; never a case or its activity. Returns ``{"changes", "deliveries",
+        "idempotencyKeys"}`` counts (with ``dry_run``: what would go, nothing deleted).
+        A feed reader whose cursor points into pruned changes gets ``Gone`` (HTTP 410)
+        naming the cursor to read on from. ValueError for a negative age or batch."""
+        return retention.prune(
+            self.store, utc(self.clock()), older_than, dry_run=dry_run, batch=batch
+        )
+
+    # -- mutations: each builds one command (which checks its arguments) and runs it -------
 
     def create(
         self,
@@ -339,11 +295,11 @@ class Taskflow:
         payload: Any = None,
         idempotency_key: str | None = None,
     ) -> dict[str, Any]:
-        body = dict(check_data(data))
-        context = Context(
-            user, body if payload is None else payload, idempotency_key=idempotency_key
-        )
-        return self.execute(CreateCase(body), context).case
+        """Create a case whose data is ``data`` (status ``new``); its payload defaults to the
+        data."""
+        command = CreateCase(data)
+        payload = command.data if payload is None else payload
+        return self.execute(command, Context(user, payload, None, idempotency_key)).case
 
     def update(
         self,
@@ -358,10 +314,8 @@ class Taskflow:
     ) -> dict[str, Any]:
         """Deep-merge ``data`` as lodash's merge does; ``None`` merges nothing, and the update
         is still an event and in the log (how the original's clients record a note)."""
-        changes = {} if data is None else dict(check_data(data))
-        command = UpdateData(canonical_id(case_id), changes, preserve_updated_at)
-        context = Context(user, payload, expected_version, idempotency_key)
-        return self.execute(command, context).case
+        command = UpdateData(case_id, data, preserve_updated_at)
+        return self.execute(command, Context(user, payload, expected_version, idempotency_key)).case
 
     def merge_patch(
         self,
@@ -374,9 +328,8 @@ class Taskflow:
         idempotency_key: str | None = None,
     ) -> dict[str, Any]:
         """Apply a JSON Merge Patch (RFC 7396) to the data: ``null`` deletes, arrays replace."""
-        command = MergePatch(canonical_id(case_id), dict(check_data(patch, "patch")))
-        context = Context(user, payload, expected_version, idempotency_key)
-        return self.execute(command, context).case
+        command = MergePatch(case_id, patch)
+        return self.execute(command, Context(user, payload, expected_version, idempotency_key)).case
 
     def set_status(
         self,
@@ -388,9 +341,10 @@ class Taskflow:
         expected_version: int | None = None,
         idempotency_key: str | None = None,
     ) -> dict[str, Any]:
-        command = SetStatus(canonical_id(case_id), check_status(status))
-        context = Context(user, payload, expected_version, idempotency_key)
-        return self.execute(command, context).case
+        """Move the case to ``status`` (the event ``status:<old>:<new>``), as the declared
+        workflow allows when one is."""
+        command = SetStatus(case_id, status)
+        return self.execute(command, Context(user, payload, expected_version, idempotency_key)).case
 
     def assign(
         self,
@@ -402,9 +356,10 @@ class Taskflow:
         expected_version: int | None = None,
         idempotency_key: str | None = None,
     ) -> dict[str, Any]:
-        command = Assign(canonical_id(case_id), check_assignee(assigned_to))
-        context = Context(user, payload, expected_version, idempotency_key)
-        return self.execute(command, context).case
+        """Assign the case to ``assigned_to`` (None unassigns); nothing is logged when it is
+        already so."""
+        command = Assign(case_id, assigned_to)
+        return self.execute(command, Context(user, payload, expected_version, idempotency_key)).case
 
     def comment(
         self,
@@ -416,9 +371,9 @@ class Taskflow:
         expected_version: int | None = None,
         idempotency_key: str | None = None,
     ) -> dict[str, Any]:
-        command = AddComment(canonical_id(case_id), check_comment(comment))
-        context = Context(user, payload, expected_version, idempotency_key)
-        return self.execute(command, context).case
+        """Add a comment by ``user`` to the case's activity log."""
+        command = AddComment(case_id, comment)
+        return self.execute(command, Context(user, payload, expected_version, idempotency_key)).case
 
     def update_comment(
         self,
@@ -431,11 +386,9 @@ class Taskflow:
         expected_version: int | None = None,
         idempotency_key: str | None = None,
     ) -> dict[str, Any]:
-        command = EditComment(
-            canonical_id(case_id), canonical_id(comment_id, "Comment"), check_comment(comment)
-        )
-        context = Context(user, payload, expected_version, idempotency_key)
-        return self.execute(command, context).case
+        """Replace a comment's text; its author only (Forbidden for anyone else)."""
+        command = EditComment(case_id, comment_id, comment)
+        return self.execute(command, Context(user, payload, expected_version, idempotency_key)).case
 
     def delete_comment(
         self,
@@ -446,105 +399,15 @@ class Taskflow:
         expected_version: int | None = None,
         idempotency_key: str | None = None,
     ) -> dict[str, Any]:
-        command = DeleteComment(canonical_id(case_id), canonical_id(comment_id, "Comment"))
-        context = Context(user, None, expected_version, idempotency_key)
-        return self.execute(command, context).case
+        """Delete a comment; its author only (Forbidden for anyone else)."""
+        command = DeleteComment(case_id, comment_id)
+        return self.execute(command, Context(user, None, expected_version, idempotency_key)).case
 
     # -- the seam --------------------------------------------------------------------------
 
     def execute(self, command: Command, context: Context) -> Outcome:
-        """Run one command in one transaction, with the hooks and decorators of this moment;
-        every mutation, from Python or HTTP, passes here."""
-        if context.expected_version is not None and command.case_id is None:
-            raise InvalidRequest("A new case has no version to expect")
-        hooks, decorators = self._hooks.snapshot(), self._decorators
-        self._save_webhooks()
-        workflow = self._transitions.snapshot()
-        actor = self._actor_id(context.user)
-        with self.store.unit_of_work() as uow:
-            claimed = None
-            if context.idempotency_key is not None:
-                # First of all, so that a request sent twice at once waits here for the
-                # first to end, before either has locked a case or run a hook.
-                claimed = self._pending(command, context, context.idempotency_key, actor)
-                stored = idempotency.claim(uow, claimed)
-                if stored is not None:
-                    return Outcome.replay(stored)  # leaving the block rolls back
-            tx = self._transaction(uow, hooks, context, workflow)
-            if context.expected_version is not None and command.case_id is not None:
-                tx.check_version(command.case_id, context.expected_version)
-            answered = command.run(tx)
-            # Read inside the transaction, after every hook: what this request made, and
-            # no later request's changes. Decorated before the commit, so that a failing
-            # decorator fails the request as a whole instead of after its changes landed.
-            case = with_next(read_case(uow, answered), workflow, context.user)
-            version = case["version"]
-            result = self._decorated(case, context.user, decorators, listing=False)
-            body = None
-            if claimed is not None:
-                # Encoding the answer also proves it can be sent, before anything commits.
-                body = single_case_body(result)
-                answer = attrs.evolve(claimed, status=200, body=body, version=version)
-                uow.idempotency.complete(answer)
-            elif decorators:
-                # What the store returns is JSON; a decorator's additions may not be, and an
-                # answer that cannot be sent must fail the request before it commits.
-                check_encodable(result)
-            uow.commit()
-        tx.run_settled()
-        return Outcome(result, version, body=body)
-
-    def _pending(
-        self, command: Command, context: Context, key: str, actor: str | None
-    ) -> IdempotencyRecord:
-        """The record this request claims its idempotency key with."""
-        request = context.fingerprint or idempotency.command_fingerprint(command, context.payload)
-        scope = idempotency.scope_of(actor)
-        return idempotency.pending(scope, key, request, utc(self.clock()))
-
-    def _save_webhooks(self) -> None:
-        """Save the webhooks registered since the last call, before the events they take."""
-        if not self._unsaved_webhooks:
-            return
-        # Other threads wait here rather than go on to write: an event they commit before
-        # the webhook is saved would not be the webhook's.
-        with self._saving_webhooks:
-            unsaved = self._unsaved_webhooks
-            if not unsaved:
-                return
-            register(self.store, unsaved.values())
-            with self._lock:
-                # Forgotten once saved, unless registered anew meanwhile.
-                self._unsaved_webhooks = {
-                    url: webhook
-                    for url, webhook in self._unsaved_webhooks.items()
-                    if unsaved.get(url) is not webhook
-                }
-
-    def _transaction(
-        self, uow: UnitOfWork, hooks: HookSet[Hook], context: Context, workflow: Workflow
-    ) -> Transaction:
-        return Transaction(
-            uow,
-            hooks,
-            user=context.user,
-            payload=context.payload,
-            actor=self._actor_id(context.user),
-            clock=self.clock,
-            redact=self._redact,
-            workflow=workflow,
-        )
-
-    @staticmethod
-    def _decorated(
-        case: dict[str, Any],
-        user: Any,
-        decorators: tuple[tuple[Decorator, bool], ...],
-        *,
-        listing: bool,
-    ) -> dict[str, Any]:
-        for fn, on_lists in decorators:
-            if listing and not on_lists:
-                continue
-            case = fn(case, user)
-        return case
+        """Run one command in one transaction, with the hooks, workflow and decorators of
+        this moment; every mutation, from Python or HTTP, passes here."""
+        rules = Rules(self._hooks.snapshot(), self._transitions.snapshot(), self._decorators)
+        self._subscriptions.save(self.store)
+        return self._writes.execute(command, context, rules)

@@ -1,7 +1,7 @@
 """The WSGI app: ``create_app`` wires a flow to routes.
 
 It only wires: the flow, its store and the host's middleware are built by the caller, and
-nothing here runs at import time. ``taskflow_falcon.app:get_app`` is the gunicorn factory.
+nothing here runs at import time. ``taskflow_compose.wsgi:get_app`` is the gunicorn factory.
 """
 
 from __future__ import annotations

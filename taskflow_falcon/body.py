@@ -7,8 +7,8 @@ from typing import Any, Protocol
 
 import falcon
 
+from taskflow_core.domain.validation import MAX_DEPTH, check_storable
 from taskflow_core.errors import InvalidRequest
-from taskflow_core.validation import MAX_DEPTH, check_storable
 
 DEFAULT_MAX_BODY_SIZE = 1024 * 1024
 

@@ -14,8 +14,9 @@ import falcon
 from falcon.uri import parse_query_string
 
 from taskflow_core import Taskflow
+from taskflow_core.application.feed import check_wait
+from taskflow_core.application.query import DEFAULT_LIMIT
 from taskflow_core.errors import InvalidRequest
-from taskflow_core.feed import DEFAULT_LIMIT, check_wait
 
 from .rendering import write_json
 

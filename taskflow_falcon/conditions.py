@@ -13,8 +13,8 @@ from typing import Any
 
 import falcon
 
-from taskflow_core.commands import Outcome
-from taskflow_core.idempotency import check_idempotency_key, fingerprint
+from taskflow_core.application.commands import Outcome
+from taskflow_core.application.idempotency import check_idempotency_key, fingerprint
 
 IDEMPOTENCY_KEY = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"

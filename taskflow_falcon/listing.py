@@ -2,8 +2,8 @@
 
 The original ran on Express, whose ``qs`` parser turns ``data[a][b]=x`` into nested objects
 and ``status=a&status=b``, ``status[]=a`` or ``status[0]=a`` into lists. This module does the
-same, producing the mapping ``taskflow_core.query.parse_list_query`` validates; it judges no
-values itself, so the rules live in one place.
+same, producing the mapping that ``parse_list_query`` (taskflow_core/application/query.py)
+validates; it judges no values itself, so the rules live in one place.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from typing import Any
 
 from falcon.uri import parse_query_string
 
+from taskflow_core.domain.validation import quoted
 from taskflow_core.errors import InvalidRequest
-from taskflow_core.validation import quoted
 
 _SEGMENT = re.compile(r"\[([^\[\]]*)\]")
 

@@ -11,6 +11,8 @@ import json
 from importlib import metadata
 from typing import Any
 
+from taskflow_core import DISTRIBUTION
+
 from .openapi_finding import finding_parameters, finding_paths, finding_schemas
 
 Schema = dict[str, Any]
@@ -520,7 +522,7 @@ def openapi_document() -> dict[str, Any]:
                 operation.setdefault("parameters", [])
                 operation["parameters"] = [*operation["parameters"], _REQUEST_ID]
     try:
-        version = metadata.version("taskflow")
+        version = metadata.version(DISTRIBUTION)
     except metadata.PackageNotFoundError:  # run from a source tree that is not installed
         version = "0"
     return {

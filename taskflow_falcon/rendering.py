@@ -13,12 +13,11 @@ from typing import Any
 
 import falcon
 
-from taskflow_core.listing import Listing
-from taskflow_core.wire import encode_json
+from taskflow_core.application.answers import LISTING_OPEN, LISTING_SEPARATOR, listing_close
+from taskflow_core.application.listing import Listing
+from taskflow_core.domain.wire import encode_json
 
 logger = logging.getLogger(__name__)
-
-_SEPARATOR = b", "
 
 
 def write_json(resp: falcon.Response, body: Any, status: int | None = None) -> None:
@@ -40,14 +39,12 @@ def write_listing(resp: falcon.Response, listing: Listing) -> None:
     as a JSON 500); a failure while the rest is read can only cut the answer short.
     """
     resp.content_type = falcon.MEDIA_JSON
-    # '{"data": [a, b' ... '], "meta": {"count": n}}', byte for byte what encode_json makes
-    # of the whole body (its separators are ", " and ": ").
-    first = b'{"data": [' + _SEPARATOR.join(case.encode() for case in listing.first)
-    tail = b'], "meta": {"count": ' + str(listing.count).encode() + b"}}"
+    first = LISTING_OPEN + LISTING_SEPARATOR.join(case.encode() for case in listing.first)
+    tail = listing_close(listing.count)
     if not listing.deferred:
         resp.data = first + tail
         return
-    separator = _SEPARATOR if listing.first else b""
+    separator = LISTING_SEPARATOR if listing.first else b""
     # Only the iterator goes with the stream: the cases already encoded are freed when the
     # responder returns.
     resp.stream = _streamed(first, separator, listing.rest, tail)
@@ -59,7 +56,7 @@ def _streamed(first: bytes, separator: bytes, rest: Iterator[str], tail: bytes) 
     try:
         for case in rest:
             yield separator + case.encode()
-            separator = _SEPARATOR
+            separator = LISTING_SEPARATOR
     except Exception:
         # The status and the first cases are sent: there is no answer left to give but a
         # short one. The server closes the connection, and the client sees it cut off.

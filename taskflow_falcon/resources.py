@@ -12,7 +12,8 @@ from typing import Any
 import falcon
 
 from taskflow_core import Taskflow
-from taskflow_core.commands import (
+from taskflow_core.application.answers import data, single_case_body
+from taskflow_core.application.commands import (
     AddComment,
     Assign,
     Command,
@@ -25,15 +26,8 @@ from taskflow_core.commands import (
     SetStatus,
     UpdateData,
 )
-from taskflow_core.validation import (
-    MAX_DEPTH,
-    canonical_id,
-    check_assignee,
-    check_comment,
-    check_data,
-    check_status,
-)
-from taskflow_core.wire import single_case_body
+from taskflow_core.domain.validation import MAX_DEPTH, canonical_id
+from taskflow_core.errors import InvalidRequest
 
 from .body import read_json_object, require, require_merge_patch
 from .conditions import (
@@ -46,6 +40,10 @@ from .conditions import (
 )
 from .listing import list_query_from_string
 from .rendering import write_json, write_listing
+
+# The body's names for the fields whose Python names differ (commands check their fields
+# under the Python names: taskflow_core/application/commands.py).
+HTTP_NAMES = {"assigned_to": "profileId"}
 
 
 def user_of(req: falcon.Request) -> Any:
@@ -132,16 +130,14 @@ class CaseResource(_Resource):
         body = self.body(req, case_id)
         # No data (or null) merges nothing and is still logged: the original's clients
         # record a note that way, with meta.comment.
-        data = body.get("data")
-        changes = {} if data is None else check_data(data)
         preserve = bool(req.get_param_as_bool("preserveUpdatedAt", default=False))
-        self.execute(req, resp, UpdateData(canonical_id(case_id), changes, preserve), body)
+        self.execute(req, resp, UpdateData(case_id, body.get("data"), preserve), body)
 
     def on_patch(self, req: falcon.Request, resp: falcon.Response, case_id: str) -> None:
-        canonical_id(case_id)
+        canonical_id(case_id)  # a 404 before the content type's 415
         require_merge_patch(req)
         patch = self.body(req, case_id)
-        self.execute(req, resp, MergePatch(canonical_id(case_id), patch), patch)
+        self.execute(req, resp, MergePatch(case_id, patch), patch)
 
 
 class StatusResource(_Resource):
@@ -149,8 +145,7 @@ class StatusResource(_Resource):
 
     def on_put(self, req: falcon.Request, resp: falcon.Response, case_id: str) -> None:
         body = self.body(req, case_id)
-        status = check_status(require(body, "status"))
-        self.execute(req, resp, SetStatus(canonical_id(case_id), status), body)
+        self.execute(req, resp, SetStatus(case_id, require(body, "status")), body)
 
 
 class AssignResource(_Resource):
@@ -158,15 +153,18 @@ class AssignResource(_Resource):
 
     def on_put(self, req: falcon.Request, resp: falcon.Response, case_id: str) -> None:
         body = self.body(req, case_id)
-        assignee = check_assignee(body.get("profileId"), "profileId")
-        self.execute(req, resp, Assign(canonical_id(case_id), assignee), body)
+        try:
+            command = Assign(case_id, body.get("profileId"))
+        except InvalidRequest as error:
+            raise error.renamed(HTTP_NAMES) from None
+        self.execute(req, resp, command, body)
 
 
 class TimersResource(_Resource):
     """``/{case_id}/timers``: the case's pending timers."""
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, case_id: str) -> None:
-        write_json(resp, {"data": self.flow.timers(case_id)})
+        write_json(resp, data(self.flow.timers(case_id)))
 
 
 class CommentsResource(_Resource):
@@ -174,8 +172,7 @@ class CommentsResource(_Resource):
 
     def on_post(self, req: falcon.Request, resp: falcon.Response, case_id: str) -> None:
         body = self.body(req, case_id)
-        comment = check_comment(require(body, "comment"))
-        self.execute(req, resp, AddComment(canonical_id(case_id), comment), body)
+        self.execute(req, resp, AddComment(case_id, require(body, "comment")), body)
 
 
 class CommentResource(_Resource):
@@ -185,19 +182,17 @@ class CommentResource(_Resource):
         self, req: falcon.Request, resp: falcon.Response, case_id: str, comment_id: str
     ) -> None:
         body = self.body(req, case_id)
-        entry = canonical_id(comment_id, "Comment")
-        comment = check_comment(require(body, "comment"))
-        self.execute(req, resp, EditComment(canonical_id(case_id), entry, comment), body)
+        command = EditComment(case_id, comment_id, require(body, "comment"))
+        self.execute(req, resp, command, body)
 
     def on_delete(
         self, req: falcon.Request, resp: falcon.Response, case_id: str, comment_id: str
     ) -> None:
-        command = DeleteComment(canonical_id(case_id), canonical_id(comment_id, "Comment"))
-        self.execute(req, resp, command, None)
+        self.execute(req, resp, DeleteComment(case_id, comment_id), None)
 
 
 class WorkflowResource(_Resource):
     """``/_workflow``: the declared statuses and transitions."""
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        write_json(resp, {"data": self.flow.workflow()})
+        write_json(resp, data(self.flow.workflow()))

@@ -6,7 +6,7 @@ from typing import Any
 
 from psycopg import Connection, sql
 
-from taskflow_core.model import ActivityEntry
+from taskflow_core.domain.model import ActivityEntry
 
 from .changes import LOG_AND_PUBLISH
 from .db import execute, fetch_all, render

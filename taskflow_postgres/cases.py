@@ -8,10 +8,10 @@ from typing import Any
 from psycopg import Connection, sql
 from psycopg.rows import DictRow
 
+from taskflow_core.application.query import Deferred, EncodedPage, ListPage, ListQuery
+from taskflow_core.domain.model import ActivityEntry, Case
+from taskflow_core.domain.wire import case_to_wire, encode_json
 from taskflow_core.errors import NotFound
-from taskflow_core.model import ActivityEntry, Case
-from taskflow_core.query import Deferred, EncodedPage, ListPage, ListQuery
-from taskflow_core.wire import case_to_wire, encode_json
 
 from .db import Params, Query, execute, fetch_all, fetch_one, render
 from .finding import count_by_statement

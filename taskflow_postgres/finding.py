@@ -7,11 +7,11 @@ from typing import Any
 
 from psycopg import sql
 
-from taskflow_core.query import ListQuery
+from taskflow_core.application.query import ListQuery
 
-# The cases whose words (migrations/0010_search.sql) start with every word of the search,
+# The cases whose words (migrations/0012_search.sql) start with every word of the search,
 # found from the GIN index of case_search. The query's text is a bound parameter, made of
-# words that hold only letters and digits (taskflow_core/search.py), each as a quoted
+# words that hold only letters and digits (taskflow_core/domain/search.py), each as a quoted
 # prefix lexeme: no character of a user's ``q`` is ever tsquery syntax.
 # An array of the matching ids, not ``id IN (SELECT ...)``: the planner cannot tell how many
 # cases a prefix matches (it guessed 2,000 of 100,000 for a word on 16) and joined them by

@@ -7,13 +7,13 @@ from typing import Any, LiteralString
 
 from psycopg import sql
 
-from taskflow_core.model import NEW_STATUS
-from taskflow_core.query import ListQuery
+from taskflow_core.application.query import ListQuery
+from taskflow_core.domain.model import NEW_STATUS
 
 from . import finding
 from .rows import CASE_COLUMNS, json_param
 
-# taskflow_core/wire.py's timestamp(): ISO 8601 in UTC, always with microseconds.
+# taskflow_core/domain/wire.py's timestamp(): ISO 8601 in UTC, always with microseconds.
 _TIMESTAMP = (
     """'"' || to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"') || '"'"""
 )
@@ -58,7 +58,7 @@ _BUDGETED_PAGE = sql.SQL(
     ) AS sized
     """
 )
-# A case's answer as taskflow_core/wire.py writes it (case_to_wire, then encode_json), put
+# A case's answer as taskflow_core/domain/wire.py writes it (case_to_wire, then encode_json), put
 # together by the server: the worker then spends no CPU on the case but to send it. Equal
 # to the worker's text byte for byte (tests/integration/test_postgres_encoded_listing.py),
 # but for numbers, written as jsonb keeps them: 0.0000001 where Python writes 1e-07, and one

@@ -12,7 +12,7 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
-from taskflow_core.model import (
+from taskflow_core.domain.model import (
     CASE_FIELDS,
     ENTRY_FIELDS,
     NEW_STATUS,

@@ -7,7 +7,7 @@ from typing import Any
 
 from psycopg import Connection, sql
 
-from taskflow_core.model import TIMER_FIELDS, Timer
+from taskflow_core.domain.model import TIMER_FIELDS, Timer
 
 from .db import execute, fetch_all, fetch_one, render
 from .rows import id_param, timer_from_row

@@ -6,15 +6,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from taskflow_core.query import ListQuery
+from taskflow_core.application.query import ListQuery
 
 # How the store writes an instant (repositories.timestamp): passed in, as that module reads
 # listings through this one.
 Stamp = Callable[[datetime], str]
 
-# The cases whose words (migrations/0006_search.sql) start with every word of the search,
+# The cases whose words (migrations/0007_search.sql) start with every word of the search,
 # found from the FTS5 index. The MATCH expression is a bound parameter, made of words that
-# hold only letters and digits (taskflow_core/search.py), each a quoted prefix: no
+# hold only letters and digits (taskflow_core/domain/search.py), each a quoted prefix: no
 # character of a user's ``q`` is ever FTS5 query syntax.
 _SEARCH = (
     "id IN (SELECT i.case_id FROM case_search"

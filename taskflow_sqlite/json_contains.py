@@ -12,7 +12,7 @@ import json
 from functools import lru_cache
 from typing import Any
 
-from taskflow_core.merge import json_contains as contains
+from taskflow_core.domain.json_values import json_contains as contains
 
 SQL_NAME = "json_contains"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from taskflow_core.query import ListQuery
+from taskflow_core.application.query import ListQuery
 
 from . import finding
 from .json_contains import SQL_NAME

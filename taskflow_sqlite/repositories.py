@@ -8,9 +8,9 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from taskflow_core.application.query import Deferred, ListPage, ListQuery, within
+from taskflow_core.domain.model import CASE_FIELDS, ENTRY_FIELDS, ActivityEntry, Case
 from taskflow_core.errors import NotFound
-from taskflow_core.model import CASE_FIELDS, ENTRY_FIELDS, ActivityEntry, Case
-from taskflow_core.query import Deferred, ListPage, ListQuery, within
 
 from . import listing
 
@@ -95,7 +95,7 @@ class SqliteCaseRepository:
 
     def count_by(self, query: ListQuery, field: str) -> list[tuple[str | None, int]]:
         where, params = listing.where(query, timestamp)
-        # ``field`` is one of the columns taskflow_core/finding.py names, never a caller's.
+        # ``field`` is a column taskflow_core/application/finding.py names, never a caller's.
         rows = self._execute(
             f"SELECT {field}, count(*) FROM cases {where} GROUP BY {field}", params
         ).fetchall()

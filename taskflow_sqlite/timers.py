@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from taskflow_core.model import TIMER_FIELDS, Timer
+from taskflow_core.domain.model import TIMER_FIELDS, Timer
 
 from .repositories import Execute, parse_timestamp, timestamp
 

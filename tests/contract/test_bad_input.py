@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from taskflow_core import HookEvent, InvalidRequest, Taskflow
-from taskflow_core.validation import MAX_STATUS_LENGTH
+from taskflow_core.domain.validation import MAX_STATUS_LENGTH
 from tests.contract.conftest import ALICE
 
 UNSTORABLE = [

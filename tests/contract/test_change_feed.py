@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from taskflow_core import Taskflow
+from taskflow_core.domain.events import HookEvent
 from taskflow_core.errors import InvalidRequest
-from taskflow_core.events import HookEvent
 from tests.receiver import eventually
 
 from .conftest import ALICE

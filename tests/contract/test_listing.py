@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from taskflow_core import InvalidRequest, Taskflow
-from taskflow_core.listing import Listing
+from taskflow_core.application.listing import Listing
 
 
 def ids(body: dict[str, Any]) -> list[str]:

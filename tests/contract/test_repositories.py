@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 import attrs
 import pytest
 
-from taskflow_core.errors import Conflict, NotFound
-from taskflow_core.idempotency import KEY_LIFETIME, PURGE_BATCH
-from taskflow_core.model import (
+from taskflow_core.application.idempotency import KEY_LIFETIME, PURGE_BATCH
+from taskflow_core.application.query import ListQuery
+from taskflow_core.domain.model import (
     ActivityEntry,
     Case,
     Change,
@@ -20,8 +20,8 @@ from taskflow_core.model import (
     Webhook,
     new_id,
 )
+from taskflow_core.errors import Conflict, NotFound
 from taskflow_core.ports import Store
-from taskflow_core.query import ListQuery
 from tests.receiver import eventually
 
 T0 = datetime(2026, 1, 2, 3, 4, 5, 123456, tzinfo=UTC)
@@ -327,7 +327,7 @@ def logged(store: Store, case: Case, count: int) -> list[ActivityEntry]:
 
 def settled_changes(store: Store, after: Position | None, count: int) -> list[Change]:
     """The first ``count`` changes after ``after``, once the store serves them all (a store
-    may hold a change back while an older transaction runs, as PostgreSQL does)."""
+    may serve a change a moment after it commits, as PostgreSQL does)."""
     found: list[Change] = []
 
     def enough() -> bool:

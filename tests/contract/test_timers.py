@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from taskflow_core import HookEvent, NotFound, Taskflow
+from taskflow_core.background.timers import FIRST_RETRY
 from taskflow_core.ports import Store
-from taskflow_core.timers import FIRST_RETRY
 
 T0 = datetime(2030, 1, 1, 9, 0, tzinfo=UTC)
 DAY = timedelta(days=1)

@@ -15,7 +15,7 @@ from taskflow_core import (
     PreconditionFailed,
     Taskflow,
 )
-from taskflow_core.model import new_id
+from taskflow_core.domain.model import new_id
 from tests.contract.conftest import ALICE, BOB, OPERATIONS, hook_calls
 
 

@@ -237,10 +237,10 @@ class TestGuards:
         case = flow.create({})
         caplog.clear()  # the create's answer asked the guard too
 
-        with caplog.at_level(logging.WARNING, logger="taskflow_core.workflow"):
+        with caplog.at_level(logging.WARNING, logger="taskflow_core.domain.workflow"):
             assert flow.next_statuses(case["id"], ALICE) == ["rejected"]
 
-        [record] = [r for r in caplog.records if r.name == "taskflow_core.workflow"]
+        [record] = [r for r in caplog.records if r.name == "taskflow_core.domain.workflow"]
         assert record.levelno == logging.WARNING
         assert "'new' -> 'approved'" in record.getMessage()
 

@@ -120,12 +120,12 @@ def test_a_page_of_big_cases_arrives_whole_without_growing_the_worker(server: Se
 
 
 FAILING_HOST = """
-import taskflow_core.query
+import taskflow_core.application.query
 from taskflow_compose import database_url, store_from_url
 from taskflow_core import Taskflow
 
 # A budget of two small cases, so that a page of six is streamed.
-taskflow_core.query.LISTING_BUDGET = 2500
+taskflow_core.application.query.LISTING_BUDGET = 2500
 flow = Taskflow(store_from_url(database_url()))
 
 

@@ -115,7 +115,7 @@ def test_without_the_access_log_the_apps_records_are_still_printed_with_name_and
 
     log = server.log
     warning = LINE.format(
-        level="WARNING", name=re.escape("taskflow_core.events"), message=r"set_status\(\) .*"
+        level="WARNING", name=re.escape("taskflow_core.domain.events"), message=r"set_status\(\) .*"
     )
     info = LINE.format(level="INFO", name="output_host", message="created a case for Ada")
     assert re.search(rf"^{warning}$", log, re.MULTILINE), log

@@ -2,6 +2,12 @@
 
 Imported by each ``test_http_*`` module (``from tests.integration.http_support import *``)
 rather than living in a conftest, so other integration suites keep their own fixtures.
+
+The HTTP layer is the same whatever the store, so its behaviour runs on the memory store and
+on SQLite (the default store) only: PostgreSQL's own behaviour is the contract suite's
+(tests/contract, every store) and the store-specific modules'. A module whose answers do
+depend on the store (listings, the feed, failures mid-request, hostile bytes) asks for every
+store by importing ``store`` from tests.stores after this module's names.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ import pytest
 from taskflow_core import Taskflow
 from taskflow_core.ports import Store
 from taskflow_falcon import create_app
-from tests.stores import STORES, store
+from tests.stores import STORES
 
 
 class HeaderAuth:
@@ -29,6 +35,14 @@ class HeaderAuth:
 
 def as_user(name: str) -> dict[str, str]:
     return {"X-User": name}
+
+
+HTTP_STORES = ["memory", "sqlite"]
+
+
+@pytest.fixture(params=HTTP_STORES)
+def store(request: pytest.FixtureRequest) -> Store:
+    return request.getfixturevalue(f"{request.param}_store")  # type: ignore[no-any-return]
 
 
 @pytest.fixture
@@ -100,6 +114,7 @@ MUTATIONS: dict[str, tuple[str, str, dict[str, Any] | None]] = {
 
 
 __all__ = [
+    "HTTP_STORES",
     "MUTATIONS",
     "STORES",
     "HeaderAuth",

@@ -49,20 +49,20 @@ def assert_fails_with_one_line(result: Result, reason: str) -> None:
 
 
 @pytest.fixture
-def parts(postgres_dsn: str) -> dict[str, str]:
-    return conninfo_to_dict(postgres_dsn)  # type: ignore[return-value]
+def parts(postgres_empty_dsn: str) -> dict[str, str]:
+    return conninfo_to_dict(postgres_empty_dsn)  # type: ignore[return-value]
 
 
 @pytest.fixture
-def role_with_password(postgres_dsn: str) -> Iterator[str]:
+def role_with_password(postgres_empty_dsn: str) -> Iterator[str]:
     """A role that may log in with the password "right-password"; its name."""
     name = f"taskflow_pw_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+    with psycopg.connect(postgres_empty_dsn, autocommit=True) as conn:
         conn.execute(
             sql.SQL("create role {} login password 'right-password'").format(sql.Identifier(name))
         )
     yield name
-    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+    with psycopg.connect(postgres_empty_dsn, autocommit=True) as conn:
         conn.execute(sql.SQL("drop role {}").format(sql.Identifier(name)))
 
 
@@ -116,10 +116,10 @@ def password_refusing_server() -> Iterator[PasswordRefusingServer]:
 
 class TestSuccess:
     def test_prints_each_applied_migration_then_that_the_database_is_up_to_date(
-        self, postgres_dsn: str
+        self, postgres_empty_dsn: str
     ) -> None:
-        first = migrate("--dsn", postgres_dsn)
-        second = migrate("--dsn", postgres_dsn)
+        first = migrate("--dsn", postgres_empty_dsn)
+        second = migrate("--dsn", postgres_empty_dsn)
 
         assert (first.exit_code, after_the_database(first.output)) == (0, ALL_APPLIED)
         assert (second.exit_code, after_the_database(second.output)) == (
@@ -136,19 +136,19 @@ class TestSuccess:
         assert (result.exit_code, after_the_database(result.output)) == (0, ALL_APPLIED)
 
     def test_an_option_overrides_the_same_part_of_the_dsn(
-        self, postgres_dsn: str, parts: dict[str, str]
+        self, postgres_empty_dsn: str, parts: dict[str, str]
     ) -> None:
-        wrong_port = postgres_dsn.replace(f":{parts['port']}/", ":1/")
+        wrong_port = postgres_empty_dsn.replace(f":{parts['port']}/", ":1/")
         result = migrate("--dsn", wrong_port, "--port", parts["port"])
         assert (result.exit_code, after_the_database(result.output)) == (0, ALL_APPLIED)
 
-    def test_the_dsn_can_come_from_taskflow_database_url(self, postgres_dsn: str) -> None:
-        result = migrate(env={"TASKFLOW_DATABASE_URL": postgres_dsn})
+    def test_the_dsn_can_come_from_taskflow_database_url(self, postgres_empty_dsn: str) -> None:
+        result = migrate(env={"TASKFLOW_DATABASE_URL": postgres_empty_dsn})
         assert (result.exit_code, after_the_database(result.output)) == (0, ALL_APPLIED)
 
-    def test_the_dsn_option_overrides_taskflow_database_url(self, postgres_dsn: str) -> None:
+    def test_the_dsn_option_overrides_taskflow_database_url(self, postgres_empty_dsn: str) -> None:
         env = {"TASKFLOW_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/nothing"}
-        result = migrate("--dsn", postgres_dsn, env=env)
+        result = migrate("--dsn", postgres_empty_dsn, env=env)
         assert (result.exit_code, after_the_database(result.output)) == (0, ALL_APPLIED)
 
     def test_the_pg_variables_name_the_database(self, parts: dict[str, str]) -> None:
@@ -162,9 +162,9 @@ class TestSuccess:
         result = migrate(env=env)
         assert (result.exit_code, after_the_database(result.output)) == (0, ALL_APPLIED)
 
-    def test_the_dsn_overrides_the_pg_variables(self, postgres_dsn: str) -> None:
+    def test_the_dsn_overrides_the_pg_variables(self, postgres_empty_dsn: str) -> None:
         env = {"PGPORT": "1", "PGDATABASE": "nothing"}
-        result = migrate("--dsn", postgres_dsn, env=env)
+        result = migrate("--dsn", postgres_empty_dsn, env=env)
         assert (result.exit_code, after_the_database(result.output)) == (0, ALL_APPLIED)
 
     def test_a_sqlite_dsn_migrates_that_file(self, tmp_path: Path) -> None:
@@ -213,11 +213,11 @@ class TestSuccess:
 
 
 @pytest.fixture
-def missing_database(postgres_dsn: str, parts: dict[str, str]) -> Iterator[str]:
+def missing_database(postgres_empty_dsn: str, parts: dict[str, str]) -> Iterator[str]:
     """The URL of a database that does not exist on the test's server; dropped afterwards."""
     name = f"taskflow_created_{uuid.uuid4().hex[:10]}"
     yield f"postgresql://{parts['user']}@{parts['host']}:{parts['port']}/{name}"
-    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+    with psycopg.connect(postgres_empty_dsn, autocommit=True) as conn:
         conn.execute(
             sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
         )
@@ -294,22 +294,24 @@ class TestFailure:
         )  # fmt: skip
         assert_fails_with_one_line(result, "password authentication failed")
 
-    def test_an_unknown_role_is_one_line_and_exit_1(self, postgres_dsn: str) -> None:
-        result = migrate("--dsn", postgres_dsn, "--user", "no_such_role_here")
+    def test_an_unknown_role_is_one_line_and_exit_1(self, postgres_empty_dsn: str) -> None:
+        result = migrate("--dsn", postgres_empty_dsn, "--user", "no_such_role_here")
         # A server that checks passwords does not say whether the role exists.
         assert_fails_with_one_line(result, '"no_such_role_here"')
 
-    def test_a_failing_migration_is_named_in_one_line_and_exit_1(self, postgres_dsn: str) -> None:
+    def test_a_failing_migration_is_named_in_one_line_and_exit_1(
+        self, postgres_empty_dsn: str
+    ) -> None:
         # A foreign `cases` table whose data is text: the JSON index cannot be built on it.
-        with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+        with psycopg.connect(postgres_empty_dsn, autocommit=True) as conn:
             conn.execute(
                 "create table cases (id uuid primary key, status text, data text,"
                 " created_at timestamptz, updated_at timestamptz, assigned_to text)"
             )
-        result = migrate("--dsn", postgres_dsn)
+        result = migrate("--dsn", postgres_empty_dsn)
 
         assert_fails_with_one_line(result, "migration 0003_list_indexes failed")
-        with psycopg.connect(postgres_dsn) as conn:
+        with psycopg.connect(postgres_empty_dsn) as conn:
             versions = conn.execute("select version from taskflow_migrations order by 1")
             assert versions.fetchall() == [(1,), (2,)]
             assert conn.execute("select to_regclass('cases_status_id_index')").fetchone() == (None,)
@@ -333,9 +335,9 @@ class TestAsARealProcess:
             [TASKFLOW, "migrate", *args], capture_output=True, text=True, env=env, timeout=60
         )
 
-    def test_migrates_then_reports_up_to_date(self, postgres_dsn: str) -> None:
-        first = self.run("--dsn", postgres_dsn)
-        second = self.run("--dsn", postgres_dsn)
+    def test_migrates_then_reports_up_to_date(self, postgres_empty_dsn: str) -> None:
+        first = self.run("--dsn", postgres_empty_dsn)
+        second = self.run("--dsn", postgres_empty_dsn)
         assert (first.returncode, after_the_database(first.stdout)) == (0, ALL_APPLIED)
         assert (second.returncode, after_the_database(second.stdout)) == (
             0,
@@ -348,9 +350,9 @@ class TestAsARealProcess:
         assert done.stderr.count("\n") == 1
         assert done.stderr.startswith("Error: cannot connect to the database:")
 
-    def test_two_processes_migrating_at_once_both_succeed(self, postgres_dsn: str) -> None:
+    def test_two_processes_migrating_at_once_both_succeed(self, postgres_empty_dsn: str) -> None:
         env = {"PATH": "/usr/bin:/bin"}
-        command = [TASKFLOW, "migrate", "--dsn", postgres_dsn]
+        command = [TASKFLOW, "migrate", "--dsn", postgres_empty_dsn]
         running = [
             subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env) for _ in range(2)
         ]

@@ -9,6 +9,7 @@ import pytest
 
 from tests.integration.http_support import *  # noqa: F403
 from tests.integration.http_support import as_user, assert_json_error, create_case, snapshot
+from tests.stores import store  # noqa: F401 (every store: these answers depend on it)
 
 Client = falcon.testing.TestClient
 

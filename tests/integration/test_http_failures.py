@@ -30,6 +30,7 @@ from tests.integration.http_support import (
     path_for,
     snapshot,
 )
+from tests.stores import store  # noqa: F401 (every store: these answers depend on it)
 
 Client = falcon.testing.TestClient
 

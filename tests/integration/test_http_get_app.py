@@ -8,9 +8,8 @@ from pathlib import Path
 import falcon.testing
 import pytest
 
-from taskflow_compose.wsgi import flow_from_env
+from taskflow_compose.wsgi import flow_from_env, get_app
 from taskflow_falcon.api import flow_of
-from taskflow_falcon.app import get_app
 from taskflow_postgres import PostgresStore
 from taskflow_sqlite import SqliteStore
 
@@ -118,11 +117,11 @@ def test_taskflow_app_may_name_the_hosts_own_app_with_its_middleware(
 
 @pytest.mark.postgres
 def test_on_a_database_without_the_schema_each_request_answers_503_and_ready_says_to_migrate(
-    monkeypatch: pytest.MonkeyPatch, postgres_dsn: str
+    monkeypatch: pytest.MonkeyPatch, postgres_empty_dsn: str
 ) -> None:
     # Unlike `taskflow serve`, the factory checks nothing first: the app is built, and
     # answers what it can until the database is migrated.
-    monkeypatch.setenv("TASKFLOW_DATABASE_URL", postgres_dsn)
+    monkeypatch.setenv("TASKFLOW_DATABASE_URL", postgres_empty_dsn)
     app = get_app()
     client = falcon.testing.TestClient(app)
     try:
@@ -134,3 +133,9 @@ def test_on_a_database_without_the_schema_each_request_answers_503_and_ready_say
     assert (listing.status_code, listing.headers["retry-after"]) == (503, "2")
     assert ready.status_code == 503
     assert "run `taskflow migrate`" in ready.json["message"]
+
+
+def test_the_deprecated_entry_point_is_the_same_factory() -> None:
+    from taskflow_falcon.app import get_app as deprecated
+
+    assert deprecated is get_app

@@ -9,9 +9,10 @@ import falcon.testing
 import pytest
 
 from taskflow_core import InvalidRequest, Taskflow
-from taskflow_core.validation import MAX_DEPTH
+from taskflow_core.domain.validation import MAX_DEPTH
 from tests.integration.http_support import *  # noqa: F403
 from tests.integration.http_support import as_user, assert_json_error, create_case, snapshot
+from tests.stores import store  # noqa: F401 (every store: these answers depend on it)
 
 Client = falcon.testing.TestClient
 

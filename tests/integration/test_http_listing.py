@@ -7,12 +7,13 @@ from typing import Any
 import falcon.testing
 import pytest
 
-import taskflow_core.query
+import taskflow_core.application.query
 from taskflow_core import InvalidRequest, Taskflow
-from taskflow_core.wire import encode_json
+from taskflow_core.domain.wire import encode_json
 from taskflow_falcon.listing import list_query_from_string, split_key
 from tests.integration.http_support import *  # noqa: F403
 from tests.integration.http_support import assert_json_error, create_case, snapshot
+from tests.stores import store  # noqa: F401 (every store: these answers depend on it)
 
 Client = falcon.testing.TestClient
 
@@ -212,7 +213,7 @@ class TestListingsPastTheBudget:
 
     @pytest.fixture(autouse=True)
     def small_budget(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        monkeypatch.setattr(taskflow_core.query, "LISTING_BUDGET", 2500)
+        monkeypatch.setattr(taskflow_core.application.query, "LISTING_BUDGET", 2500)
 
     @pytest.fixture
     def big(self, flow: Taskflow) -> None:

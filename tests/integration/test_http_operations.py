@@ -30,15 +30,30 @@ class TestHealthAndReadiness:
 
 class TestNotReady:
     def test_an_unmigrated_database_is_not_ready_and_says_to_migrate(
-        self, postgres_dsn: str
+        self, postgres_empty_dsn: str
     ) -> None:
-        store = PostgresStore(postgres_dsn, max_size=2)
+        store = PostgresStore(postgres_empty_dsn, max_size=2)
         try:
             client = falcon.testing.TestClient(create_app(Taskflow(store)))
             result = client.simulate_get("/_ready")
             body = assert_json_error(result, 503)
             assert "taskflow migrate" in body["message"]
             assert client.simulate_get("/_health").status_code == 200
+        finally:
+            store.close()
+
+    def test_a_database_the_server_does_not_have_is_not_ready_and_says_to_migrate(
+        self, postgres_empty_dsn: str
+    ) -> None:
+        missing = postgres_empty_dsn.rpartition("/")[0] + "/taskflow_no_such_database_here"
+        store = PostgresStore(missing, max_size=2)
+        try:
+            client = falcon.testing.TestClient(create_app(Taskflow(store)))
+            body = assert_json_error(client.simulate_get("/_ready"), 503)
+            assert body["message"] == (
+                "The server answers but has no such database: run `taskflow migrate`, "
+                "which creates it"
+            )
         finally:
             store.close()
 

@@ -13,6 +13,7 @@ from taskflow_core import HookEvent, Taskflow
 from taskflow_core.errors import StoreUnavailable
 from tests.integration.http_support import *  # noqa: F403
 from tests.integration.http_support import assert_json_error, create_case, snapshot
+from tests.stores import store  # noqa: F401 (every store: these answers depend on it)
 
 REASON = 'connection to server at "db.internal" (10.1.2.3), port 5432 failed: refused'
 

@@ -13,6 +13,7 @@ from taskflow_core import HookEvent, Taskflow
 from taskflow_sqlite import SqliteStore
 from tests.integration.http_support import *  # noqa: F403
 from tests.integration.http_support import assert_json_error, create_case
+from tests.stores import store  # noqa: F401 (every store: these answers depend on it)
 
 Client = falcon.testing.TestClient
 

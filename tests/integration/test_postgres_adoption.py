@@ -60,11 +60,11 @@ def snapshot(dsn: str) -> list[tuple[str, Any]]:
 
 
 @pytest.fixture
-def original_dsn(postgres_dsn: str) -> str:
-    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+def original_dsn(postgres_empty_dsn: str) -> str:
+    with psycopg.connect(postgres_empty_dsn, autocommit=True) as conn:
         conn.execute(ORIGINAL_SCHEMA.read_bytes())
         conn.execute(ORIGINAL_ROWS.encode())
-    return postgres_dsn
+    return postgres_empty_dsn
 
 
 @pytest.fixture

@@ -52,10 +52,10 @@ class TestOneCaseHammered:
 
 class TestMigratingAtOnce:
     def test_two_processes_migrating_together_both_succeed_and_apply_each_once(
-        self, postgres_dsn: str
+        self, postgres_empty_dsn: str
     ) -> None:
         def migrate(n: int) -> list[str]:
-            store = PostgresStore(postgres_dsn)
+            store = PostgresStore(postgres_empty_dsn)
             try:
                 return store.migrate()
             finally:
@@ -68,6 +68,6 @@ class TestMigratingAtOnce:
             [],
             [migration.name for migration in available()],
         ]
-        with psycopg.connect(postgres_dsn) as conn:
+        with psycopg.connect(postgres_empty_dsn) as conn:
             versions = conn.execute("select version from taskflow_migrations order by 1")
             assert versions.fetchall() == [(migration.version,) for migration in available()]

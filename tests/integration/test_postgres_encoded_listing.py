@@ -1,5 +1,5 @@
 """PostgreSQL writes a listing's cases as JSON itself (``list_encoded``): the text must be
-what the worker would have written from the same rows (taskflow_core/wire.py), byte for byte
+what the worker would have written from the same rows (taskflow_core/domain/wire.py), byte for byte
 but for how a number is written, whatever the data, the session and the page's budget."""
 
 import json
@@ -9,9 +9,9 @@ import psycopg
 import pytest
 
 from taskflow_core import Taskflow
+from taskflow_core.application.query import parse_list_query
+from taskflow_core.domain.wire import case_to_wire, encode_json
 from taskflow_core.ports import EncodedListings
-from taskflow_core.query import parse_list_query
-from taskflow_core.wire import case_to_wire, encode_json
 from taskflow_postgres import PostgresStore
 
 pytestmark = pytest.mark.postgres

@@ -14,7 +14,7 @@ import psycopg
 import pytest
 
 from taskflow_core import Taskflow
-from taskflow_core.events import HookEvent
+from taskflow_core.domain.events import HookEvent
 from taskflow_falcon import create_app
 from taskflow_postgres import PostgresStore
 from tests.support.tcp_proxy import TcpProxy

@@ -1,4 +1,4 @@
-"""Search on PostgreSQL (migrations/0010_search.sql): answered from the index at 100,000
+"""Search on PostgreSQL (migrations/0012_search.sql): answered from the index at 100,000
 cases, and the words of every row, written by anyone, kept in the writer's transaction."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 from psycopg import sql
 
 from taskflow_core import Taskflow
-from taskflow_core.query import LISTING_BUDGET, parse_list_query
+from taskflow_core.application.query import LISTING_BUDGET, parse_list_query
 from taskflow_postgres import PostgresStore
 from taskflow_postgres.finding import count_by_statement
 from taskflow_postgres.listing import encoded_list_statement, list_statement, where_clause
@@ -122,10 +122,10 @@ class TestRowsWrittenByAnyone:
                 conn.execute("DROP TABLE case_search CASCADE")
                 conn.execute("DROP TRIGGER cases_searched_on_insert ON cases")
                 conn.execute("DROP TRIGGER activity_searched_on_comment ON activity_log")
-                conn.execute("DELETE FROM taskflow_migrations WHERE name = '0010_search'")
+                conn.execute("DELETE FROM taskflow_migrations WHERE name = '0012_search'")
                 conn.execute(SEED, (25_000,))
             started = time.monotonic()
-            assert store.migrate() == ["0010_search"]
+            assert store.migrate() == ["0012_search"]
             print(f"backfilled 25,000 cases in {time.monotonic() - started:.1f} s")
             flow = Taskflow(store)
             assert flow.list({"q": "w17x"})["meta"]["count"] == 5

@@ -3,8 +3,8 @@
 A regression that adds a query to a hot path (a re-read, a check, an N+1) fails here, in CI,
 long before a benchmark would show it. The counts are what the work needs: a read is one
 statement; a change locks its case, writes it (its new version included), logs (the entry
-and its change-feed row in one statement, which the feed's NOTIFY rides on too), and reads
-the answer back.
+and its change-feed row in one statement; the feed's sequencing step and NOTIFY run after
+the commit, on a connection of their own), and reads the answer back.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import falcon.testing
 import psycopg
 import pytest
 
-import taskflow_core.query
+import taskflow_core.application.query
 from taskflow_core import Taskflow
 from taskflow_falcon import create_app
 from taskflow_postgres import PostgresStore
@@ -92,7 +92,9 @@ EXPECTED = {
     "GET /": 1,  # the page and its count in one query
     "GET /?q=": 1,  # the search is a condition of that query, not a lookup before it
     "GET /_counts": 1,  # every group in one query
-    "GET /_changes": 1,  # a page of the feed, entries joined, in one query
+    # A sequencing step (an index probe when nothing waits for a place: changes.py), then a
+    # page of the feed, entries joined, in one query.
+    "GET /_changes": 2,
     "POST /": 4,  # insert case (at version 1), log entry with its feed row, read back, commit
     # The version rides on the update a change makes anyway: no statement of its own.
     "PUT /{id}": 5,  # lock, update, log with feed, read back, commit
@@ -182,7 +184,7 @@ def test_a_listing_past_its_budget_reads_the_rest_in_batches_within_it(
 ) -> None:
     for _ in range(6):
         client.simulate_post("/", json={"big": "yes", "text": "x" * 1000})
-    monkeypatch.setattr(taskflow_core.query, "LISTING_BUDGET", 2500)
+    monkeypatch.setattr(taskflow_core.application.query, "LISTING_BUDGET", 2500)
 
     def call() -> None:
         result = client.simulate_get("/?data[big]=yes")

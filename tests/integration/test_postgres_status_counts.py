@@ -117,21 +117,23 @@ class TestCountsOfEveryWriter:
 
 class TestAdoption:
     def test_the_migration_counts_the_cases_already_there(
-        self, postgres_dsn: str, monkeypatch: pytest.MonkeyPatch
+        self, postgres_empty_dsn: str, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         # A database at the release before the counts, with cases in it.
         shipped = available()
         monkeypatch.setattr(migrate, "available", lambda: [m for m in shipped if m.version < 9])
-        PostgresStore(postgres_dsn).migrate()
-        with psycopg.connect(postgres_dsn) as conn:
+        PostgresStore(postgres_empty_dsn).migrate()
+        with psycopg.connect(postgres_empty_dsn) as conn:
             conn.execute(
                 "INSERT INTO cases (id, status, data, created_at, updated_at)"
                 " SELECT gen_random_uuid(), s, '{}', now(), now()"
                 " FROM unnest(array['open', 'open', 'closed', NULL]) AS s"
             )
         monkeypatch.undo()
-        assert PostgresStore(postgres_dsn).migrate() == [m.name for m in shipped if m.version >= 9]
-        assert kept_counts(postgres_dsn) == {"open": 2, "closed": 1}
+        assert PostgresStore(postgres_empty_dsn).migrate() == [
+            m.name for m in shipped if m.version >= 9
+        ]
+        assert kept_counts(postgres_empty_dsn) == {"open": 2, "closed": 1}
 
 
 class TestWritersDoNotWaitForEachOther:

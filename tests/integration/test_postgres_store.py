@@ -18,8 +18,8 @@ pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
-def parts(postgres_dsn: str) -> dict[str, str]:
-    return conninfo_to_dict(postgres_dsn)  # type: ignore[return-value]
+def parts(postgres_empty_dsn: str) -> dict[str, str]:
+    return conninfo_to_dict(postgres_empty_dsn)  # type: ignore[return-value]
 
 
 def create_in_child(store: PostgresStore, created: "multiprocessing.Queue[str]") -> None:
@@ -35,9 +35,9 @@ class TestConnecting:
         store.close()
 
     def test_a_keyword_overrides_the_same_part_of_the_dsn(
-        self, postgres_dsn: str, parts: dict[str, str]
+        self, postgres_empty_dsn: str, parts: dict[str, str]
     ) -> None:
-        wrong_port = postgres_dsn.replace(f":{parts['port']}/", ":1/")
+        wrong_port = postgres_empty_dsn.replace(f":{parts['port']}/", ":1/")
         store = PostgresStore(wrong_port, port=parts["port"])
         assert len(store.migrate()) == len(available())
         store.close()

@@ -1,4 +1,4 @@
-"""Search on SQLite (migrations/0006_search.sql): cases written before the migration are
+"""Search on SQLite (migrations/0007_search.sql): cases written before the migration are
 found after it, with their comments as edited, and the index follows every later change."""
 
 from pathlib import Path
@@ -17,7 +17,7 @@ def test_cases_from_before_the_migration_are_found_after_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     shipped = migrations.available()
-    older = [(name, script) for name, script in shipped if name < "0006"]
+    older = [(name, script) for name, script in shipped if name < "0007"]
     monkeypatch.setattr(migrations, "available", lambda: older)
     store = SqliteStore(tmp_path / "old.db")
     try:
@@ -31,7 +31,7 @@ def test_cases_from_before_the_migration_are_found_after_it(
         other = flow.create({"applicant": "Alan Turing"})
 
         monkeypatch.setattr(migrations, "available", lambda: shipped)
-        assert store.migrate() == ["0006_search"]
+        assert store.migrate() == ["0007_search"]
         assert ids(flow, "ada final") == [case["id"]]
         assert ids(flow, "draft") == []
         assert ids(flow, "turing") == [other["id"]]

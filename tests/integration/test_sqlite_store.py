@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from taskflow_core import ActivityEntry, Case, Conflict, ListQuery, NotFound, StoreUnavailable
+from taskflow_core.application.query import SortColumn
 from taskflow_core.memory import MemoryStore
 from taskflow_core.ports import Store
-from taskflow_core.query import SortColumn
 from taskflow_sqlite import SqliteStore
 from taskflow_sqlite.unit_of_work import NestedTransactionError
 

@@ -10,7 +10,13 @@ import pytest
 from taskflow_postgres import PostgresStore
 from tests.support.pgbouncer import PgBouncer, pgbouncer_binary
 
-__all__ = ["pgbouncer", "pgbouncer_dsn", "pgbouncer_store", "started_pgbouncer"]
+__all__ = [
+    "pgbouncer",
+    "pgbouncer_dsn",
+    "pgbouncer_empty_dsn",
+    "pgbouncer_store",
+    "started_pgbouncer",
+]
 
 
 @contextmanager
@@ -34,6 +40,12 @@ def pgbouncer(postgres_server: Any) -> Iterator[PgBouncer]:
 def pgbouncer_dsn(pgbouncer: PgBouncer, postgres_dsn: str) -> str:
     """The URL of the test's own empty database through PgBouncer, with the switch on."""
     return pgbouncer.url(postgres_dsn) + "?pgbouncer=true"
+
+
+@pytest.fixture
+def pgbouncer_empty_dsn(pgbouncer: PgBouncer, postgres_empty_dsn: str) -> str:
+    """The same for the test's own empty database, to migrate through PgBouncer."""
+    return pgbouncer.url(postgres_empty_dsn) + "?pgbouncer=true"
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 import pytest
 
-from taskflow_core.hooks import HookBus, matches, parse_pattern
+from taskflow_core.domain.hooks import HookBus, matches, parse_pattern
 
 
 class TestPatterns:

@@ -9,14 +9,19 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = [
-    "taskflow_core",
-    "taskflow_postgres",
-    "taskflow_sqlite",
-    "taskflow_falcon",
-    "taskflow_cli",
-    "taskflow_compose",
-]
+# Each package's layer: a package imports only packages of a lower layer (and itself).
+# core <- the stores and the HTTP app <- composition <- the command line.
+LAYERS = {
+    "taskflow_core": 0,
+    "taskflow_postgres": 1,
+    "taskflow_sqlite": 1,
+    "taskflow_falcon": 1,
+    "taskflow_compose": 2,
+    "taskflow_cli": 3,
+}
+PACKAGES = list(LAYERS)
+# The deprecated gunicorn entry point, kept where existing deployments name it (SPEC §5).
+UPWARD_ALLOWED = {("taskflow_falcon.app", "taskflow_compose")}
 DRIVERS = {"psycopg", "psycopg_pool", "sqlite3", "taskflow_postgres", "taskflow_sqlite"}
 
 
@@ -99,3 +104,50 @@ def test_the_core_imports_no_adapter() -> None:
     for path in (ROOT / "taskflow_core").rglob("*.py"):
         found = {m for m in imports_of(path) if m.split(".")[0] in adapters}
         assert not found, f"{module_name(path)} imports {sorted(found)}"
+
+
+def test_every_package_has_a_layer() -> None:
+    found = {p.name for p in ROOT.glob("taskflow_*") if (p / "__init__.py").exists()}
+    assert found <= set(LAYERS), f"place {sorted(found - set(LAYERS))} in LAYERS"
+
+
+def test_no_package_imports_one_above_it_or_beside_it() -> None:
+    wrong = []
+    for name, targets in graph().items():
+        own = name.split(".")[0]
+        for target in targets:
+            other = target.split(".")[0]
+            if other == own or (name, other) in UPWARD_ALLOWED:
+                continue
+            if LAYERS[other] >= LAYERS[own]:
+                wrong.append(f"{name} imports {target}")
+    assert not wrong, "\n".join(sorted(wrong))
+
+
+def test_the_layer_check_sees_the_one_upward_import_it_allows() -> None:
+    # Proof the check reads such an edge at all: without the allowance, this one would fail.
+    assert "taskflow_compose.wsgi" in graph()["taskflow_falcon.app"]
+
+
+# The core's rooms, and the rooms each may import (besides itself): the domain needs nothing
+# else of the core; the application builds on the domain and the storage port; the work
+# beside requests builds on both; the face (service.py) and the package import them all.
+ROOMS = {
+    "domain": {"errors"},
+    "application": {"domain", "errors", "ports"},
+    "background": {"domain", "application", "errors", "ports"},
+    "memory": {"domain", "application", "errors", "ports"},
+}
+
+
+def test_the_cores_rooms_import_only_the_rooms_below_them() -> None:
+    wrong = []
+    for name, targets in graph().items():
+        parts = name.split(".")
+        if parts[0] != "taskflow_core" or len(parts) < 2 or parts[1] not in ROOMS:
+            continue
+        for target in targets:
+            room = target.split(".")[1] if target.count(".") else ""
+            if room != parts[1] and room not in ROOMS[parts[1]]:
+                wrong.append(f"{name} imports {target}")
+    assert not wrong, "\n".join(sorted(wrong))

@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from taskflow_core.merge import deep_merge, json_contains, to_json
+from taskflow_core.domain.json_values import deep_merge, json_contains, to_json
 
 
 def test_deep_merge_merges_objects_and_arrays_and_replaces_scalars() -> None:

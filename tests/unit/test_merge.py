@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from taskflow_core.domain.json_values import MAX_GROWN_ARRAY_LENGTH, deep_merge, merge_patch
 from taskflow_core.errors import InvalidRequest
-from taskflow_core.merge import MAX_GROWN_ARRAY_LENGTH, deep_merge, merge_patch
 
 # Every expected value in DEEP_MERGE_CASES and DEEP_MERGE_REFUSALS was checked against lodash
 # 4.17.21 (`JSON.stringify(_.merge({}, base, changes))`, or the RangeError it throws), which

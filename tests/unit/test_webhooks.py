@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 
 from taskflow_core import Taskflow
-from taskflow_core.delivery import RETRY_FOR, lease, retry_delay
-from taskflow_core.feed import decode_cursor, encode_cursor
+from taskflow_core.application.feed import decode_cursor, encode_cursor
+from taskflow_core.background.relay import RETRY_FOR, lease, retry_delay
+from taskflow_core.background.webhooks import headers, sign, signing_key, wants
+from taskflow_core.domain.model import Position, Webhook
 from taskflow_core.memory import MemoryStore
-from taskflow_core.model import Position, Webhook
-from taskflow_core.webhooks import headers, sign, signing_key, wants
 
 
 class TestSignatures:

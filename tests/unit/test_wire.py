@@ -4,9 +4,9 @@ import itertools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from taskflow_core.clock import TransactionClock
-from taskflow_core.model import ActivityEntry, Case
-from taskflow_core.wire import case_to_wire, fold_comments
+from taskflow_core.domain.clock import TransactionClock
+from taskflow_core.domain.model import ActivityEntry, Case
+from taskflow_core.domain.wire import case_to_wire, fold_comments
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -1,0 +1,208 @@
+"""What a caller asks the service to do (commands), with what context, and what it gets back.
+
+Every mutation is a command run through ``Taskflow.execute``: the one entry point where the
+request's context (user, payload, and what comes with it) meets the transaction. A command
+holds checked arguments only; running it is one call on the transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Protocol
+
+import attrs
+
+from ..domain.json_values import deep_merge, merge_patch
+from ..domain.model import IdempotencyRecord
+from ..domain.validation import (
+    canonical_id,
+    check_assignee,
+    check_comment,
+    check_data,
+    check_status,
+)
+from ..errors import InvalidRequest
+from .idempotency import check_idempotency_key
+from .pipeline import Pipeline
+
+
+def _is_version(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_expected_version(_: Any, __: Any, value: object) -> None:
+    if value is None or _is_version(value):
+        return
+    if isinstance(value, frozenset) and all(_is_version(v) for v in value):
+        return
+    raise InvalidRequest("expected_version must be an integer", {"expected_version": "invalid"})
+
+
+def _check_idempotency_key(_: Any, __: Any, value: str | None) -> None:
+    if value is not None:
+        check_idempotency_key(value)
+
+
+@attrs.frozen
+class Context:
+    """Who asks, and with what: the same for every command."""
+
+    user: Any = None
+    payload: Any = None  # the request body as received (None from Python: the arguments)
+    # The version the caller last saw (HTTP's If-Match): one, or any of several. The command
+    # is refused with PreconditionFailed unless its case is at it. None: no condition.
+    expected_version: int | frozenset[int] | None = attrs.field(
+        default=None, validator=_check_expected_version
+    )
+    # Under this key the answer is stored, and a repeated request answered with it.
+    idempotency_key: str | None = attrs.field(default=None, validator=_check_idempotency_key)
+    # What identifies the request under its key (``idempotency.fingerprint``); None: the
+    # command, its arguments and the payload, which is what a Python call sends.
+    fingerprint: str | None = None
+
+
+@attrs.frozen
+class Outcome:
+    """A read's or a mutation's answer: the case as ``GET /{id}`` shows it (decorated), and
+    what a transport needs besides."""
+
+    case: dict[str, Any]
+    # The case's version as answered, whatever decorators did to ``case`` (HTTP's ETag).
+    version: int | None = None
+    status: int = 200
+    # The answer's body as sent, when it is stored under an idempotency key: a replay sends
+    # these bytes again, so a client sees the very same answer.
+    body: bytes | None = None
+    replayed: bool = False  # answered from an idempotency key: nothing was done this time
+
+    @classmethod
+    def replay(cls, stored: IdempotencyRecord) -> Outcome:
+        """The answer stored under an idempotency key, as a request made again receives it."""
+        if stored.status is None or stored.body is None:
+            raise ValueError("a request that has not answered yet has nothing to replay")
+        case: dict[str, Any] = json.loads(stored.body)["data"]
+        return cls(case, stored.version, stored.status, stored.body, replayed=True)
+
+
+class Command(Protocol):
+    @property
+    def case_id(self) -> str | None:
+        """The case the command acts on; None for a create."""
+
+    def run(self, tx: Pipeline) -> str:
+        """Do it in ``tx``; the id of the case to answer with."""
+
+
+def _data(value: object) -> dict[str, Any]:
+    return dict(check_data(value))
+
+
+def _data_or_nothing(value: object) -> dict[str, Any]:
+    return {} if value is None else dict(check_data(value))
+
+
+def _patch(value: object) -> dict[str, Any]:
+    return dict(check_data(value, "patch"))
+
+
+def _comment_id(value: object) -> str:
+    return canonical_id(value, "Comment")
+
+
+# Each command checks its own fields when it is built (the converters), under their Python
+# names: a Python call and an HTTP request build the same command, and an HTTP field of
+# another name (``profileId``) is renamed at the HTTP edge. The case's id comes first, so
+# that a request naming no case is a 404 whatever else is wrong with it.
+
+
+@attrs.frozen
+class CreateCase:
+    data: dict[str, Any] = attrs.field(converter=_data)
+    case_id: None = None
+
+    def run(self, tx: Pipeline) -> str:
+        return tx.create(self.data)
+
+
+@attrs.frozen
+class UpdateData:
+    """Deep-merge ``data`` into the case's data; ``None`` merges nothing, and the update is
+    still an event and in the log (how the original's clients record a note)."""
+
+    case_id: str = attrs.field(converter=canonical_id)
+    data: dict[str, Any] = attrs.field(converter=_data_or_nothing)
+    preserve_updated_at: bool = False
+
+    def run(self, tx: Pipeline) -> str:
+        changes = self.data
+        tx.change_data(
+            self.case_id,
+            lambda old: deep_merge(old, changes),
+            preserve_updated_at=self.preserve_updated_at,
+        )
+        return self.case_id
+
+
+@attrs.frozen
+class MergePatch:
+    """Apply a JSON Merge Patch (RFC 7396) to the case's data: ``null`` deletes a key, arrays
+    replace; the same ``update`` event as a deep merge."""
+
+    case_id: str = attrs.field(converter=canonical_id)
+    patch: dict[str, Any] = attrs.field(converter=_patch)
+
+    def run(self, tx: Pipeline) -> str:
+        patch = self.patch
+        tx.change_data(self.case_id, lambda old: merge_patch(old, patch))
+        return self.case_id
+
+
+@attrs.frozen
+class SetStatus:
+    case_id: str = attrs.field(converter=canonical_id)
+    status: str = attrs.field(converter=check_status)
+
+    def run(self, tx: Pipeline) -> str:
+        tx.set_status(self.case_id, self.status)
+        return self.case_id
+
+
+@attrs.frozen
+class Assign:
+    case_id: str = attrs.field(converter=canonical_id)
+    assigned_to: str | None = attrs.field(converter=check_assignee)
+
+    def run(self, tx: Pipeline) -> str:
+        tx.assign(self.case_id, self.assigned_to, unless_current=True)
+        return self.case_id
+
+
+@attrs.frozen
+class AddComment:
+    case_id: str = attrs.field(converter=canonical_id)
+    comment: str = attrs.field(converter=check_comment)
+
+    def run(self, tx: Pipeline) -> str:
+        tx.comment(self.case_id, self.comment)
+        return self.case_id
+
+
+@attrs.frozen
+class EditComment:
+    case_id: str = attrs.field(converter=canonical_id)
+    comment_id: str = attrs.field(converter=_comment_id)
+    comment: str = attrs.field(converter=check_comment)
+
+    def run(self, tx: Pipeline) -> str:
+        tx.update_comment(self.case_id, self.comment_id, self.comment)
+        return self.case_id
+
+
+@attrs.frozen
+class DeleteComment:
+    case_id: str = attrs.field(converter=canonical_id)
+    comment_id: str = attrs.field(converter=_comment_id)
+
+    def run(self, tx: Pipeline) -> str:
+        tx.delete_comment(self.case_id, self.comment_id)
+        return self.case_id

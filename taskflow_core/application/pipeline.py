@@ -1,0 +1,358 @@
+"""One request's work inside one unit of work: every operation, its events and its hooks.
+
+Every event goes through one pipeline (``_dispatch``): its check (for a status change, the
+declared workflow), ``pre-`` hooks, the change, the record step (the case saved with its new
+version, the activity entry, and the same entry in the change feed), then the post hooks. A
+new kind of event is a new operation calling ``_dispatch``; what every event must also leave
+behind goes in ``_record``.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import attrs
+
+from ..domain.clock import Clock, TransactionClock, utc
+from ..domain.events import CaseHandle, DataChange, HookEvent, HookHandlers
+from ..domain.model import NEW_STATUS, ActivityEntry, Case, Timer, new_id
+from ..domain.names import Event, pre, status_event, timer_event
+from ..domain.record import activity_entry
+from ..domain.redaction import Redactor
+from ..domain.validation import canonical_id, same_id
+from ..domain.wire import case_to_wire, edited_comment_id, timestamp
+from ..domain.workflow import NO_WORKFLOW, Workflow
+from ..errors import Forbidden, HookUsageError, NotFound, PreconditionFailed
+from ..ports import UnitOfWork
+
+logger = logging.getLogger(__name__)
+
+# Deep enough for any sane workflow; a hook that triggers itself forever stops here.
+MAX_CASCADE_DEPTH = 50
+
+
+def read_case(uow: UnitOfWork, case_id: str) -> dict[str, Any]:
+    """The case as ``GET /{id}`` shows it, with its activity log, in one read."""
+    found = uow.cases.get_with_activity(case_id)
+    if found is None:
+        raise NotFound("Case not found")
+    case, activity = found
+    return case_to_wire(case, activity)
+
+
+class Pipeline:
+    """The state of one request: its unit of work, hooks, actor, clock and settled callbacks.
+
+    Cases this transaction has locked or created are kept in an identity map: their rows are
+    held for update until the end, so the map is exactly what the store holds for this
+    transaction (once the record step has saved them) and re-reading them would only cost
+    round trips.
+
+    A case's version goes up once per transaction, at its first event: no other transaction
+    sees the rows between its events, so one step is enough for "changed since you read it".
+    """
+
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        hooks: HookHandlers,
+        *,
+        user: Any,
+        payload: Any,
+        actor: str | None,
+        clock: Clock,
+        redact: Redactor,
+        workflow: Workflow = NO_WORKFLOW,
+    ) -> None:
+        self.uow = uow
+        self.hooks = hooks
+        self.workflow = workflow
+        self.user = user
+        self.payload = payload
+        self.actor = actor
+        self.req = new_id()
+        self.clock = TransactionClock(clock)
+        self.redact = redact
+        self.redirect_to: str | None = None
+        self._held: dict[str, Case] = {}
+        # Cases whose version this transaction has set (bumped, or 1 for a case it created),
+        # and cases the change step changed that the record step has not saved yet.
+        self._versioned: set[str] = set()
+        self._unsaved: set[str] = set()
+        self._settled: list[Callable[[], Any]] = []
+        self._depth = 0
+
+    # -- reading (also what hooks read through CaseAccess) ---------------------------------
+
+    def current(self, case_id: str) -> Case | None:
+        held = self._held.get(case_id)
+        return held if held is not None else self.uow.cases.get(case_id)
+
+    def hold(self, case_id: str) -> Case:
+        """The case, locked against other writers for the rest of the transaction."""
+        held = self._held.get(case_id)
+        if held is None:
+            held = self.uow.cases.get(case_id, lock=True)
+            if held is None:
+                raise NotFound("Case not found")
+            self._held[case_id] = held
+        return held
+
+    def check_version(self, case_id: str, expected: int | frozenset[int]) -> None:
+        """Refuse the request unless the case is at the version its caller expects; checked
+        with the row held, so no other request can change the case after the check."""
+        version = self.hold(case_id).version
+        matches = version in expected if isinstance(expected, frozenset) else version == expected
+        if not matches:
+            raise PreconditionFailed(
+                f"The case is at version {version}, not at the version the request expects"
+            )
+
+    def activity_of(self, case_id: str) -> list[ActivityEntry]:
+        return self.uow.activity.for_case(case_id)
+
+    def find(self, case_id: str) -> CaseHandle:
+        found = canonical_id(case_id)
+        if self.current(found) is None:
+            raise NotFound("Case not found")
+        return CaseHandle(self, found)
+
+    # -- operations ------------------------------------------------------------------------
+
+    def create(self, data: dict[str, Any]) -> str:
+        """Create a case; the id of the case the request answers with (maybe a redirect)."""
+        case_id = new_id()
+        meta = {"user": self.user, "data": data, "payload": self.payload}
+        self._run_hooks(case_id, pre(Event.CREATE), meta, proposed=data)
+        if self.redirect_to is not None:
+            return self.redirect_to
+
+        def insert() -> None:
+            now = self.clock.now()
+            case = Case(
+                id=case_id,
+                status=NEW_STATUS,
+                data=data,
+                assigned_to=None,
+                created_at=now,
+                updated_at=now,
+            )
+            self.uow.cases.add(case)
+            self._held[case_id] = case
+            self._versioned.add(case_id)
+
+        self._dispatch(case_id, Event.CREATE, meta, insert, pre_hooks=False)
+        return case_id
+
+    def change_data(
+        self, case_id: str, new_data: DataChange, *, preserve_updated_at: bool = False
+    ) -> None:
+        """The ``update`` event: the case's data becomes ``new_data(data)``."""
+        meta = {
+            "data": new_data(self.hold(case_id).data),
+            "user": self.user,
+            "payload": self.payload,
+        }
+
+        def apply(case: Case) -> Case:
+            # Merged again into the data as pre-hooks left it (one may have patched this case
+            # through find()), and meta follows, so post hooks and the log see what was saved.
+            meta["data"] = new_data(case.data)
+            at = case.updated_at if preserve_updated_at else self.clock.now()
+            return attrs.evolve(case, data=meta["data"], updated_at=at)
+
+        self._dispatch(case_id, Event.UPDATE, meta, self._saving(case_id, apply))
+
+    def set_status(self, case_id: str, status: str) -> None:
+        previous = self.hold(case_id).status
+        meta = {"previous": previous, "next": status, "user": self.user, "payload": self.payload}
+
+        def apply(case: Case) -> Case:
+            return attrs.evolve(case, status=status, updated_at=self.clock.now())
+
+        # Undeclared, there is nothing to check: not even a closure on the hot path.
+        check = self._transition(case_id, previous, status) if self.workflow.declared else None
+        self._dispatch(
+            case_id, status_event(previous, status), meta, self._saving(case_id, apply), check=check
+        )
+
+    def _transition(self, case_id: str, previous: str, status: str) -> Callable[[], None]:
+        """The status event's check: the declared workflow, for this request's user."""
+
+        def seen_by_guards() -> dict[str, Any]:
+            # The case as GET /{id} would show it now, in this transaction; its data copied,
+            # because the held case is what the change saves and a guard must not edit it.
+            seen = case_to_wire(self.hold(case_id), self.activity_of(case_id))
+            seen["data"] = copy.deepcopy(seen["data"])
+            return seen
+
+        return lambda: self.workflow.check(previous, status, self.user, seen_by_guards)
+
+    def assign(
+        self, case_id: str, assigned_to: str | None, *, unless_current: bool = False
+    ) -> None:
+        """Assign the case. ``unless_current``: the assign route's rule, under which assigning
+        the current assignee again is no event at all (a hook's assign() always is one)."""
+        if unless_current and self.hold(case_id).assigned_to == assigned_to:
+            return
+        meta = {"assignedTo": assigned_to, "user": self.user, "payload": self.payload}
+        self._dispatch(
+            case_id,
+            Event.ASSIGN,
+            meta,
+            self._saving(case_id, lambda c: attrs.evolve(c, assigned_to=assigned_to)),
+        )
+
+    def comment(self, case_id: str, comment: str) -> None:
+        self.hold(case_id)
+        meta = {"user": self.user, "comment": comment, "payload": self.payload}
+        self._dispatch(case_id, Event.COMMENT, meta, None)
+
+    def update_comment(self, case_id: str, comment_id: str, comment: str) -> None:
+        self._own_comment(case_id, comment_id)
+        meta = {"id": comment_id, "user": self.user, "comment": comment, "payload": self.payload}
+        self._dispatch(case_id, Event.UPDATE_COMMENT, meta, None)
+
+    def delete_comment(self, case_id: str, comment_id: str) -> None:
+        self._own_comment(case_id, comment_id)
+        meta = {"id": comment_id, "user": self.user}
+        self._dispatch(case_id, Event.DELETE_COMMENT, meta, None)
+
+    def set_timer(self, case_id: str, name: str, at: datetime | timedelta) -> None:
+        self.hold(case_id)
+        due = utc(self.clock.wall() + at if isinstance(at, timedelta) else at)
+        self.uow.timers.set(Timer(case_id=case_id, name=name, due=due, fire_at=due))
+
+    def cancel_timer(self, case_id: str, name: str) -> None:
+        self.hold(case_id)
+        self.uow.timers.delete(case_id, name)
+
+    def fire_timer(self, timer: Timer) -> None:
+        """The ``timer:<name>`` event of a timer claimed in this transaction, which removes it
+        first: a hook may set it again, and then that one stays."""
+        self.uow.timers.delete(timer.case_id, timer.name)
+        self.hold(timer.case_id)
+        meta = {"name": timer.name, "due": timestamp(timer.due), "user": None}
+        self._dispatch(timer.case_id, timer_event(timer.name), meta, None)
+
+    def _own_comment(self, case_id: str, comment_id: str) -> None:
+        self.hold(case_id)
+        entries = self.activity_of(case_id)
+        deleted = {edited_comment_id(e) for e in entries if e.event_name == Event.DELETE_COMMENT}
+        original = next(
+            (e for e in entries if e.id == comment_id and e.event_name == Event.COMMENT), None
+        )
+        if original is None or comment_id in deleted:
+            raise NotFound("Comment not found")
+        if not same_id(original.changed_by, self.actor):
+            raise Forbidden("Only the author of a comment can change it")
+
+    # -- what hooks may do besides operations ------------------------------------------------
+
+    def redirect(self, case_id: str) -> None:
+        self.redirect_to = case_id
+
+    def on_settled(self, fn: Callable[[], Any]) -> None:
+        self._settled.append(fn)
+
+    def run_settled(self) -> None:
+        """After commit: every callback in order; a failing one is logged, never raised."""
+        for fn in self._settled:
+            try:
+                fn()
+            except Exception:
+                logger.exception("an on_settled callback failed after commit")
+
+    # -- the pipeline --------------------------------------------------------------------
+
+    def _saving(self, case_id: str, apply: Callable[[Case], Case]) -> Callable[[], None]:
+        """The change step for an existing case: ``apply`` to it as pre-hooks left it (they
+        may have changed other fields); the record step right after it saves the result."""
+
+        def change() -> None:
+            self._held[case_id] = apply(self.hold(case_id))
+            self._unsaved.add(case_id)
+
+        return change
+
+    def _dispatch(
+        self,
+        case_id: str,
+        name: str,
+        meta: dict[str, Any],
+        change: Callable[[], None] | None,
+        *,
+        pre_hooks: bool = True,
+        check: Callable[[], None] | None = None,
+    ) -> None:
+        """One event: its check, ``pre-`` hooks, the change, the record, then the post hooks.
+
+        ``check`` refuses the event by raising, before any hook has run or anything changed.
+        """
+        if self._depth >= MAX_CASCADE_DEPTH:
+            raise HookUsageError(f"hooks cascaded more than {MAX_CASCADE_DEPTH} events deep")
+        self._depth += 1
+        try:
+            if check is not None:
+                check()
+            if pre_hooks:
+                self._run_hooks(case_id, pre(name), meta)
+            if change is not None:
+                change()
+            self._record(case_id, name, meta)
+            self._run_hooks(case_id, name, meta)
+        finally:
+            self._depth -= 1
+
+    def _record(self, case_id: str, name: str, meta: dict[str, Any]) -> None:
+        """What every event leaves behind, before any post hook runs (so they see it): the
+        case saved with its new version, and the activity entry."""
+        entry = activity_entry(
+            self._saved(case_id),
+            name,
+            meta,
+            actor=self.actor,
+            request_id=self.req,
+            at=self.clock.now(),
+            redact=self.redact,
+        )
+        # The feed gets the entry with it, in the same transaction: it commits with the
+        # change, or neither does.
+        self.uow.activity.add(entry)
+
+    def _saved(self, case_id: str) -> Case:
+        """The case as the event leaves it, written to the store with its version bumped
+        (once per transaction). The version rides on the change step's save where there is
+        one; an event that changes no field (a comment) costs one UPDATE, on its first
+        event in the transaction only."""
+        case = self.hold(case_id)
+        if case_id not in self._versioned:
+            case = attrs.evolve(case, version=case.version + 1)
+            self._versioned.add(case_id)
+            self._unsaved.add(case_id)
+        if case_id in self._unsaved:
+            self.uow.cases.save(case)
+            self._held[case_id] = case
+            self._unsaved.discard(case_id)
+        return case
+
+    def _run_hooks(
+        self,
+        case_id: str,
+        name: str,
+        meta: dict[str, Any],
+        proposed: dict[str, Any] | None = None,
+    ) -> None:
+        hooks = self.hooks.matching(name)
+        if not hooks:
+            return
+        event = HookEvent(self, case_id, name, meta, proposed)
+        for hook in hooks:
+            if self.redirect_to is not None and name == pre(Event.CREATE):
+                return  # a pre-create hook redirected: the pre-create hooks after it do not run
+            event.refresh()
+            hook(event)

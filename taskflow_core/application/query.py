@@ -1,0 +1,204 @@
+"""The list query: what a listing may ask for, validated once, independent of any store."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal, cast
+
+import attrs
+
+from ..domain.model import Case
+from ..domain.ranges import TimeRange, parse_range
+from ..domain.search import search_words
+from ..domain.validation import check_storable, quoted
+from ..errors import InvalidRequest
+
+SortColumn = Literal["createdAt", "updatedAt", "status", "assignedTo", "id"]
+# Each sort column of the listing, and the Case field (and so the stores' column) it orders by.
+SORT_FIELDS: dict[SortColumn, str] = {
+    "createdAt": "created_at",
+    "updatedAt": "updated_at",
+    "status": "status",
+    "assignedTo": "assigned_to",
+    "id": "id",
+}
+SORT_COLUMNS: tuple[SortColumn, ...] = tuple(SORT_FIELDS)
+EXCLUDE_KEYS = ("status", "assignedTo")
+# A page's size, of a listing and of the change feed alike.
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+MAX_OFFSET = 2**63 - 1  # a SQL bigint
+# How much case data (bytes of its JSON text, as the store measures it) a listing reads at
+# once: the page's first statement reads cases up to it, and the rest of the page is read in
+# batches of about as much. A parsed case takes a few times its text in Python, so this
+# bounds a listing's memory at a few tens of MB whatever its size (docs/deploying.md).
+LISTING_BUDGET = 4 * 1024 * 1024
+
+
+@attrs.frozen
+class ListQuery:
+    """Filters are ANDed; each tuple is "any of". Ordering always ends with the case id."""
+
+    statuses: tuple[str, ...] = ()
+    data: dict[str, Any] = attrs.field(factory=dict)
+    assigned_to: tuple[str, ...] = ()
+    exclude_statuses: tuple[str, ...] = ()
+    exclude_assigned_to: tuple[str, ...] = ()
+    # None orders by creation; with the default ``ascending`` that is oldest first.
+    sort_column: SortColumn | None = None
+    ascending: bool = True
+    limit: int = DEFAULT_LIMIT
+    offset: int = 0
+    # Finding the work (docs/finding.md): the words of ``q``, each the start of a word of
+    # the case's text; only unassigned cases; time ranges.
+    search: tuple[str, ...] = ()
+    unassigned: bool = False
+    created: TimeRange = attrs.field(factory=TimeRange)
+    updated: TimeRange = attrs.field(factory=TimeRange)
+    # The filters of a named view, ANDed with these (their sort and page are not used).
+    also: tuple[ListQuery, ...] = ()
+
+    @property
+    def sort_field(self) -> str:
+        """The Case field the page is ordered by (then by id)."""
+        return SORT_FIELDS[self.sort_column or "createdAt"]
+
+    @property
+    def by_status_alone(self) -> bool:
+        """Whether the query filters by nothing but its statuses (perhaps none), so a
+        store may count it from per-status counters."""
+        return not (
+            self.data
+            or self.assigned_to
+            or self.exclude_statuses
+            or self.exclude_assigned_to
+            or self.search
+            or self.unassigned
+            or self.created
+            or self.updated
+            or self.also
+        )
+
+
+@attrs.frozen
+class Deferred:
+    """A case of a page whose data was not read with it: past the page's budget."""
+
+    id: str
+    size: int  # the store's measure of its data, bytes of JSON text
+
+
+@attrs.frozen
+class ListPage:
+    """``cases`` in page order; then, when read within a budget, ``deferred``: the rest of
+    the page, in order, to be read by id (``CaseRepository.get_many``)."""
+
+    cases: list[Case]
+    count: int
+    deferred: list[Deferred] = attrs.field(factory=list)
+
+
+@attrs.frozen
+class EncodedPage:
+    """A ``ListPage`` whose cases come as their answers' JSON text (``EncodedListings``)."""
+
+    cases: list[str]
+    count: int
+    deferred: list[Deferred] = attrs.field(factory=list)
+
+
+def within(budget: int, sizes: Sequence[int]) -> int:
+    """How many of a page's first cases, with data of these sizes, are read within ``budget``:
+    as many as fit, and the first whatever its size, so that a page always makes progress."""
+    spent = 0
+    for count, size in enumerate(sizes):
+        spent += size
+        if count and spent > budget:
+            return count
+    return len(sizes)
+
+
+def _strings(name: str, value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    values = [value] if isinstance(value, str) else value
+    if not isinstance(values, list | tuple) or not all(isinstance(v, str) for v in values):
+        raise InvalidRequest(f"{name} must be a string or a list of strings", {name: "invalid"})
+    check_storable(values, name)
+    return tuple(values)
+
+
+def _integer(name: str, value: Any, default: int, low: int, high: int | None) -> int:
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        raise InvalidRequest(f"{name} must be an integer", {name: "invalid"})
+    if isinstance(value, str):
+        try:
+            value = int(value.strip())
+        except ValueError:
+            raise InvalidRequest(f"{name} must be an integer", {name: "invalid"}) from None
+    if not isinstance(value, int):
+        raise InvalidRequest(f"{name} must be an integer", {name: "invalid"})
+    if value < low or (high is not None and value > high):
+        bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise InvalidRequest(f"{name} must be {bounds}", {name: "out of range"})
+    return value
+
+
+def _boolean(name: str, value: Any, default: bool) -> bool:
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise InvalidRequest(f"{name} must be true or false", {name: "invalid"})
+
+
+def parse_list_query(query: Mapping[str, Any] | None) -> ListQuery:
+    """Validate a listing request given with the HTTP listing's keys (docs/http.md, "Listing")."""
+    q = dict(query or {})
+    data = q.get("data") or {}
+    if not isinstance(data, dict):
+        raise InvalidRequest("data must be an object of filters", {"data": "invalid"})
+    check_storable(data, "data")
+
+    exclude = q.get("exclude") or {}
+    if not isinstance(exclude, dict):
+        raise InvalidRequest("exclude must be an object", {"exclude": "invalid"})
+    unknown = sorted(set(exclude) - set(EXCLUDE_KEYS))
+    if unknown:
+        name = f"exclude[{quoted(unknown[0])}]"
+        raise InvalidRequest(
+            f"{name} is not supported; use one of: {', '.join(EXCLUDE_KEYS)}",
+            {name: "unknown"},
+        )
+
+    sort = q.get("sort") or {}
+    if not isinstance(sort, dict):
+        raise InvalidRequest("sort must be an object", {"sort": "invalid"})
+    column = sort.get("column")
+    if column is not None and column not in SORT_COLUMNS:
+        raise InvalidRequest(
+            f"sort[column] must be one of: {', '.join(SORT_COLUMNS)}",
+            {"sort[column]": "unknown"},
+        )
+    # The original sorts descending whenever a column is named and ascending is not "true".
+    ascending = _boolean("sort[ascending]", sort.get("ascending"), column is None)
+
+    return ListQuery(
+        statuses=_strings("status", q.get("status")),
+        data=data,
+        assigned_to=_strings("assignedTo", q.get("assignedTo")),
+        exclude_statuses=_strings("exclude[status]", exclude.get("status")),
+        exclude_assigned_to=_strings("exclude[assignedTo]", exclude.get("assignedTo")),
+        sort_column=cast(SortColumn | None, column),
+        ascending=ascending,
+        limit=_integer("limit", q.get("limit"), DEFAULT_LIMIT, 0, MAX_LIMIT),
+        offset=_integer("offset", q.get("offset"), 0, 0, MAX_OFFSET),
+        search=search_words(q.get("q")),
+        unassigned=_boolean("unassigned", q.get("unassigned"), False),
+        created=parse_range("createdAt", q.get("createdAt")),
+        updated=parse_range("updatedAt", q.get("updatedAt")),
+    )

@@ -1,0 +1,107 @@
+"""The read side: a case, a listing, what may come next, timers, deliveries and the feed.
+
+Reads skip the pipeline: each is a read-only unit of work, one statement on the SQL stores,
+and its answer is built by ``answers.py`` as a mutation's is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..domain.validation import canonical_id
+from ..domain.wire import case_to_wire, delivery_to_wire, encode_json, timestamp
+from ..domain.workflow import Workflow
+from ..errors import NotFound
+from ..ports import EncodedListings, Store, UnitOfWork
+from . import feed
+from . import query as query_module
+from .answers import Decorators, decorated, listing_answer, single_case
+from .commands import Outcome
+from .listing import Listing, listing
+from .pipeline import read_case
+from .query import EncodedPage, ListPage, ListQuery, parse_list_query
+
+
+def read(
+    store: Store, case_id: str, workflow: Workflow, decorators: Decorators, user: Any
+) -> Outcome:
+    found = canonical_id(case_id)
+    with store.unit_of_work(read_only=True) as uow:
+        case = read_case(uow, found)
+    # The version beside the case: decorators may drop it, an ETag may not.
+    return Outcome(single_case(case, workflow, user, decorators), case["version"])
+
+
+def next_statuses(store: Store, case_id: str, workflow: Workflow, user: Any) -> list[str]:
+    found = canonical_id(case_id)
+    with store.unit_of_work(read_only=True) as uow:
+        case = read_case(uow, found)
+    return workflow.allowed(case, user)
+
+
+def list_cases(
+    store: Store,
+    query: Mapping[str, Any] | ListQuery | None,
+    decorators: Decorators,
+    user: Any,
+) -> dict[str, Any]:
+    # A service resolves named views first (finding.py), and passes the query parsed.
+    parsed = query if isinstance(query, ListQuery) else parse_list_query(query)
+    with store.unit_of_work(read_only=True) as uow:
+        page = uow.cases.list(parsed)
+    cases = (decorated(case_to_wire(c), user, decorators, listing=True) for c in page.cases)
+    return listing_answer(cases, page.count)
+
+
+def list_streamed(
+    store: Store,
+    query: Mapping[str, Any] | ListQuery | None,
+    decorators: Decorators,
+    user: Any,
+    budget: int | None,
+) -> Listing:
+    if budget is None:
+        budget = query_module.LISTING_BUDGET  # looked up now, so a test can lower it
+    # A service resolves named views first (finding.py), and passes the query parsed.
+    parsed = query if isinstance(query, ListQuery) else parse_list_query(query)
+    on_lists = any(applies for _, applies in decorators)
+    with store.unit_of_work(read_only=True) as uow:
+        cases = uow.cases
+        page: ListPage | EncodedPage
+        if not on_lists and isinstance(cases, EncodedListings):
+            # The store writes each case's JSON itself: nothing to decorate.
+            page = cases.list_encoded(parsed, budget=budget)
+        else:
+            page = cases.list(parsed, budget=budget)
+
+    def present(case: Any) -> str:
+        return encode_json(decorated(case_to_wire(case), user, decorators, listing=True))
+
+    return listing(store, page, budget, present)
+
+
+def _existing(uow: UnitOfWork, case_id: str) -> str:
+    if uow.cases.get(case_id) is None:
+        raise NotFound("Case not found")
+    return case_id
+
+
+def timers(store: Store, case_id: str) -> list[dict[str, Any]]:
+    found = canonical_id(case_id)
+    with store.unit_of_work(read_only=True) as uow:
+        pending = uow.timers.for_case(_existing(uow, found))
+    return [{"name": t.name, "due": timestamp(t.due)} for t in pending]
+
+
+def deliveries(store: Store, case_id: str) -> list[dict[str, Any]]:
+    found = canonical_id(case_id)
+    with store.unit_of_work(read_only=True) as uow:
+        entries = uow.deliveries.for_case(_existing(uow, found))
+    return [delivery_to_wire(d) for d in entries]
+
+
+def changes(store: Store, after: str | None, limit: int, wait: float) -> dict[str, Any]:
+    position = feed.decode_cursor(after)
+    found = feed.read(store, position, feed.check_limit(limit), feed.check_wait(wait))
+    return feed.page(found, after)

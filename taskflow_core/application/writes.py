@@ -1,0 +1,113 @@
+"""The write path: every mutation, from Python or HTTP, as one command in one transaction.
+
+``execute`` is the one entry point: it claims the idempotency key (a stored answer is
+replayed at once, a concurrent twin waits), opens the request's pipeline, checks an expected
+version before any hook runs, runs the command, builds the answer inside the transaction
+(so a decorator's failure fails the request as a whole), and commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import attrs
+
+from ..domain.clock import Clock, utc
+from ..domain.events import Hook
+from ..domain.hooks import HookSet
+from ..domain.model import IdempotencyRecord
+from ..domain.redaction import Redactor
+from ..domain.workflow import Workflow
+from ..errors import InvalidRequest
+from ..ports import Store, UnitOfWork
+from . import idempotency
+from .answers import Decorators, checked, single_case, single_case_body
+from .commands import Command, Context, Outcome
+from .pipeline import Pipeline, read_case
+
+ActorId = Callable[[Any], "str | None"]
+
+
+def default_actor_id(user: Any) -> str | None:
+    """``user["profile"]["id"]`` for a mapping, ``user.profile.id`` for an object."""
+    if user is None:
+        return None
+    if isinstance(user, Mapping):
+        profile = user.get("profile")
+        found = profile.get("id") if isinstance(profile, Mapping) else None
+    else:
+        found = getattr(getattr(user, "profile", None), "id", None)
+    return None if found is None else str(found)
+
+
+@attrs.frozen
+class Rules:
+    """The hooks, declared workflow and decorators a request runs with: those registered
+    when it starts, whatever is registered while it runs."""
+
+    hooks: HookSet[Hook]
+    workflow: Workflow
+    decorators: Decorators
+
+
+@attrs.frozen
+class WritePath:
+    store: Store
+    clock: Clock
+    actor_id: ActorId
+    redact: Redactor
+
+    def execute(self, command: Command, context: Context, rules: Rules) -> Outcome:
+        if context.expected_version is not None and command.case_id is None:
+            raise InvalidRequest("A new case has no version to expect")
+        with self.store.unit_of_work() as uow:
+            claimed = None
+            if context.idempotency_key is not None:
+                # First of all, so that a request sent twice at once waits here for the
+                # first to end, before either has locked a case or run a hook.
+                claimed = self._pending(command, context, context.idempotency_key)
+                stored = idempotency.claim(uow, claimed)
+                if stored is not None:
+                    return Outcome.replay(stored)  # leaving the block rolls back
+            tx = self.begin(uow, rules.hooks, context, rules.workflow)
+            if context.expected_version is not None and command.case_id is not None:
+                tx.check_version(command.case_id, context.expected_version)
+            answered = command.run(tx)
+            # Read inside the transaction, after every hook: what this request made, and
+            # no later request's changes.
+            case = read_case(uow, answered)
+            version = case["version"]
+            result = single_case(case, rules.workflow, context.user, rules.decorators)
+            body = None
+            if claimed is not None:
+                # Encoding the answer also proves it can be sent, before anything commits.
+                body = single_case_body(result)
+                answer = attrs.evolve(claimed, status=200, body=body, version=version)
+                uow.idempotency.complete(answer)
+            else:
+                checked(result, rules.decorators)
+            uow.commit()
+        tx.run_settled()
+        return Outcome(result, version, body=body)
+
+    def begin(
+        self, uow: UnitOfWork, hooks: HookSet[Hook], context: Context, workflow: Workflow
+    ) -> Pipeline:
+        """The pipeline of one request (or one timer's firing) in ``uow``."""
+        return Pipeline(
+            uow,
+            hooks,
+            user=context.user,
+            payload=context.payload,
+            actor=self.actor_id(context.user),
+            clock=self.clock,
+            redact=self.redact,
+            workflow=workflow,
+        )
+
+    def _pending(self, command: Command, context: Context, key: str) -> IdempotencyRecord:
+        """The record this request claims its idempotency key with."""
+        request = context.fingerprint or idempotency.command_fingerprint(command, context.payload)
+        scope = idempotency.scope_of(self.actor_id(context.user))
+        return idempotency.pending(scope, key, request, utc(self.clock()))

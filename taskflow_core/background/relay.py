@@ -1,0 +1,213 @@
+"""The relay: turning the feed into deliveries, and sending each at least once, in order.
+
+Three short transactions per delivery, and the HTTP request outside all of them: claim it
+(with a lease), send it, record the outcome. A receiver that hangs costs one worker thread
+until the timeout, never a lock or a connection other work needs; a relay killed while
+sending leaves a lease that runs out, and the next relay sends the message again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from datetime import datetime, timedelta
+
+import attrs
+
+from ..application.feed import change_to_wire
+from ..domain.clock import Clock, utc
+from ..domain.model import DELIVERED, FAILED, PENDING, Change, Delivery, Webhook, new_id
+from ..ports import Store
+from .backoff import retry_delay as backoff
+from .http_sender import DeliveryFailed, Sender
+from .webhooks import headers, message_body, wants
+
+logger = logging.getLogger(__name__)
+
+# A failed delivery is tried again after 1 s, then twice as long each time, up to an hour
+# apart; one still failing a day after it was queued is given up (status "failed").
+FIRST_RETRY = timedelta(seconds=1)
+LONGEST_RETRY = timedelta(hours=1)
+RETRY_FOR = timedelta(hours=24)
+DEFAULT_TIMEOUT = 10.0
+# Sends in flight at once per relay: a receiver that hangs holds one of them, not the relay.
+DEFAULT_WORKERS = 8
+# Changes one fan-out transaction reads per webhook: bounded, so it stays short.
+FAN_OUT_BATCH = 500
+_MAX_ERROR_LENGTH = 1000
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """How long after its ``attempts``-th failure a delivery is tried again."""
+    return backoff(attempts, FIRST_RETRY, LONGEST_RETRY)
+
+
+def lease(timeout: float) -> timedelta:
+    """How long a claim holds: past the longest a send can take (connecting, then writing and
+    reading, each bounded by the timeout), so that only a dead relay's claims run out."""
+    return timedelta(seconds=3 * timeout + 30)
+
+
+@attrs.frozen
+class Relay:
+    """Everything sending needs: where deliveries are kept, how to send, and the time."""
+
+    store: Store
+    send: Sender
+    clock: Clock
+    timeout: float = DEFAULT_TIMEOUT
+
+    def now(self) -> datetime:
+        return utc(self.clock())
+
+    def fan_out(self) -> int:
+        """Queue a delivery for every change each webhook wants, up to the feed's end; how
+        many were queued. Webhooks another relay is fanning out are left to it."""
+        queued = 0
+        more = True
+        while more:
+            more = False
+            with self.store.unit_of_work() as uow:
+                now = self.now()
+                for webhook in uow.webhooks.claim_all():
+                    changes = uow.changes.after(webhook.cursor, FAN_OUT_BATCH)
+                    if not changes:
+                        continue
+                    deliveries = [
+                        Delivery(
+                            id=new_id(),
+                            webhook_url=webhook.url,
+                            change=change.position,
+                            case_id=change.entry.case_id,
+                            event_name=str(change.entry.event_name),
+                            created_at=now,
+                            next_attempt_at=now,
+                        )
+                        for change in changes
+                        if wants(webhook, change.entry.event_name)
+                    ]
+                    if deliveries:
+                        uow.deliveries.enqueue(deliveries)
+                    uow.webhooks.advance(webhook.url, changes[-1].position)
+                    queued += len(deliveries)
+                    more = more or len(changes) == FAN_OUT_BATCH
+                uow.commit()
+        return queued
+
+    def claim(self) -> tuple[Delivery, Change | None, Webhook | None] | None:
+        """The next due delivery, claimed for this relay, with its change and webhook; None
+        when nothing is due."""
+        with self.store.unit_of_work() as uow:
+            now = self.now()
+            delivery = uow.deliveries.claim_next(now, new_id(), now + lease(self.timeout))
+            if delivery is None:
+                return None
+            change = uow.changes.at(delivery.change)
+            webhook = uow.webhooks.get(delivery.webhook_url)
+            uow.commit()
+        return delivery, change, webhook
+
+    def send_and_record(
+        self, delivery: Delivery, change: Change | None, webhook: Webhook | None
+    ) -> bool:
+        """One attempt at a claimed delivery, outside any transaction, and its outcome
+        recorded; whether the receiver accepted it."""
+        error: str | None = None
+        if change is None or webhook is None:
+            error = "the event or its webhook is gone from the store"
+        else:
+            sent_at = int(self.now().timestamp())
+            body = message_body(change, change_to_wire(change))
+            try:
+                self.send(
+                    webhook.url,
+                    body,
+                    headers(change.entry.id, sent_at, body, webhook.secret),
+                    self.timeout,
+                )
+            except DeliveryFailed as exc:
+                error = str(exc)
+            except Exception as exc:
+                # A host's own sender failing in a way of its own: still a failed attempt.
+                logger.exception("sending a webhook to %s failed", delivery.webhook_url)
+                error = f"{type(exc).__name__}: {exc}"
+        self._record(delivery, error)
+        return error is None
+
+    def _record(self, delivery: Delivery, error: str | None) -> None:
+        now = self.now()
+        attempts = delivery.attempts + 1
+        if error is None:
+            outcome = attrs.evolve(delivery, status=DELIVERED, attempts=attempts)
+        elif now - delivery.created_at >= RETRY_FOR:
+            logger.error(
+                "giving up on %s for %s after %d attempts: %s",
+                delivery.event_name,
+                delivery.webhook_url,
+                attempts,
+                error,
+            )
+            outcome = attrs.evolve(
+                delivery, status=FAILED, attempts=attempts, last_error=_cut(error)
+            )
+        else:
+            delay = retry_delay(attempts)
+            logger.warning(
+                "delivering %s to %s failed (attempt %d), trying again in %s: %s",
+                delivery.event_name,
+                delivery.webhook_url,
+                attempts,
+                delay,
+                error,
+            )
+            outcome = attrs.evolve(
+                delivery,
+                status=PENDING,
+                attempts=attempts,
+                next_attempt_at=now + delay,
+                last_error=_cut(error),
+            )
+        with self.store.unit_of_work() as uow:
+            if uow.deliveries.finish(outcome, now):
+                uow.commit()
+            else:
+                # Our lease ran out and another relay took the delivery over: its outcome
+                # is the one that counts.
+                logger.warning("delivery %s was claimed by another relay meanwhile", delivery.id)
+
+    def deliver_pending(
+        self, workers: int = DEFAULT_WORKERS, stop: threading.Event | None = None
+    ) -> int:
+        """Fan out, then send everything due, up to ``workers`` at once; how many were
+        delivered. Returns when nothing more is due (failed ones wait for their retry) or
+        ``stop`` is set.
+
+        This thread claims and the workers send: an idle relay costs one claim query per
+        call and starts no thread.
+        """
+        self.fan_out()
+        delivered = 0
+        sending: set[Future[bool]] = set()
+
+        def collect(some: set[Future[bool]]) -> None:
+            nonlocal delivered
+            delivered += sum(future.result() for future in some)
+
+        with ThreadPoolExecutor(workers, thread_name_prefix="taskflow-relay") as pool:
+            while stop is None or not stop.is_set():
+                claimed = self.claim() if len(sending) < workers else None
+                if claimed is not None:
+                    sending.add(pool.submit(self.send_and_record, *claimed))
+                    continue
+                if not sending:
+                    break
+                # A send finishing frees a worker, and may make its case's next event due.
+                done, sending = wait(sending, return_when=FIRST_COMPLETED)
+                collect(done)
+            collect(wait(sending).done)
+        return delivered
+
+
+def _cut(error: str) -> str:
+    return error if len(error) <= _MAX_ERROR_LENGTH else error[:_MAX_ERROR_LENGTH] + "…"

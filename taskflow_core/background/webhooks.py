@@ -1,0 +1,118 @@
+"""Webhooks: what a subscription may say, which events it takes, and the signed message.
+
+Messages follow Standard Webhooks (standardwebhooks.com): a JSON body ``{"type",
+"timestamp", "data"}`` and the headers ``webhook-id``, ``webhook-timestamp`` and
+``webhook-signature``, so receivers can verify them with any of its libraries.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import hashlib
+import hmac
+import json
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import urlsplit
+
+from ..domain.hooks import matches, parse_pattern
+from ..domain.model import Change, Webhook
+from ..domain.names import PRE
+from ..domain.wire import timestamp
+
+EVERY_EVENT = "*"
+SECRET_PREFIX = "whsec_"
+MAX_URL_LENGTH = 2000
+
+
+def check_url(url: object) -> str:
+    """An absolute http(s) URL with a host: where a relay can POST."""
+    if not isinstance(url, str) or not url or len(url) > MAX_URL_LENGTH:
+        raise ValueError(f"a webhook URL is a non-empty string, not {url!r}")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"a webhook URL must be http:// or https:// with a host, not {url!r}")
+    if parts.fragment or any(c.isspace() for c in url):
+        raise ValueError(f"a webhook URL may have no fragment or whitespace: {url!r}")
+    return url
+
+
+def check_events(events: object) -> tuple[str, ...]:
+    """Patterns as hooks take them, or ``"*"`` for every event; ValueError otherwise."""
+    if isinstance(events, str) or not isinstance(events, Iterable):
+        raise ValueError(f"events must be a list of patterns, not {events!r}")
+    patterns = tuple(events)
+    if not patterns:
+        raise ValueError("events must name at least one pattern")
+    for pattern in patterns:
+        if pattern == EVERY_EVENT:
+            continue
+        parse_pattern(pattern)
+        if isinstance(pattern, str) and pattern.startswith(PRE):
+            # The feed holds what happened; a pattern for what is about to happen would
+            # silently never match.
+            raise ValueError(f"{pattern!r} names a pre- event, which is never delivered")
+    return patterns
+
+
+def signing_key(secret: str) -> bytes:
+    """``whsec_<base64>`` signs with the decoded bytes (Standard Webhooks' form), any other
+    string with its UTF-8 bytes."""
+    if secret.startswith(SECRET_PREFIX):
+        try:
+            return base64.b64decode(secret.removeprefix(SECRET_PREFIX), validate=True)
+        except binascii.Error as exc:
+            raise ValueError("a whsec_ secret must be base64 after the prefix") from exc
+    return secret.encode()
+
+
+def check_secret(secret: object) -> str | None:
+    if secret is None:
+        return None
+    if not isinstance(secret, str) or not secret:
+        raise ValueError("a webhook secret is a non-empty string, or None")
+    if not signing_key(secret):
+        raise ValueError("a webhook secret must hold at least one byte")
+    return secret
+
+
+# A relay matches every event against every webhook's few patterns: parse each once.
+_parsed = functools.lru_cache(maxsize=1024)(parse_pattern)
+
+
+def wants(webhook: Webhook, event_name: str) -> bool:
+    event = tuple(event_name.split(":"))
+    return any(
+        pattern == EVERY_EVENT or matches(_parsed(pattern), event) for pattern in webhook.events
+    )
+
+
+def message_body(change: Change, item: dict[str, Any]) -> bytes:
+    """The JSON body: the event's name, when it happened, and the feed item."""
+    body = {
+        "type": change.entry.event_name,
+        "timestamp": timestamp(change.entry.created_at),
+        "data": item,
+    }
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def sign(secret: str, message_id: str, sent_at: int, body: bytes) -> str:
+    """``v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">``."""
+    signed = f"{message_id}.{sent_at}.".encode() + body
+    digest = hmac.new(signing_key(secret), signed, hashlib.sha256).digest()
+    return f"v1,{base64.b64encode(digest).decode()}"
+
+
+def headers(message_id: str, sent_at: int, body: bytes, secret: str | None) -> dict[str, str]:
+    found = {
+        "content-type": "application/json",
+        "user-agent": "taskflow-webhooks",
+        "webhook-id": message_id,
+        "webhook-timestamp": str(sent_at),
+    }
+    if secret is not None:
+        found["webhook-signature"] = sign(secret, message_id, sent_at, body)
+    return found
