@@ -35,7 +35,7 @@ from gunicorn.http.message import Request
 from gunicorn.workers.gthread import ThreadWorker
 
 from taskflow_compose.environment import BODY_TIMEOUT_ENV, HEADER_TIMEOUT_ENV
-from taskflow_falcon.access_log import log_request
+from taskflow_falcon.access_log import log_request, loggable_target
 from taskflow_falcon.body import DEFAULT_MAX_BODY_SIZE
 from taskflow_falcon.errors import INTERNAL_ERROR_MESSAGE
 
@@ -267,7 +267,11 @@ class HeadFirstWorker(ThreadWorker):  # type: ignore[misc]
         # In the app's access log too, though the app never saw it (serve turns gunicorn's
         # own access log off: taskflow_cli/logs.py); "-" where the head could not be read
         # as far as its method and target (how far depends on the parser).
-        method, target, path = ("-", "-", "-") if req is None else (req.method, req.uri, req.path)
+        if req is None:
+            method, target, path = "-", "-", "-"
+        else:
+            method, path = req.method or "-", req.path or "-"
+            target = loggable_target(path, req.query or "")
         elapsed_ms = (datetime.now() - started).total_seconds() * 1000
         log_request(method, target, path, status, elapsed_ms, uuid.uuid4().hex)
 

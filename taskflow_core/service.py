@@ -105,6 +105,12 @@ class Taskflow:
 
     # -- configuration ---------------------------------------------------------------------
 
+    @property
+    def redactor(self) -> Redactor:
+        """What the flow keeps of secrets: the key fragments ``redact`` named. The access log
+        redacts the same names from query strings."""
+        return self._redact
+
     @overload
     def hook(self, pattern: str) -> Callable[[H], H]: ...
 

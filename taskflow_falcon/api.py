@@ -60,7 +60,7 @@ def create_app(
     host_middleware = [] if middleware is None else middleware
     if not isinstance(host_middleware, Iterable):
         host_middleware = [host_middleware]
-    app = TaskflowApp(middleware=[AccessLog(), *host_middleware], cors_enable=False)
+    app = TaskflowApp(middleware=[AccessLog(flow.redactor), *host_middleware], cors_enable=False)
     app.taskflow = flow
     app.req_options.strip_url_path_trailing_slash = True
     app.req_options.default_media_type = falcon.MEDIA_JSON
