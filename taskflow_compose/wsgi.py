@@ -7,7 +7,7 @@ import falcon
 from taskflow_core import Taskflow
 from taskflow_falcon.api import create_app
 
-from .environment import app_spec, database_url, pool_size
+from .environment import app_spec, database_url, feed_over_http, pool_size
 from .flows import load_attr, load_flow
 
 
@@ -36,4 +36,6 @@ def app_from_env() -> falcon.App[falcon.Request, falcon.Response]:
     # Readers of the change feed waiting for changes may hold half the threads, so the
     # other half always answers everything else.
     max_waiting = max(1, threads // 2) if threads else None
-    return host_app_from_env() or create_app(flow_from_env(), max_waiting=max_waiting)
+    return host_app_from_env() or create_app(
+        flow_from_env(), feed=feed_over_http(), max_waiting=max_waiting
+    )

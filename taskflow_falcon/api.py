@@ -47,12 +47,15 @@ def create_app(
     *,
     middleware: object | Iterable[object] | None = None,
     max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+    feed: bool = False,
     max_waiting: int | None = None,
 ) -> falcon.App[falcon.Request, falcon.Response]:
     """A falcon app serving ``flow`` over HTTP (docs/http.md).
 
     ``middleware`` is the host's: typically one that authenticates and sets
     ``req.context.user``. ``max_body_size`` bounds request bodies in bytes (413 beyond).
+    ``feed``: whether ``GET /_changes`` answers; it shows every case's entries, whatever
+    decorators hide, so it is off (403) unless the host turns it on (docs/integrations.md).
     ``max_waiting``: how many ``GET /_changes?wait=`` requests the process holds for as long
     as they ask (each holds a thread); others are held a second at most. None: no limit.
     """
@@ -74,7 +77,7 @@ def create_app(
     app.add_route("/docs", DocsResource())
     app.add_route("/_health", HealthResource())
     app.add_route("/_ready", ReadyResource(flow))
-    app.add_route("/_changes", ChangesResource(flow, max_waiting=max_waiting))
+    app.add_route("/_changes", ChangesResource(flow, enabled=feed, max_waiting=max_waiting))
     app.add_route("/", CasesResource(flow, **deps))
     app.add_route("/{case_id}", CaseResource(flow, **deps))
     # A literal segment: falcon matches it before the /{case_id} field, and no case id can

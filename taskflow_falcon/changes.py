@@ -14,7 +14,7 @@ import falcon
 from falcon.uri import parse_query_string
 
 from taskflow_core import Taskflow
-from taskflow_core.errors import InvalidRequest
+from taskflow_core.errors import Forbidden, InvalidRequest
 from taskflow_core.feed import DEFAULT_LIMIT, check_wait
 
 from .rendering import write_json
@@ -44,6 +44,14 @@ def _seconds(text: str, name: str) -> float:
     return float(text)
 
 
+# The feed shows every case's entries whatever the flow's decorators hide from a user, so
+# it answers over HTTP only where the host said so (SPEC §9); relays read it from Python.
+FEED_OFF_MESSAGE = (
+    "The change feed is off over HTTP: it shows every case's entries, whatever decorators "
+    "hide. Turn it on with create_app(flow, feed=True) or taskflow serve --feed."
+)
+
+
 # How long a reader past ``max_waiting`` is held: short enough to free its thread soon, long
 # enough that a client asking again at once does not spin.
 SHORT_WAIT = 1.0
@@ -52,11 +60,16 @@ SHORT_WAIT = 1.0
 class ChangesResource:
     """``?after=<cursor>&limit=1..1000&wait=0..30``; the ranges are checked by the service."""
 
-    def __init__(self, flow: Taskflow, *, max_waiting: int | None = None) -> None:
+    def __init__(
+        self, flow: Taskflow, *, enabled: bool = False, max_waiting: int | None = None
+    ) -> None:
         self.flow = flow
+        self.enabled = enabled
         self._waiting = None if max_waiting is None else threading.BoundedSemaphore(max_waiting)
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        if not self.enabled:
+            raise Forbidden(FEED_OFF_MESSAGE)
         # keep_blank: ``limit=`` must fail, not vanish; csv=False: a comma makes a value
         # malformed, not two values.
         query = parse_query_string(req.query_string, keep_blank=True, csv=False)

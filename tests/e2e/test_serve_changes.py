@@ -37,7 +37,7 @@ def test_a_waiting_reader_is_answered_when_any_worker_commits(
     command = [
         *taskflow_command(),
         *("serve", "--dsn", postgres_dsn, "--port", str(port), "--workers", "2"),
-        *("--threads", "4"),
+        *("--threads", "4", "--feed"),
     ]
     with serving(command, cwd=tmp_path, env=clean_env(), port=port) as server:
         case = post(server.url + "/", {"n": 1})["data"]

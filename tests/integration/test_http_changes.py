@@ -12,8 +12,19 @@ import pytest
 from taskflow_core import Taskflow
 from taskflow_falcon import create_app
 from tests.integration.http_support import *  # noqa: F403
-from tests.integration.http_support import as_user, assert_json_error, create_case
+from tests.integration.http_support import (
+    HeaderAuth,
+    as_user,
+    assert_json_error,
+    create_case,
+)
 from tests.receiver import eventually
+
+
+@pytest.fixture
+def client(flow: Taskflow) -> falcon.testing.TestClient:
+    """The feed turned on, as a host does to serve it (it is off by default)."""
+    return falcon.testing.TestClient(create_app(flow, feed=True, middleware=[HeaderAuth()]))
 
 
 def feed(client: falcon.testing.TestClient, **params: str) -> falcon.testing.Result:
@@ -31,6 +42,43 @@ def settled(client: falcon.testing.TestClient, count: int, **params: str) -> dic
 
     eventually(enough)
     return found
+
+
+class TestOffUnlessTurnedOn:
+    def hide_ssn(self, flow: Taskflow) -> None:
+        def hide(case: dict[str, Any], user: Any) -> dict[str, Any]:
+            if not (user and user.get("admin")):
+                case["data"].pop("ssn", None)
+            return case
+
+        flow.decorate(hide)
+
+    @pytest.mark.parametrize("headers", [{}, {"X-User": "mallory"}])
+    def test_by_default_the_feed_is_403_and_says_how_to_turn_it_on(
+        self, flow: Taskflow, headers: dict[str, str]
+    ) -> None:
+        self.hide_ssn(flow)
+        client = falcon.testing.TestClient(create_app(flow, middleware=[HeaderAuth()]))
+        case = create_case(client, {"ssn": "078-05-1120", "email": "ann@example.com"})
+        client.simulate_post(f"/{case['id']}/comment", json={"comment": "private words"})
+        assert "ssn" not in client.simulate_get(f"/{case['id']}", headers=headers).json["data"]
+
+        for params in ({}, {"wait": "1"}, {"limit": "bad"}):
+            result = client.simulate_get("/_changes", params=params, headers=headers)
+            body = assert_json_error(result, 403)
+            assert "feed=True" in body["message"]
+            assert "--feed" in body["message"]
+            for secret in ("078-05-1120", "ann@example.com", "private words"):
+                assert secret not in result.text
+
+    def test_turned_on_the_feed_answers(self, flow: Taskflow) -> None:
+        client = falcon.testing.TestClient(create_app(flow, feed=True))
+        create_case(client)
+        assert settled(client, 1)["data"][0]["entry"]["eventName"] == "create"
+
+    def test_from_python_the_feed_is_always_there(self, flow: Taskflow) -> None:
+        falcon.testing.TestClient(create_app(flow)).simulate_post("/", json={"a": 1})
+        assert flow.changes(wait=10)["data"][0]["entry"]["eventName"] == "create"
 
 
 class TestReading:
@@ -85,7 +133,7 @@ class TestWaiting:
         assert 0.5 <= time.monotonic() - started < 5
 
     def test_readers_past_the_limit_are_held_a_second_at_most(self, flow: Taskflow) -> None:
-        client = falcon.testing.TestClient(create_app(flow, max_waiting=1))
+        client = falcon.testing.TestClient(create_app(flow, feed=True, max_waiting=1))
         took: list[float] = []
 
         def read() -> None:

@@ -17,7 +17,7 @@ from taskflow_sqlite import SqliteStore
 
 @pytest.fixture(autouse=True)
 def no_configuration(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for key in ("TASKFLOW_DATABASE_URL", "TASKFLOW_APP", "TASKFLOW_POOL_SIZE"):
+    for key in ("TASKFLOW_DATABASE_URL", "TASKFLOW_APP", "TASKFLOW_POOL_SIZE", "TASKFLOW_FEED"):
         monkeypatch.delenv(key, raising=False)
     monkeypatch.chdir(tmp_path)
 
@@ -134,3 +134,13 @@ def test_on_a_database_without_the_schema_each_request_answers_503_and_ready_say
     assert (listing.status_code, listing.headers["retry-after"]) == (503, "2")
     assert ready.status_code == 503
     assert "run `taskflow migrate`" in ready.json["message"]
+
+
+def test_the_feed_is_off_unless_taskflow_feed_turns_it_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert falcon.testing.TestClient(get_app()).simulate_get("/_changes").status_code == 403
+    monkeypatch.setenv("TASKFLOW_FEED", "0")
+    assert falcon.testing.TestClient(get_app()).simulate_get("/_changes").status_code == 403
+    monkeypatch.setenv("TASKFLOW_FEED", "1")
+    assert falcon.testing.TestClient(get_app()).simulate_get("/_changes").status_code == 200
