@@ -11,6 +11,9 @@ What a thread still reads (a chunked or larger body) or writes runs under the bo
 Two more waits of gthread's are taken out of threads and the poller's way: draining the
 unread rest of a body before keep-alive (only what has arrived is taken, else the connection
 closes), and lingering for the client's close after the last answer (done by the poller).
+And a request the app parks (a reader of the change feed waiting for a change:
+``taskflow_falcon/parking.py``) gives its thread back until it can be answered
+(``parking.py``).
 
 Serve with ``taskflow serve``, or ``gunicorn -k taskflow_cli.worker.HeadFirstWorker``. With
 TLS terminated by gunicorn itself (or HTTP/2 by prior knowledge, or the uwsgi protocol) a
@@ -30,7 +33,7 @@ from functools import partial
 from typing import Any
 
 import attrs
-from gunicorn import util
+from gunicorn import http, util
 from gunicorn.http.message import Request
 from gunicorn.workers.gthread import ThreadWorker
 
@@ -42,6 +45,7 @@ from taskflow_falcon.errors import INTERNAL_ERROR_MESSAGE
 from .arrival import ArrivalLimits, bytes_needed
 from .connection import Connection
 from .error_pages import client_error, json_error_response
+from .parking import ParkedRequest, ParkingApp, ParkingLot, Ticket
 
 # Read by each worker; `taskflow serve --header-timeout/--body-timeout` sets them.
 DEFAULT_HEADER_TIMEOUT = 10.0
@@ -99,6 +103,66 @@ class HeadFirstWorker(ThreadWorker):  # type: ignore[misc]
         self.lingering: dict[socket.socket, _Lingering] = {}
         self._next_sweep = 0.0
         self._stop_deadline: float | None = None
+        self.parking_app: ParkingApp | None = None
+        self.parking_lot = ParkingLot(self._resume_soon)
+        self.parked: dict[Connection, Ticket] = {}
+
+    def load_wsgi(self) -> None:
+        super().load_wsgi()
+        app: Any = getattr(self, "wsgi")  # noqa: B009 (gunicorn's attribute, untyped)
+        self.parking_app = ParkingApp(app)
+        setattr(self, "wsgi", self.parking_app)  # noqa: B010
+
+    # -- parked requests -------------------------------------------------------------------
+
+    def handle(self, conn: Any) -> Any:
+        ticket = self.parked.pop(conn, None) if isinstance(conn, Connection) else None
+        if ticket is None:
+            return super().handle(conn)
+        # A parked request, called again: gthread's handle() without reading a request.
+        try:
+            conn.sock.setblocking(True)
+            conn.sock.settimeout(conn.io_timeout)
+            return self._keepalive_after(conn, self._handle_parkable(ticket.request, conn, ticket))
+        except (http.errors.NoMoreData, StopIteration):
+            return False
+        except OSError as exc:
+            self.log.debug("Parked request's connection failed: %s", exc)
+            return False
+        except Exception as exc:
+            self.handle_error(ticket.request, conn.sock, conn.client, exc)
+            return False
+
+    def handle_request(self, req: Any, conn: Any) -> Any:
+        if not (isinstance(conn, Connection) and conn.head_first) or self.parking_app is None:
+            return super().handle_request(req, conn)
+        return self._handle_parkable(req, conn, Ticket(request=req))
+
+    def _handle_parkable(self, req: Any, conn: Connection, ticket: Ticket) -> Any:
+        assert self.parking_app is not None
+        ticket.parked = False
+        self.parking_app.current.ticket = ticket
+        try:
+            return super().handle_request(req, conn)
+        except ParkedRequest:
+            ticket.request = req
+            return ticket
+        finally:
+            self.parking_app.current.ticket = None
+
+    def finish_request(self, conn: Any, fs: Any) -> None:
+        ticket = None if fs.cancelled() or fs.exception() else fs.result()
+        if not isinstance(ticket, Ticket):
+            super().finish_request(conn, fs)
+            return
+        # In the poller's thread: the connection waits in the parking lot, with no thread.
+        ticket.resumed = True
+        self.parked[conn] = ticket
+        self.parking_lot.park(conn, ticket)
+
+    def _resume_soon(self, conn: Connection) -> None:
+        # From the parking lot's thread: the poller's loop hands the request to a thread.
+        self.method_queue.defer(ThreadWorker.enqueue_req, self, conn)
 
     def accept(self, listener: socket.socket) -> None:
         # gunicorn's, making a connection of ours.
@@ -209,13 +273,15 @@ class HeadFirstWorker(ThreadWorker):  # type: ignore[misc]
         self.poller.unregister(sock)
         util.close(sock)
 
-    def _keepalive_after(self, conn: Any, keepalive: bool) -> bool:
+    def _keepalive_after(self, conn: Any, keepalive: Any) -> Any:
+        if isinstance(keepalive, Ticket):
+            return keepalive  # parked: the connection is neither kept alive nor closed
         # Before keeping a connection alive, gunicorn reads whatever body the app left
         # unread (after a 413, say), for up to seconds: a thread held by a slow client
         # again. Only what has already arrived is taken; otherwise the connection closes.
         if keepalive and isinstance(conn, Connection) and conn.head_first:
             conn.parser.unreader.deadline = time.monotonic()
-        return super()._keepalive_after(conn, keepalive)  # type: ignore[no-any-return]
+        return super()._keepalive_after(conn, keepalive)
 
     def murder_keepalived(self, force: bool = False) -> None:
         # gunicorn's poller loop calls this on every turn and once more, forced, as it stops.
@@ -229,6 +295,8 @@ class HeadFirstWorker(ThreadWorker):  # type: ignore[misc]
         self._next_sweep = now + SWEEP_INTERVAL
         if not self.alive and self._stop_deadline is None:
             self._stop_deadline = now + STOP_LINGER
+            # Parked requests are answered now (with what there is), then closed.
+            self.parking_lot.close()
         for sock, lingering in list(self.lingering.items()):
             if force or lingering.deadline <= now:
                 self._stop_lingering(sock)

@@ -24,6 +24,8 @@ import falcon
 
 from taskflow_core.redaction import REDACTED, Redactor
 
+from .parking import parking_of
+
 logger = logging.getLogger("taskflow.access")
 
 REQUEST_ID_HEADER = "X-Request-Id"
@@ -73,15 +75,26 @@ class AccessLog:
         self.redactor = redactor
 
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        parking = parking_of(req.env)
+        if parking is not None and parking.resumed and "request_id" in parking.state:
+            # A parked request called again: one request, one id, timed from its arrival.
+            req.context.request_id = parking.state["request_id"]
+            req.context.started = parking.state["started"]
+            return
         given = req.get_header(REQUEST_ID_HEADER)
         req.context.request_id = (
             given if given and _USABLE_ID.fullmatch(given) else uuid.uuid4().hex
         )
         req.context.started = time.perf_counter()
+        if parking is not None:
+            parking.state.update(request_id=req.context.request_id, started=req.context.started)
 
     def process_response(
         self, req: falcon.Request, resp: falcon.Response, resource: Any, req_succeeded: bool
     ) -> None:
+        parking = parking_of(req.env)
+        if parking is not None and parking.parked:
+            return  # not answered yet: logged when it is
         request_id = getattr(req.context, "request_id", None) or uuid.uuid4().hex
         resp.set_header(REQUEST_ID_HEADER, request_id)
         started = getattr(req.context, "started", None)

@@ -14,7 +14,7 @@ from taskflow_core import Taskflow
 
 from .access_log import AccessLog
 from .body import DEFAULT_MAX_BODY_SIZE
-from .changes import ChangesResource
+from .changes import DEFAULT_MAX_WAITING, ChangesResource
 from .errors import install_error_handlers
 from .operations import HealthResource, ReadyResource
 from .reference import DocsResource, OpenApiResource
@@ -48,7 +48,7 @@ def create_app(
     middleware: object | Iterable[object] | None = None,
     max_body_size: int = DEFAULT_MAX_BODY_SIZE,
     feed: bool = False,
-    max_waiting: int | None = None,
+    max_waiting: int | None = DEFAULT_MAX_WAITING,
 ) -> falcon.App[falcon.Request, falcon.Response]:
     """A falcon app serving ``flow`` over HTTP (docs/http.md).
 
@@ -56,8 +56,10 @@ def create_app(
     ``req.context.user``. ``max_body_size`` bounds request bodies in bytes (413 beyond).
     ``feed``: whether ``GET /_changes`` answers; it shows every case's entries, whatever
     decorators hide, so it is off (403) unless the host turns it on (docs/integrations.md).
-    ``max_waiting``: how many ``GET /_changes?wait=`` requests the process holds for as long
-    as they ask (each holds a thread); others are held a second at most. None: no limit.
+    ``max_waiting``: under a server that cannot park a waiting request (any but ``taskflow
+    serve``'s worker, which holds them without a thread), how many ``GET /_changes?wait=``
+    requests the process holds on its threads; the others are answered at once, with
+    ``Retry-After`` when empty. None: no limit.
     """
     # The access log first: it times every request and sees every answer, errors included.
     host_middleware = [] if middleware is None else middleware

@@ -3,6 +3,7 @@ answered when another worker commits, and readers never take every thread."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import threading
 import time
@@ -74,4 +75,144 @@ def test_a_waiting_reader_is_answered_when_any_worker_commits(
     for answered, page in answers:
         assert [i["entry"]["eventName"] for i in page["data"]] == ["comment"]
         assert answered - committed < 10
+    assert "Traceback" not in server.log
+
+
+def first_cursor(url: str) -> str:
+    """The cursor after the feed's first item. On PostgreSQL an item is served once every
+    older transaction on the server has ended (taskflow_postgres/changes.py): a long one of
+    another database on a shared test server holds it back, so this waits for it."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        cursor = get(url + "/_changes?wait=5")["meta"]["next"]
+        if cursor is not None:
+            return str(cursor)
+    pytest.fail("the feed served nothing in 60 s")
+
+
+def served_at(url: str) -> float:
+    """When the feed at ``url`` (no wait) first serves something: when readers can be woken,
+    which on PostgreSQL may be after the commit (first_cursor)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if get(url)["data"]:
+            return time.monotonic()
+        time.sleep(0.01)
+    pytest.fail("the feed served nothing in 60 s")
+
+
+def timed_health(url: str, times: int) -> list[float]:
+    took = []
+    for _ in range(times):
+        started = time.perf_counter()
+        with urllib.request.urlopen(url + "/_health", timeout=30) as response:
+            assert response.status == 200
+        took.append(time.perf_counter() - started)
+    return sorted(took)
+
+
+def p99(samples: list[float]) -> float:
+    return samples[max(0, round(len(samples) * 0.99) - 1)]
+
+
+READERS = 64
+
+
+@pytest.mark.parametrize("store", ["postgres", "sqlite"])
+def test_64_waiting_readers_take_no_thread_and_are_all_woken_within_a_second(
+    tmp_path: Path, store: str, request: pytest.FixtureRequest
+) -> None:
+    dsn = (
+        request.getfixturevalue("postgres_dsn")
+        if store == "postgres"
+        else f"sqlite:///{tmp_path / 'taskflow.db'}"
+    )
+    port = free_port()
+    command = [
+        *taskflow_command(),
+        *("serve", "--dsn", dsn, "--port", str(port), "--workers", "2"),
+        *("--threads", "4", "--feed"),
+    ]
+    with serving(command, cwd=tmp_path, env=clean_env(), port=port) as server:
+        case = post(server.url + "/", {"n": 1})["data"]
+        cursor = first_cursor(server.url)
+        alone = timed_health(server.url, 100)
+
+        answered: list[tuple[float, Any]] = []
+
+        def wait_for_more() -> None:
+            page = get(f"{server.url}/_changes?after={cursor}&wait=25")
+            answered.append((time.monotonic(), page))
+
+        readers = [threading.Thread(target=wait_for_more) for _ in range(READERS)]
+        for reader in readers:
+            reader.start()
+        time.sleep(2)  # all of them asked, and are waiting
+        beside = timed_health(server.url, 200)
+        assert answered == []
+        post(f"{server.url}/{case['id']}/comment", {"comment": "wake up"})
+        committed = served_at(f"{server.url}/_changes?after={cursor}")
+        for reader in readers:
+            reader.join(40)
+        assert stop(server) == 0
+
+    late = sorted(at - committed for at, _ in answered)
+    print(
+        f"\n{store}: /_health p99 {p99(alone) * 1000:.1f} ms alone, "
+        f"{p99(beside) * 1000:.1f} ms beside {READERS} waiting readers (max "
+        f"{beside[-1] * 1000:.1f} ms); readers woken {late[0]:.3f}-{late[-1]:.3f} s after "
+        "the change was served"
+    )
+    assert len(answered) == READERS
+    for _, page in answered:
+        assert [i["entry"]["eventName"] for i in page["data"]] == ["comment"]
+    assert p99(beside) <= max(0.1, 3 * p99(alone))
+    assert late[-1] <= 1.0
+    assert "Traceback" not in server.log
+
+
+def test_a_parked_reader_is_logged_once_keeps_its_connection_and_is_answered_on_stop(
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    command = [
+        *taskflow_command(),
+        *("serve", "--dsn", f"sqlite:///{tmp_path / 'taskflow.db'}", "--port", str(port)),
+        *("--workers", "1", "--threads", "2", "--feed"),
+    ]
+    with serving(command, cwd=tmp_path, env=clean_env(), port=port) as server:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        started = time.monotonic()
+        connection.request("GET", "/_changes?wait=1.5", headers={"X-Request-Id": "parked-1"})
+        answer = connection.getresponse()
+        body = json.loads(answer.read())
+        assert (answer.status, body["data"]) == (200, [])
+        assert answer.headers["X-Request-Id"] == "parked-1"
+        assert 1.5 <= time.monotonic() - started < 4
+        # The same connection, kept alive, serves the next request.
+        connection.request("GET", "/_health")
+        assert connection.getresponse().read() == b'{"data": {"status": "ok"}}'
+        connection.close()
+
+        answered: list[float] = []
+
+        def wait_long() -> None:
+            get(f"{server.url}/_changes?wait=25")
+            answered.append(time.monotonic())
+
+        readers = [threading.Thread(target=wait_long) for _ in range(10)]
+        for reader in readers:
+            reader.start()
+        time.sleep(1)
+        stopping = time.monotonic()
+        assert stop(server) == 0
+        for reader in readers:
+            reader.join(10)
+
+    assert len(answered) == 10
+    assert max(answered) - stopping < 5
+    lines = [line for line in server.log.splitlines() if "parked-1" in line]
+    assert len(lines) == 1, lines
+    assert "GET /_changes?wait=1.5 200" in lines[0]
+    assert float(lines[0].split(" 200 ")[1].split("ms")[0]) >= 1500
     assert "Traceback" not in server.log

@@ -132,23 +132,59 @@ class TestWaiting:
         assert result.json == {"data": [], "meta": {"next": None}}
         assert 0.5 <= time.monotonic() - started < 5
 
-    def test_readers_past_the_limit_are_held_a_second_at_most(self, flow: Taskflow) -> None:
+    def test_without_parking_readers_past_the_limit_are_answered_at_once_with_retry_after(
+        self, flow: Taskflow
+    ) -> None:
+        # falcon's test client, like any WSGI server but taskflow serve's worker, offers no
+        # parking: each held reader holds a thread, so past max_waiting none is held.
         client = falcon.testing.TestClient(create_app(flow, feed=True, max_waiting=1))
-        took: list[float] = []
+        answers: list[tuple[float, falcon.testing.Result]] = []
 
         def read() -> None:
             started = time.monotonic()
-            assert feed(client, wait="4").json["data"] == []
-            took.append(time.monotonic() - started)
+            result = feed(client, wait="4")
+            answers.append((time.monotonic() - started, result))
 
-        readers = [threading.Thread(target=read) for _ in range(2)]
+        readers = [threading.Thread(target=read) for _ in range(3)]
         for reader in readers:
             reader.start()
         for reader in readers:
             reader.join(20)
-        short, held = sorted(took)
-        assert 1 <= short < 3
+        answers.sort(key=lambda answer: answer[0])
+        (quick, first), (quick_too, second), (held, third) = answers
+        assert quick < 1
+        assert quick_too < 1
         assert 4 <= held < 8
+        for result in (first, second):
+            assert result.json["data"] == []
+            assert result.headers["retry-after"] == "1"
+        assert "retry-after" not in third.headers
+
+    def test_by_default_a_process_without_parking_holds_two_readers(self, flow: Taskflow) -> None:
+        client = falcon.testing.TestClient(create_app(flow, feed=True))
+        took: list[float] = []
+
+        def read() -> None:
+            started = time.monotonic()
+            feed(client, wait="3")
+            took.append(time.monotonic() - started)
+
+        readers = [threading.Thread(target=read) for _ in range(4)]
+        for reader in readers:
+            reader.start()
+        for reader in readers:
+            reader.join(20)
+        assert [t >= 3 for t in sorted(took)] == [False, False, True, True]
+
+    def test_past_the_limit_a_reader_still_gets_what_is_there(
+        self, client: falcon.testing.TestClient, flow: Taskflow
+    ) -> None:
+        create_case(client)
+        settled(client, 1)
+        limited = falcon.testing.TestClient(create_app(flow, feed=True, max_waiting=0))
+        result = feed(limited, wait="10")
+        assert [i["entry"]["eventName"] for i in result.json["data"]] == ["create"]
+        assert "retry-after" not in result.headers
 
 
 class TestBadInput:
