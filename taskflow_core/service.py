@@ -451,6 +451,8 @@ class Taskflow:
         self._save_webhooks()
         workflow = self._transitions.snapshot()
         actor = self._actor(context.user)
+        if context.idempotency_key is not None:
+            idempotency.check_caller(context.user, actor)
         with self.store.unit_of_work() as uow:
             claimed = None
             if context.idempotency_key is not None:
