@@ -83,8 +83,12 @@ class Taskflow:
     comes from it (default: the system clock), so tests can move time instead of sleeping.
     ``redact`` names the key fragments whose values the activity log does not keep of the
     request's user and payload (default: tokens, secrets, passwords, authorization, cookies,
-    API keys); ``redact=()`` keeps everything, as the original did. ``send_webhook`` sends
-    one webhook message (default: a POST with the standard library's ``http.client``).
+    API keys); ``redact=()`` keeps everything, as the original did. ``user_fields``: the
+    dotted paths of the user object the activity log keeps (``("profile.id", "roles")``);
+    None (default) keeps all of it, as the original did, though the log is shown to every
+    user who may read the case (docs/hosting.md, "What the log keeps of the user").
+    ``send_webhook`` sends one webhook message (default: a POST with the standard
+    library's ``http.client``).
     """
 
     def __init__(
@@ -94,11 +98,12 @@ class Taskflow:
         actor_id: ActorId | None = None,
         clock: Clock | None = None,
         redact: Iterable[str] = DEFAULT_SECRET_KEYS,
+        user_fields: Iterable[str] | None = None,
         send_webhook: Sender = post,
     ) -> None:
         self.store = store
         self.clock: Clock = clock or system_clock
-        self._redact = Redactor(redact)
+        self._redact = Redactor(redact, user_fields)
         self._actor_id = actor_id or default_actor_id
         self._hooks: HookBus[Hook] = HookBus()
         self._transitions = Transitions()
