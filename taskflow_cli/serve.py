@@ -133,6 +133,7 @@ class TaskflowServer(BaseApplication):  # type: ignore[misc]
     "--feed/--no-feed",
     default=False,
     show_default=True,
+    envvar=FEED_ENV,
     help="Answer GET /_changes: every case's entries, whatever the app's decorators hide, to "
     "whoever may call the API. Ignored for a host's own app (--app naming a falcon app): "
     "create_app(flow, feed=True) decides there.",
