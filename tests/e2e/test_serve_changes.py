@@ -118,21 +118,30 @@ def p99(samples: list[float]) -> float:
 READERS = 64
 
 
-@pytest.mark.parametrize("store", ["postgres", "sqlite"])
+HOST_APP = """
+from taskflow_core import Taskflow
+from taskflow_falcon import create_app
+from taskflow_sqlite import SqliteStore
+
+app = create_app(Taskflow(SqliteStore("host.db")), feed=True)
+"""
+
+
+@pytest.mark.parametrize("store", ["postgres", "sqlite", "host app"])
 def test_64_waiting_readers_take_no_thread_and_are_all_woken_within_a_second(
     tmp_path: Path, store: str, request: pytest.FixtureRequest
 ) -> None:
-    dsn = (
-        request.getfixturevalue("postgres_dsn")
-        if store == "postgres"
-        else f"sqlite:///{tmp_path / 'taskflow.db'}"
-    )
     port = free_port()
-    command = [
-        *taskflow_command(),
-        *("serve", "--dsn", dsn, "--port", str(port), "--workers", "2"),
-        *("--threads", "4", "--feed"),
-    ]
+    command = [*taskflow_command(), "serve", "--port", str(port), "--workers", "2"]
+    command += ["--threads", "4"]
+    if store == "host app":
+        # A host's own app made with create_app (hosting.md), served by the same worker.
+        (tmp_path / "hostapp.py").write_text(HOST_APP)
+        command += ["--app", "hostapp:app", "--dsn", f"sqlite:///{tmp_path / 'host.db'}"]
+    elif store == "postgres":
+        command += ["--dsn", request.getfixturevalue("postgres_dsn"), "--feed"]
+    else:
+        command += ["--dsn", f"sqlite:///{tmp_path / 'taskflow.db'}", "--feed"]
     with serving(command, cwd=tmp_path, env=clean_env(), port=port) as server:
         case = post(server.url + "/", {"n": 1})["data"]
         cursor = first_cursor(server.url)
