@@ -13,7 +13,7 @@ unread rest of a body before keep-alive (only what has arrived is taken, else th
 closes), and lingering for the client's close after the last answer (done by the poller).
 And a request the app parks (a reader of the change feed waiting for a change:
 ``taskflow_falcon/parking.py``) gives its thread back until it can be answered
-(``parking.py``).
+(``parking_worker.py``).
 
 Serve with ``taskflow serve``, or ``gunicorn -k taskflow_cli.worker.HeadFirstWorker``. With
 TLS terminated by gunicorn itself (or HTTP/2 by prior knowledge, or the uwsgi protocol) a
@@ -33,9 +33,8 @@ from functools import partial
 from typing import Any
 
 import attrs
-from gunicorn import http, util
+from gunicorn import util
 from gunicorn.http.message import Request
-from gunicorn.workers.gthread import ThreadWorker
 
 from taskflow_compose.environment import BODY_TIMEOUT_ENV, HEADER_TIMEOUT_ENV
 from taskflow_falcon.access_log import log_request, loggable_target
@@ -45,7 +44,8 @@ from taskflow_falcon.errors import INTERNAL_ERROR_MESSAGE
 from .arrival import ArrivalLimits, bytes_needed
 from .connection import Connection
 from .error_pages import client_error, json_error_response
-from .parking import ParkedRequest, ParkingApp, ParkingLot, Ticket
+from .parking import Ticket
+from .parking_worker import ParkingWorker
 
 # Read by each worker; `taskflow serve --header-timeout/--body-timeout` sets them.
 DEFAULT_HEADER_TIMEOUT = 10.0
@@ -91,8 +91,9 @@ class _Arrival:
     searched: int = 0
 
 
-class HeadFirstWorker(ThreadWorker):  # type: ignore[misc]
-    """gunicorn's ``gthread`` worker whose threads only ever take whole requests."""
+class HeadFirstWorker(ParkingWorker):
+    """gunicorn's ``gthread`` worker whose threads only ever take whole requests (and give
+    back those the app parks: ``parking_worker.py``)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -103,66 +104,6 @@ class HeadFirstWorker(ThreadWorker):  # type: ignore[misc]
         self.lingering: dict[socket.socket, _Lingering] = {}
         self._next_sweep = 0.0
         self._stop_deadline: float | None = None
-        self.parking_app: ParkingApp | None = None
-        self.parking_lot = ParkingLot(self._resume_soon)
-        self.parked: dict[Connection, Ticket] = {}
-
-    def load_wsgi(self) -> None:
-        super().load_wsgi()
-        app: Any = getattr(self, "wsgi")  # noqa: B009 (gunicorn's attribute, untyped)
-        self.parking_app = ParkingApp(app)
-        setattr(self, "wsgi", self.parking_app)  # noqa: B010
-
-    # -- parked requests -------------------------------------------------------------------
-
-    def handle(self, conn: Any) -> Any:
-        ticket = self.parked.pop(conn, None) if isinstance(conn, Connection) else None
-        if ticket is None:
-            return super().handle(conn)
-        # A parked request, called again: gthread's handle() without reading a request.
-        try:
-            conn.sock.setblocking(True)
-            conn.sock.settimeout(conn.io_timeout)
-            return self._keepalive_after(conn, self._handle_parkable(ticket.request, conn, ticket))
-        except (http.errors.NoMoreData, StopIteration):
-            return False
-        except OSError as exc:
-            self.log.debug("Parked request's connection failed: %s", exc)
-            return False
-        except Exception as exc:
-            self.handle_error(ticket.request, conn.sock, conn.client, exc)
-            return False
-
-    def handle_request(self, req: Any, conn: Any) -> Any:
-        if not (isinstance(conn, Connection) and conn.head_first) or self.parking_app is None:
-            return super().handle_request(req, conn)
-        return self._handle_parkable(req, conn, Ticket(request=req))
-
-    def _handle_parkable(self, req: Any, conn: Connection, ticket: Ticket) -> Any:
-        assert self.parking_app is not None
-        ticket.parked = False
-        self.parking_app.current.ticket = ticket
-        try:
-            return super().handle_request(req, conn)
-        except ParkedRequest:
-            ticket.request = req
-            return ticket
-        finally:
-            self.parking_app.current.ticket = None
-
-    def finish_request(self, conn: Any, fs: Any) -> None:
-        ticket = None if fs.cancelled() or fs.exception() else fs.result()
-        if not isinstance(ticket, Ticket):
-            super().finish_request(conn, fs)
-            return
-        # In the poller's thread: the connection waits in the parking lot, with no thread.
-        ticket.resumed = True
-        self.parked[conn] = ticket
-        self.parking_lot.park(conn, ticket)
-
-    def _resume_soon(self, conn: Connection) -> None:
-        # From the parking lot's thread: the poller's loop hands the request to a thread.
-        self.method_queue.defer(ThreadWorker.enqueue_req, self, conn)
 
     def accept(self, listener: socket.socket) -> None:
         # gunicorn's, making a connection of ours.
@@ -275,7 +216,7 @@ class HeadFirstWorker(ThreadWorker):  # type: ignore[misc]
 
     def _keepalive_after(self, conn: Any, keepalive: Any) -> Any:
         if isinstance(keepalive, Ticket):
-            return keepalive  # parked: the connection is neither kept alive nor closed
+            return keepalive  # parked: see ParkingWorker
         # Before keeping a connection alive, gunicorn reads whatever body the app left
         # unread (after a 413, say), for up to seconds: a thread held by a slow client
         # again. Only what has already arrived is taken; otherwise the connection closes.
