@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import sys
 import threading
 import time
 import urllib.request
@@ -225,3 +226,57 @@ def test_a_parked_reader_is_logged_once_keeps_its_connection_and_is_answered_on_
     assert "GET /_changes?wait=1.5 200" in lines[0]
     assert float(lines[0].split(" 200 ")[1].split("ms")[0]) >= 1500
     assert "Traceback" not in server.log
+
+
+def test_under_another_server_64_readers_leave_threads_for_others_and_retry_after(
+    tmp_path: Path,
+) -> None:
+    # A host's create_app served by gunicorn's own gthread worker, which cannot park: at
+    # most max_waiting (2) readers hold a thread, the others are answered at once with
+    # Retry-After, and a reader following it (docs/examples/feed_consumer.py) asks again.
+    (tmp_path / "hostapp.py").write_text(HOST_APP)
+    port = free_port()
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    command = [str(gunicorn), "--workers", "1", "--threads", "4", "-k", "gthread"]
+    command += ["--no-control-socket"]
+    command += ["--bind", f"127.0.0.1:{port}", "hostapp:app"]
+    with serving(command, cwd=tmp_path, env=clean_env(), port=port) as server:
+        case = post(server.url + "/", {"n": 1})["data"]
+        cursor = first_cursor(server.url)
+        answered: list[float] = []
+        retried: list[int] = []
+
+        def follow() -> None:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                url = f"{server.url}/_changes?after={cursor}&wait=25"
+                with urllib.request.urlopen(url, timeout=40) as response:
+                    page = json.loads(response.read())
+                    retry_after = response.headers.get("Retry-After")
+                if page["data"]:
+                    answered.append(time.monotonic())
+                    return
+                if retry_after:
+                    retried.append(1)
+                    time.sleep(float(retry_after))
+
+        readers = [threading.Thread(target=follow) for _ in range(READERS)]
+        for reader in readers:
+            reader.start()
+        time.sleep(2)
+        beside = timed_health(server.url, 200)
+        post(f"{server.url}/{case['id']}/comment", {"comment": "wake up"})
+        committed = served_at(f"{server.url}/_changes?after={cursor}")
+        for reader in readers:
+            reader.join(40)
+
+    late = sorted(at - committed for at in answered)
+    print(
+        f"\ngthread: /_health p99 {p99(beside) * 1000:.1f} ms beside {READERS} readers "
+        f"({len(retried)} answers with Retry-After); readers answered "
+        f"{late[0]:.3f}-{late[-1]:.3f} s after the change was served"
+    )
+    assert len(answered) == READERS
+    assert retried
+    assert p99(beside) <= 0.1
+    assert late[-1] <= 2.5
