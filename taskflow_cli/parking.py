@@ -110,6 +110,11 @@ class ParkingLot:
                 self._thread.start()
             self._changed.notify()
 
+    def forget(self, conn: Any) -> Ticket | None:
+        """Take ``conn`` out (its client is gone); None when it is being resumed already."""
+        with self._changed:
+            return self._parked.pop(conn, None)
+
     def close(self) -> None:
         """Answer every parked request now (the worker stops), and any parked later."""
         now = time.monotonic()
@@ -144,8 +149,8 @@ class ParkingLot:
             if (ticket.deadline or 0.0) <= now or self._is_ready(ticket, seen):
                 due.append(conn)
         with self._changed:
-            for conn in due:
-                del self._parked[conn]
+            # One whose client hung up meanwhile was forgotten (``forget``): not resumed.
+            due = [conn for conn in due if self._parked.pop(conn, None) is not None]
         for conn in due:
             self._resume(conn)
 

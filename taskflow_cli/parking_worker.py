@@ -11,6 +11,9 @@ time. ``HeadFirstWorker`` (``worker.py``) is one.
 
 from __future__ import annotations
 
+import selectors
+import socket
+from functools import partial
 from typing import Any
 
 from gunicorn import http
@@ -28,6 +31,8 @@ class ParkingWorker(ThreadWorker):  # type: ignore[misc]
         self.parking_app: ParkingApp | None = None
         self.parking_lot = ParkingLot(self._resume_soon)
         self.parked: dict[Connection, Ticket] = {}
+        # Parked connections the poller watches, to notice a client that hangs up.
+        self.watched: set[Connection] = set()
 
     def load_wsgi(self) -> None:
         super().load_wsgi()
@@ -78,11 +83,40 @@ class ParkingWorker(ThreadWorker):  # type: ignore[misc]
         # In the poller's thread: the connection waits in the parking lot, with no thread.
         ticket.resumed = True
         self.parked[conn] = ticket
+        conn.sock.setblocking(False)
+        self.poller.register(
+            conn.sock, selectors.EVENT_READ, partial(self._on_parked_readable, conn)
+        )
+        self.watched.add(conn)
         self.parking_lot.park(conn, ticket)
+
+    def _on_parked_readable(self, conn: Connection, _fileobj: object) -> None:
+        # A parked client sent something: its close (forget it now, rather than answer it
+        # at its deadline), or the start of its next request (read once it is answered).
+        try:
+            gone = conn.sock.recv(1, socket.MSG_PEEK) == b""
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            gone = True
+        self._unwatch(conn)
+        if gone and self.parking_lot.forget(conn) is not None:
+            self.parked.pop(conn, None)
+            self.nr_conns -= 1
+            conn.close()
+
+    def _unwatch(self, conn: Connection) -> None:
+        if conn in self.watched:
+            self.watched.discard(conn)
+            self.poller.unregister(conn.sock)
 
     def _resume_soon(self, conn: Connection) -> None:
         # From the parking lot's thread: the poller's loop hands the request to a thread.
-        self.method_queue.defer(ThreadWorker.enqueue_req, self, conn)
+        self.method_queue.defer(self._resume, conn)
+
+    def _resume(self, conn: Connection) -> None:
+        self._unwatch(conn)
+        ThreadWorker.enqueue_req(self, conn)
 
     def _keepalive_after(self, conn: Any, keepalive: Any) -> Any:
         if isinstance(keepalive, Ticket):

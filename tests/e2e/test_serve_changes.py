@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
 import sys
 import threading
 import time
@@ -280,3 +281,28 @@ def test_under_another_server_64_readers_leave_threads_for_others_and_retry_afte
     assert retried
     assert p99(beside) <= 0.1
     assert late[-1] <= 2.5
+
+
+def test_a_parked_reader_that_hangs_up_is_forgotten_not_answered_at_its_deadline(
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    command = [
+        *taskflow_command(),
+        *("serve", "--dsn", f"sqlite:///{tmp_path / 'taskflow.db'}", "--port", str(port)),
+        *("--workers", "1", "--threads", "2", "--feed"),
+    ]
+    with serving(command, cwd=tmp_path, env=clean_env(), port=port) as server:
+        for n in range(8):
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+                sock.sendall(
+                    b"GET /_changes?wait=2 HTTP/1.1\r\nHost: x\r\n"
+                    + f"X-Request-Id: gone-{n}\r\n\r\n".encode()
+                )
+                time.sleep(0.2)
+        time.sleep(3)  # past every deadline
+        assert get(server.url + "/_health") == {"data": {"status": "ok"}}
+        assert stop(server) == 0
+
+    assert "gone-" not in server.log
+    assert "Traceback" not in server.log

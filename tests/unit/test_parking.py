@@ -129,3 +129,14 @@ class TestParkingApp:
 
         assert ParkingApp(app)({}, lambda *args: None) == [b"ok"]
         assert PARKING not in seen[0]
+
+
+def test_a_forgotten_request_is_never_resumed() -> None:
+    resumed = Resumed()
+    lot = ParkingLot(resumed)
+    parked(lot, "gone", until=time.monotonic() + 0.2, ready=lambda: False)
+    assert lot.forget("gone") is not None
+    assert lot.forget("gone") is None
+    time.sleep(0.6)
+    assert resumed.conns == []
+    assert len(lot) == 0
