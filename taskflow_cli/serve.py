@@ -15,6 +15,7 @@ from taskflow_compose.environment import (
     BODY_TIMEOUT_ENV,
     DATABASE_URL_ENV,
     DEFAULT_DATABASE,
+    FEED_ENV,
     HEADER_TIMEOUT_ENV,
     POOL_SIZE_ENV,
 )
@@ -130,6 +131,15 @@ class TaskflowServer(BaseApplication):  # type: ignore[misc]
     help="Fire due timers in the workers (else run `taskflow timers` somewhere).",
 )
 @click.option(
+    "--feed/--no-feed",
+    default=False,
+    show_default=True,
+    envvar=FEED_ENV,
+    help="Answer GET /_changes: every case's entries, whatever the app's decorators hide, to "
+    "whoever may call the API. Ignored for a host's own app (--app naming a falcon app): "
+    "create_app(flow, feed=True) decides there.",
+)
+@click.option(
     "--migrate/--no-migrate",
     default=True,
     show_default=True,
@@ -152,6 +162,7 @@ def serve(
     body_timeout: float,
     app_spec: str | None,
     timers: bool,
+    feed: bool,
     migrate: bool,
     access_log: bool,
 ) -> None:
@@ -165,6 +176,7 @@ def serve(
     os.environ[POOL_SIZE_ENV] = str(threads)
     os.environ[HEADER_TIMEOUT_ENV] = str(header_timeout)
     os.environ[BODY_TIMEOUT_ENV] = str(body_timeout)
+    os.environ[FEED_ENV] = "1" if feed else "0"
     spec = app_spec_from_env()
     # First, as it is the cheapest check and changes nothing: a taken port must not leave a
     # database created or migrated behind.

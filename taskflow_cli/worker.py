@@ -11,6 +11,9 @@ What a thread still reads (a chunked or larger body) or writes runs under the bo
 Two more waits of gthread's are taken out of threads and the poller's way: draining the
 unread rest of a body before keep-alive (only what has arrived is taken, else the connection
 closes), and lingering for the client's close after the last answer (done by the poller).
+And a request the app parks (a reader of the change feed waiting for a change:
+``taskflow_falcon/parking.py``) gives its thread back until it can be answered
+(``parking_worker.py``).
 
 Serve with ``taskflow serve``, or ``gunicorn -k taskflow_cli.worker.HeadFirstWorker``. With
 TLS terminated by gunicorn itself (or HTTP/2 by prior knowledge, or the uwsgi protocol) a
@@ -32,16 +35,17 @@ from typing import Any
 import attrs
 from gunicorn import util
 from gunicorn.http.message import Request
-from gunicorn.workers.gthread import ThreadWorker
 
 from taskflow_compose.environment import BODY_TIMEOUT_ENV, HEADER_TIMEOUT_ENV
-from taskflow_falcon.access_log import log_request
+from taskflow_falcon.access_log import log_request, loggable_target
 from taskflow_falcon.body import DEFAULT_MAX_BODY_SIZE
 from taskflow_falcon.errors import INTERNAL_ERROR_MESSAGE
 
 from .arrival import ArrivalLimits, bytes_needed
 from .connection import Connection
 from .error_pages import client_error, json_error_response
+from .parking import Ticket
+from .parking_worker import ParkingWorker
 
 # Read by each worker; `taskflow serve --header-timeout/--body-timeout` sets them.
 DEFAULT_HEADER_TIMEOUT = 10.0
@@ -87,8 +91,9 @@ class _Arrival:
     searched: int = 0
 
 
-class HeadFirstWorker(ThreadWorker):  # type: ignore[misc]
-    """gunicorn's ``gthread`` worker whose threads only ever take whole requests."""
+class HeadFirstWorker(ParkingWorker):
+    """gunicorn's ``gthread`` worker whose threads only ever take whole requests (and give
+    back those the app parks: ``parking_worker.py``)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -209,13 +214,15 @@ class HeadFirstWorker(ThreadWorker):  # type: ignore[misc]
         self.poller.unregister(sock)
         util.close(sock)
 
-    def _keepalive_after(self, conn: Any, keepalive: bool) -> bool:
+    def _keepalive_after(self, conn: Any, keepalive: Any) -> Any:
+        if isinstance(keepalive, Ticket):
+            return keepalive  # parked: see ParkingWorker
         # Before keeping a connection alive, gunicorn reads whatever body the app left
         # unread (after a 413, say), for up to seconds: a thread held by a slow client
         # again. Only what has already arrived is taken; otherwise the connection closes.
         if keepalive and isinstance(conn, Connection) and conn.head_first:
             conn.parser.unreader.deadline = time.monotonic()
-        return super()._keepalive_after(conn, keepalive)  # type: ignore[no-any-return]
+        return super()._keepalive_after(conn, keepalive)
 
     def murder_keepalived(self, force: bool = False) -> None:
         # gunicorn's poller loop calls this on every turn and once more, forced, as it stops.
@@ -229,6 +236,8 @@ class HeadFirstWorker(ThreadWorker):  # type: ignore[misc]
         self._next_sweep = now + SWEEP_INTERVAL
         if not self.alive and self._stop_deadline is None:
             self._stop_deadline = now + STOP_LINGER
+            # Parked requests are answered now (with what there is), then closed.
+            self.parking_lot.close()
         for sock, lingering in list(self.lingering.items()):
             if force or lingering.deadline <= now:
                 self._stop_lingering(sock)
@@ -267,7 +276,11 @@ class HeadFirstWorker(ThreadWorker):  # type: ignore[misc]
         # In the app's access log too, though the app never saw it (serve turns gunicorn's
         # own access log off: taskflow_cli/logs.py); "-" where the head could not be read
         # as far as its method and target (how far depends on the parser).
-        method, target, path = ("-", "-", "-") if req is None else (req.method, req.uri, req.path)
+        if req is None:
+            method, target, path = "-", "-", "-"
+        else:
+            method, path = req.method or "-", req.path or "-"
+            target = loggable_target(path, req.query or "")
         elapsed_ms = (datetime.now() - started).total_seconds() * 1000
         log_request(method, target, path, status, elapsed_ms, uuid.uuid4().hex)
 

@@ -15,6 +15,8 @@ POOL_SIZE_ENV = "TASKFLOW_POOL_SIZE"
 # send a request's head, and then its body.
 HEADER_TIMEOUT_ENV = "TASKFLOW_HEADER_TIMEOUT"
 BODY_TIMEOUT_ENV = "TASKFLOW_BODY_TIMEOUT"
+# 1 (or true, yes, on): GET /_changes answers (`taskflow serve --feed`); else it is 403.
+FEED_ENV = "TASKFLOW_FEED"
 
 # libpq reads these itself for whatever a DSN and options leave out; any of them set means
 # the environment names a PostgreSQL server.
@@ -37,9 +39,18 @@ def database_url(explicit: str | None = None) -> str | None:
     return url
 
 
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
 def through_pgbouncer() -> bool:
     """Whether ``TASKFLOW_PGBOUNCER`` says PostgreSQL is reached through PgBouncer."""
-    return os.environ.get(PGBOUNCER_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+    return _flag(PGBOUNCER_ENV)
+
+
+def feed_over_http() -> bool:
+    """Whether ``TASKFLOW_FEED`` turns ``GET /_changes`` on."""
+    return _flag(FEED_ENV)
 
 
 def app_spec() -> str | None:

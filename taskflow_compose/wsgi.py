@@ -7,8 +7,9 @@ import falcon
 
 from taskflow_core import Taskflow
 from taskflow_falcon.api import create_app
+from taskflow_falcon.changes import DEFAULT_MAX_WAITING
 
-from .environment import app_spec, database_url, pool_size
+from .environment import app_spec, database_url, feed_over_http, pool_size
 from .flows import load_attr, load_flow
 
 
@@ -34,10 +35,13 @@ def host_app_from_env() -> falcon.App[falcon.Request, falcon.Response] | None:
 def app_from_env() -> falcon.App[falcon.Request, falcon.Response]:
     """The host's own app if ``TASKFLOW_APP`` names one, else ``create_app`` on the flow."""
     threads = pool_size()
-    # Readers of the change feed waiting for changes may hold half the threads, so the
-    # other half always answers everything else.
-    max_waiting = max(1, threads // 2) if threads else None
-    return host_app_from_env() or create_app(flow_from_env(), max_waiting=max_waiting)
+    # taskflow serve's worker parks waiting readers of the change feed without a thread;
+    # where it cannot (TLS, HTTP/2), they may hold half the threads, so the other half
+    # always answers everything else.
+    max_waiting = max(1, threads // 2) if threads else DEFAULT_MAX_WAITING
+    return host_app_from_env() or create_app(
+        flow_from_env(), feed=feed_over_http(), max_waiting=max_waiting
+    )
 
 
 def get_app() -> falcon.App[falcon.Request, falcon.Response]:

@@ -56,9 +56,12 @@ class Taskflow:
     comes from it (default: the system clock), so tests can move time instead of sleeping.
     ``redact`` names the key fragments whose values the activity log does not keep of the
     request's user and payload (default: tokens, secrets, passwords, authorization, cookies,
-    API keys); ``redact=()`` keeps everything, as the original did. ``send_webhook`` sends
-    one webhook message (default: a POST with the standard library's ``http.client``).
-    ``actor_id(user)`` names who acts (default: ``user["profile"]["id"]``).
+    API keys); ``redact=()`` keeps everything, as the original did. ``user_fields``: the
+    dotted paths of the user object the activity log keeps (``("profile.id", "roles")``);
+    None (default) keeps all of it, as the original did, though the log is shown to every
+    user who may read the case (docs/hosting.md, "What the log keeps of the user").
+    ``send_webhook`` sends one webhook message (default: a POST with the standard library's
+    ``http.client``). ``actor_id(user)`` names who acts (default: ``user["profile"]["id"]``).
 
     Every mutation takes ``user`` (who acts: the activity entry's ``changedBy`` and what hooks
     and guards see), ``payload`` (the request as received, logged in the entry's meta) and
@@ -77,6 +80,7 @@ class Taskflow:
         actor_id: ActorId | None = None,
         clock: Clock | None = None,
         redact: Iterable[str] = DEFAULT_SECRET_KEYS,
+        user_fields: Iterable[str] | None = None,
         send_webhook: Sender = post,
     ) -> None:
         self.store = store
@@ -87,10 +91,18 @@ class Taskflow:
         self._decorators: Decorators = ()
         self._send_webhook = send_webhook
         self._subscriptions = Subscriptions()
-        self._writes = WritePath(store, self.clock, actor_id or default_actor_id, Redactor(redact))
+        self._writes = WritePath(
+            store, self.clock, actor_id or default_actor_id, Redactor(redact, user_fields)
+        )
         self._finding = Finding(store)
 
     # -- configuration ---------------------------------------------------------------------
+
+    @property
+    def redactor(self) -> Redactor:
+        """What the flow keeps of secrets: the key fragments ``redact`` named. The access log
+        redacts the same names from query strings."""
+        return self._writes.redact
 
     @overload
     def hook(self, pattern: str) -> Callable[[H], H]: ...

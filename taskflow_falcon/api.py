@@ -14,7 +14,7 @@ from taskflow_core import Taskflow
 
 from .access_log import AccessLog
 from .body import DEFAULT_MAX_BODY_SIZE
-from .changes import ChangesResource
+from .changes import DEFAULT_MAX_WAITING, ChangesResource
 from .errors import install_error_handlers
 from .finding import CountsResource, ViewsResource
 from .operations import HealthResource, ReadyResource
@@ -48,20 +48,25 @@ def create_app(
     *,
     middleware: object | Iterable[object] | None = None,
     max_body_size: int = DEFAULT_MAX_BODY_SIZE,
-    max_waiting: int | None = None,
+    feed: bool = False,
+    max_waiting: int | None = DEFAULT_MAX_WAITING,
 ) -> falcon.App[falcon.Request, falcon.Response]:
     """A falcon app serving ``flow`` over HTTP (docs/http.md).
 
     ``middleware`` is the host's: typically one that authenticates and sets
     ``req.context.user``. ``max_body_size`` bounds request bodies in bytes (413 beyond).
-    ``max_waiting``: how many ``GET /_changes?wait=`` requests the process holds for as long
-    as they ask (each holds a thread); others are held a second at most. None: no limit.
+    ``feed``: whether ``GET /_changes`` answers; it shows every case's entries, whatever
+    decorators hide, so it is off (403) unless the host turns it on (docs/integrations.md).
+    ``max_waiting``: under a server that cannot park a waiting request (any but ``taskflow
+    serve``'s worker, which holds them without a thread), how many ``GET /_changes?wait=``
+    requests the process holds on its threads; the others are answered at once, with
+    ``Retry-After`` when empty. None: no limit.
     """
     # The access log first: it times every request and sees every answer, errors included.
     host_middleware = [] if middleware is None else middleware
     if not isinstance(host_middleware, Iterable):
         host_middleware = [host_middleware]
-    app = TaskflowApp(middleware=[AccessLog(), *host_middleware], cors_enable=False)
+    app = TaskflowApp(middleware=[AccessLog(flow.redactor), *host_middleware], cors_enable=False)
     app.taskflow = flow
     app.req_options.strip_url_path_trailing_slash = True
     app.req_options.default_media_type = falcon.MEDIA_JSON
@@ -75,7 +80,7 @@ def create_app(
     app.add_route("/docs", DocsResource())
     app.add_route("/_health", HealthResource())
     app.add_route("/_ready", ReadyResource(flow))
-    app.add_route("/_changes", ChangesResource(flow, max_waiting=max_waiting))
+    app.add_route("/_changes", ChangesResource(flow, enabled=feed, max_waiting=max_waiting))
     app.add_route("/", CasesResource(flow, **deps))
     app.add_route("/{case_id}", CaseResource(flow, **deps))
     # A literal segment: falcon matches it before the /{case_id} field, and no case id can

@@ -1,23 +1,27 @@
 """``GET /_changes``: the change feed, held open with ``wait`` until something commits.
 
-A held request holds one of the server's threads. So that readers following the feed
-cannot take every thread from other requests, a process holds at most ``max_waiting`` of
-them for as long as they ask; the others wait a second at most, and ask again.
+Under a server that can park a request (``taskflow serve``'s worker: ``parking.py``), a
+waiting reader holds no thread: it is parked, and called again when something commits or
+its time is up. Under any other server a held request holds one of the server's threads, so
+a process holds at most ``max_waiting`` of them; the others are answered at once, with
+``Retry-After`` when there is nothing yet (docs/integrations.md, "Waiting").
 """
 
 from __future__ import annotations
 
 import re
 import threading
+import time
 
 import falcon
 from falcon.uri import parse_query_string
 
 from taskflow_core import Taskflow
-from taskflow_core.application.feed import check_wait
+from taskflow_core.application.feed import check_wait, waiter_of
 from taskflow_core.application.query import DEFAULT_LIMIT
-from taskflow_core.errors import InvalidRequest
+from taskflow_core.errors import Forbidden, InvalidRequest
 
+from .parking import Parking, parking_of
 from .rendering import write_json
 
 # Plain decimal numbers only: Python's int() and float() also take "1_000", "nan" and digits
@@ -45,31 +49,80 @@ def _seconds(text: str, name: str) -> float:
     return float(text)
 
 
-# How long a reader past ``max_waiting`` is held: short enough to free its thread soon, long
-# enough that a client asking again at once does not spin.
-SHORT_WAIT = 1.0
+# The feed shows every case's entries whatever the flow's decorators hide from a user, so
+# it answers over HTTP only where the host said so (SPEC §9); relays read it from Python.
+FEED_OFF_MESSAGE = (
+    "The change feed is off over HTTP: it shows every case's entries, whatever decorators "
+    "hide. Turn it on with create_app(flow, feed=True) or taskflow serve --feed."
+)
+
+
+# Without parking, how many readers a process holds on its threads by default: a few, so
+# that a server of a handful of threads keeps most of them for everything else.
+DEFAULT_MAX_WAITING = 2
+# What a reader answered at once, past ``max_waiting``, is told to wait before asking again.
+RETRY_AFTER_SECONDS = 1
 
 
 class ChangesResource:
     """``?after=<cursor>&limit=1..1000&wait=0..30``; the ranges are checked by the service."""
 
-    def __init__(self, flow: Taskflow, *, max_waiting: int | None = None) -> None:
+    def __init__(
+        self,
+        flow: Taskflow,
+        *,
+        enabled: bool = False,
+        max_waiting: int | None = DEFAULT_MAX_WAITING,
+    ) -> None:
         self.flow = flow
+        self.enabled = enabled
         self._waiting = None if max_waiting is None else threading.BoundedSemaphore(max_waiting)
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        if not self.enabled:
+            raise Forbidden(FEED_OFF_MESSAGE)
         # keep_blank: ``limit=`` must fail, not vanish; csv=False: a comma makes a value
         # malformed, not two values.
         query = parse_query_string(req.query_string, keep_blank=True, csv=False)
         after, limit, wait = (_one(query, name) for name in ("after", "limit", "wait"))
         count = DEFAULT_LIMIT if limit is None else _integer(limit, "limit")
         seconds = check_wait(0.0 if wait is None else _seconds(wait, "wait"))
-        if self._waiting is None or seconds <= SHORT_WAIT:
-            write_json(resp, self.flow.changes(after, count, wait=seconds))
-        elif self._waiting.acquire(blocking=False):
+        parking = parking_of(req.env)
+        if seconds == 0:
+            write_json(resp, self.flow.changes(after, count))
+        elif parking is not None:
+            self._park_until_changed(resp, parking, after, count, seconds)
+        elif self._waiting is not None and not self._waiting.acquire(blocking=False):
+            page = self.flow.changes(after, count)
+            if not page["data"]:
+                resp.set_header("Retry-After", str(RETRY_AFTER_SECONDS))
+            write_json(resp, page)
+        else:
             try:
                 write_json(resp, self.flow.changes(after, count, wait=seconds))
             finally:
-                self._waiting.release()
-        else:
-            write_json(resp, self.flow.changes(after, count, wait=SHORT_WAIT))
+                if self._waiting is not None:
+                    self._waiting.release()
+
+    def _park_until_changed(
+        self,
+        resp: falcon.Response,
+        parking: Parking,
+        after: str | None,
+        count: int,
+        seconds: float,
+    ) -> None:
+        deadline = parking.deadline if parking.resumed else None
+        if deadline is None:
+            deadline = time.monotonic() + seconds
+        page = self.flow.changes(after, count)
+        if page["data"] or time.monotonic() >= deadline:
+            write_json(resp, page)
+            return
+
+        def ready() -> bool:
+            return bool(self.flow.changes(after, 1)["data"])
+
+        # Readers at the same cursor (most are at the head) share one look per wake-up.
+        key = (id(self.flow), after)
+        parking.park(until=deadline, ready=ready, wait=waiter_of(self.flow.store), key=key)

@@ -24,7 +24,11 @@ REPLAYED = "Idempotent-Replayed"
 # include the comma, so the list cannot simply be split on commas. Header values arrive as
 # latin-1 text, so obs-text is \x80-\xff.
 _ELEMENT = re.compile(r'[ \t]*(?:(W/)?"([\x21\x23-\x7e\x80-\xff]*)")?[ \t]*(?:,|\Z)')
-_VERSION = re.compile(r"[1-9][0-9]*")
+# A version is a positive bigint: at most 19 digits. A longer tag is no version of ours (and
+# int() refuses more than 4,300 digits), so it matches nothing: 412, never a 500.
+_VERSION = re.compile(r"[1-9][0-9]{0,18}")
+# No list of tags a client means is this long (gunicorn refuses longer header fields too).
+MAX_TAGS_LENGTH = 8192
 
 
 def etag(version: int) -> str:
@@ -37,6 +41,10 @@ def _entity_tags(req: falcon.Request, header: str) -> list[tuple[bool, str]] | N
     value = req.get_header(header)
     if value is None:
         return None
+    if len(value) > MAX_TAGS_LENGTH:
+        raise falcon.HTTPBadRequest(
+            description=f"{header} is longer than {MAX_TAGS_LENGTH} characters"
+        )
     text = value.strip(" \t")
     if text == "*":
         return None

@@ -451,6 +451,8 @@ def _paths() -> dict[str, dict[str, Any]]:
         "/_changes": {
             "get": {
                 "summary": "The change feed, in commit order",
+                "description": "Off unless the host turned it on (create_app(flow, feed=True) "
+                "or taskflow serve --feed): 403 otherwise, as it shows every case's entries.",
                 "parameters": [
                     {
                         "name": "after",
@@ -472,7 +474,7 @@ def _paths() -> dict[str, dict[str, Any]]:
                 ],
                 "responses": {
                     "200": {"description": "", "content": _json(_ref("ChangesPage"))},
-                    **_errors("400", "500", "503"),
+                    **_errors("400", "403", "500", "503"),
                 },
             },
         },

@@ -23,6 +23,7 @@ from taskflow_core.errors import MigrationFailed as CoreMigrationFailed
 __all__ = [
     "DatabaseMissing",
     "DatabaseUnavailable",
+    "LimitExceeded",
     "MigrationFailed",
     "PostgresStoreError",
     "connect_error",
@@ -44,6 +45,11 @@ class DatabaseUnavailable(PostgresStoreError, StoreUnavailable):
 
 class DatabaseMissing(DatabaseUnavailable, CoreDatabaseMissing):
     """The server answers, but has no database of the name given."""
+
+
+class LimitExceeded(PostgresStoreError):
+    """A value beyond what PostgreSQL can keep (SQLSTATE class 54: an index row over the
+    btree maximum, say): a missing bound, so a bug (500), never an outage to retry later."""
 
 
 class MigrationFailed(PostgresStoreError, CoreMigrationFailed):
@@ -76,5 +82,9 @@ def translated() -> Iterator[None]:
         # A deadlock between two requests locking the same cases in opposite orders: the
         # server has already rolled this one back, and the client may retry it.
         raise Conflict("The case was changed concurrently; retry the request") from exc
+    except errors.ProgramLimitExceeded as exc:
+        # psycopg counts class 54 as an OperationalError, like a lost connection; retrying
+        # it can only fail again.
+        raise LimitExceeded(one_line(exc)) from exc
     except psycopg.OperationalError as exc:
         raise DatabaseUnavailable(one_line(exc)) from exc

@@ -5,6 +5,7 @@ python feed_consumer.py http://127.0.0.1:8000 /tmp/taskflow-cursor.txt
 
 import json
 import sys
+import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -17,6 +18,10 @@ while True:
     query = urllib.parse.urlencode({"wait": 25, **({"after": cursor} if cursor else {})})
     with urllib.request.urlopen(f"{base_url}/_changes?{query}", timeout=35) as response:
         page = json.load(response)
+        # A server that could not hold the request answers at once: wait before asking again.
+        retry_after = response.headers.get("Retry-After")
+    if retry_after and not page["data"]:
+        time.sleep(float(retry_after))
     for item in page["data"]:
         entry = item["entry"]
         print(item["caseId"], entry["eventName"], entry["changedBy"], flush=True)

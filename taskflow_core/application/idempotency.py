@@ -44,6 +44,18 @@ def check_idempotency_key(value: object, field: str = "idempotency_key") -> str:
     return value
 
 
+def check_caller(user: Any, actor: str | None) -> None:
+    """Refuse a key from a user the flow cannot name: its answer would be kept in the
+    anonymous scope, and replayed to any other such user (xavier's answer to yvonne).
+    Without a user at all there is one caller, the host's unauthenticated one."""
+    if user is not None and actor is None:
+        raise InvalidRequest(
+            "An idempotency key needs to know who is asking, and this user has no id: the "
+            "host names users by profile.id, or with Taskflow(actor_id=...)",
+            {"idempotency_key": "no user id"},
+        )
+
+
 def scope_of(actor: str | None) -> str:
     """Whose keys a request's key is among: its actor's, or every anonymous caller's."""
     # Prefixed, so that no actor id can name the anonymous scope.

@@ -18,6 +18,7 @@ from ..domain.events import Hook
 from ..domain.hooks import HookSet
 from ..domain.model import IdempotencyRecord
 from ..domain.redaction import Redactor
+from ..domain.validation import check_actor_id
 from ..domain.workflow import Workflow
 from ..errors import InvalidRequest
 from ..ports import Store, UnitOfWork
@@ -61,6 +62,8 @@ class WritePath:
     def execute(self, command: Command, context: Context, rules: Rules) -> Outcome:
         if context.expected_version is not None and command.case_id is None:
             raise InvalidRequest("A new case has no version to expect")
+        if context.idempotency_key is not None:
+            idempotency.check_caller(context.user, self.actor(context.user))
         with self.store.unit_of_work() as uow:
             claimed = None
             if context.idempotency_key is not None:
@@ -91,6 +94,10 @@ class WritePath:
         tx.run_settled()
         return Outcome(result, version, body=body)
 
+    def actor(self, user: Any) -> str | None:
+        """Who acts, as the activity log names them: ``actor_id(user)``, checked."""
+        return check_actor_id(self.actor_id(user))
+
     def begin(
         self, uow: UnitOfWork, hooks: HookSet[Hook], context: Context, workflow: Workflow
     ) -> Pipeline:
@@ -100,7 +107,7 @@ class WritePath:
             hooks,
             user=context.user,
             payload=context.payload,
-            actor=self.actor_id(context.user),
+            actor=self.actor(context.user),
             clock=self.clock,
             redact=self.redact,
             workflow=workflow,
@@ -109,5 +116,5 @@ class WritePath:
     def _pending(self, command: Command, context: Context, key: str) -> IdempotencyRecord:
         """The record this request claims its idempotency key with."""
         request = context.fingerprint or idempotency.command_fingerprint(command, context.payload)
-        scope = idempotency.scope_of(self.actor_id(context.user))
+        scope = idempotency.scope_of(self.actor(context.user))
         return idempotency.pending(scope, key, request, utc(self.clock()))

@@ -37,6 +37,8 @@ def activity_entry(
     at: datetime,
     redact: Redactor,
 ) -> ActivityEntry:
+    if "user" in meta:
+        meta = {**meta, "user": redact.user(meta["user"])}
     logged_meta = to_json(meta)
     # Credentials a host's user object or a client's body carries are not the log's to keep.
     for key in _FROM_THE_REQUEST:

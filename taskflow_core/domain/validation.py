@@ -27,6 +27,11 @@ TIMER_NAME_RE = re.compile(r"[A-Za-z][A-Za-z-]*")
 # in one too: two statuses of at most 120 characters do.
 MAX_STATUS_LENGTH = 120
 MAX_ASSIGNEE_LENGTH = 255
+# Ids name users in the log, as assignees do; an unbounded one (a 3,000-character
+# profile.id) fails PostgreSQL's index on the log's changed_by.
+MAX_ACTOR_ID_LENGTH = MAX_ASSIGNEE_LENGTH
+# `timer:<name>` is an event name, and (case, name) a timer's key: both indexed.
+MAX_TIMER_NAME_LENGTH = 120
 # What no store can keep in text: NUL (PostgreSQL refuses it) and unpaired surrogates (not
 # encodable as UTF-8).
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
@@ -68,10 +73,28 @@ def quoted(text: str, limit: int = 40) -> str:
 def check_timer_name(value: object) -> str:
     """A timer's name is one part of an event name (``timer:<name>``): a word of letters and
     hyphens starting with a letter. Checked where a hook sets it: a bad one is a bug."""
+    if isinstance(value, str) and len(value) > MAX_TIMER_NAME_LENGTH:
+        # Often made from what a request sent: the request's fault, told as such.
+        raise InvalidRequest(
+            f"a timer name must be at most {MAX_TIMER_NAME_LENGTH} characters",
+            {"timer": "too long"},
+        )
     if not isinstance(value, str) or not TIMER_NAME_RE.fullmatch(value):
         raise ValueError(
             f"a timer name is a word of letters and hyphens starting with a letter, not {value!r}"
         )
+    return value
+
+
+def check_actor_id(value: str | None) -> str | None:
+    """The id the flow computed for the requesting user (``actor_id``), as the log keeps it."""
+    if value is None:
+        return None
+    if len(value) > MAX_ACTOR_ID_LENGTH:
+        raise InvalidRequest(
+            f"the user's id must be at most {MAX_ACTOR_ID_LENGTH} characters", {"user": "too long"}
+        )
+    check_storable(value, "user")
     return value
 
 

@@ -193,3 +193,36 @@ class TestExpiry:
         made = flow.create({}, idempotency_key="reuse")
         clock.at = T0 + timedelta(days=2)
         assert flow.set_status(made["id"], "open", idempotency_key="reuse")["status"] == "open"
+
+
+class TestWhoseKeys:
+    XAVIER = {"sub": "xavier"}
+    YVONNE = {"sub": "yvonne"}
+
+    def test_a_user_the_flow_cannot_name_may_not_use_a_key_and_nothing_changes(
+        self, flow: Taskflow
+    ) -> None:
+        with pytest.raises(InvalidRequest) as refused:
+            flow.create({"n": 1}, user=self.XAVIER, idempotency_key="k")
+        assert refused.value.errors == {"idempotency_key": "no user id"}
+        assert "actor_id" in refused.value.message
+        assert flow.list()["meta"]["count"] == 0
+
+    def test_one_such_user_never_gets_anothers_answer(self, flow: Taskflow) -> None:
+        xaviers = flow.create({"for": "xavier"}, user=self.XAVIER)
+        flow.update(xaviers["id"], {"secret": "x"}, user=self.XAVIER)
+        with pytest.raises(InvalidRequest):
+            flow.update(xaviers["id"], {"n": 2}, user=self.XAVIER, idempotency_key="k")
+        with pytest.raises(InvalidRequest):
+            flow.update(xaviers["id"], {"n": 2}, user=self.YVONNE, idempotency_key="k")
+        assert "n" not in flow.get(xaviers["id"])["data"]
+
+    def test_named_by_actor_id_each_user_has_keys_of_their_own(self, store: Store) -> None:
+        flow = Taskflow(store, actor_id=lambda user: user and user["sub"])
+        xaviers = flow.create({"for": "xavier"}, user=self.XAVIER, idempotency_key="k")
+        yvonnes = flow.create({"for": "yvonne"}, user=self.YVONNE, idempotency_key="k")
+        assert xaviers["id"] != yvonnes["id"]
+        assert yvonnes["data"] == {"for": "yvonne"}
+        again = flow.create({"for": "xavier"}, user=self.XAVIER, idempotency_key="k")
+        assert again == xaviers
+        assert flow.list()["meta"]["count"] == 2

@@ -92,3 +92,64 @@ def test_a_single_string_is_refused() -> None:
 
     with pytest.raises(TypeError):
         Taskflow(MemoryStore(), redact="token")
+
+
+PERSON = {
+    "profile": {"id": "alice", "email": "alice@example.com", "name": "Alice A."},
+    "roles": ["caseworker"],
+    "claims": {"email": "alice@example.com", "sub": "alice"},
+    "accessToken": "eyJhbGciOi",
+}
+
+
+class TestWhatTheLogKeepsOfTheUser:
+    def test_by_default_the_whole_user_is_kept_secrets_redacted(self, store: Store) -> None:
+        case = Taskflow(store).create({}, user=PERSON)
+        assert logged_meta(case)["user"] == {**PERSON, "accessToken": "[redacted]"}
+
+    def test_user_fields_keep_only_those_paths_and_no_email_is_shown(self, store: Store) -> None:
+        flow = Taskflow(store, user_fields=("profile.id", "roles", "profile.phone"))
+        case = flow.create({}, user=PERSON)
+        case = flow.comment(case["id"], "hi", user=PERSON)
+        expected = {"profile": {"id": "alice"}, "roles": ["caseworker"]}
+        for entry in case["activityLog"]:
+            assert entry["event"]["meta"]["user"] == expected
+            assert entry["changedBy"] == "alice"
+        shown = str(flow.get(case["id"], user={"profile": {"id": "bob"}})) + str(
+            flow.changes(wait=10)
+        )
+        assert "alice@example.com" not in shown
+
+    def test_secrets_inside_kept_fields_are_still_redacted(self, store: Store) -> None:
+        flow = Taskflow(store, user_fields=("profile",))
+        user = {"profile": {"id": "alice", "apiKey": "k"}, "email": "a@x"}
+        case = flow.create({}, user=user)
+        assert logged_meta(case)["user"] == {"profile": {"id": "alice", "apiKey": "[redacted]"}}
+
+    def test_an_object_user_keeps_the_attributes_named(self, store: Store) -> None:
+        class Profile:
+            id = "alice"
+            email = "alice@example.com"
+
+        class User:
+            profile = Profile()
+            roles = ("caseworker",)
+
+        flow = Taskflow(store, user_fields=("profile.id", "roles"))
+        case = flow.create({}, user=User())
+        assert logged_meta(case)["user"] == {"profile": {"id": "alice"}, "roles": ["caseworker"]}
+
+    def test_hooks_still_see_the_whole_user(self, store: Store) -> None:
+        flow = Taskflow(store, user_fields=())
+        seen: list[Any] = []
+        flow.hook("create", lambda event: seen.append(event.meta["user"]))
+        case = flow.create({}, user=PERSON)
+        assert seen == [PERSON]
+        assert logged_meta(case)["user"] == {}
+
+    @pytest.mark.parametrize("fields", ["profile.id", ["profile..id"], [""], [3]])
+    def test_malformed_user_fields_are_refused_when_the_flow_is_made(
+        self, store: Store, fields: Any
+    ) -> None:
+        with pytest.raises((TypeError, ValueError)):
+            Taskflow(store, user_fields=fields)

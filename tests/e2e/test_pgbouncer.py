@@ -148,7 +148,10 @@ def test_three_nodes_two_relays_two_sweepers_through_pgbouncer_lose_nothing(
     # Each of the three spellings of the switch: the URL, the URL in the environment, and
     # TASKFLOW_PGBOUNCER beside a plain URL.
     through_url = [*taskflow_command()]
-    serve = [*through_url, "serve", "--dsn", f"{url}?pgbouncer=true", "--app", "bouncerhost:flow"]
+    serve = [
+        *(*through_url, "serve", "--dsn", f"{url}?pgbouncer=true"),
+        *("--app", "bouncerhost:flow", "--feed"),
+    ]
     with ExitStack() as stack:
         nodes: list[Server] = []
         # Started together: their migrations meet on PgBouncer's sessions too.

@@ -35,7 +35,11 @@ def app_url(tmp_path: Path) -> Iterator[tuple[str, Taskflow]]:
     store = SqliteStore(tmp_path / "taskflow.db")
     flow = Taskflow(store)
     server = make_server(
-        "127.0.0.1", 0, create_app(flow), server_class=ThreadingServer, handler_class=QuietHandler
+        "127.0.0.1",
+        0,
+        create_app(flow, feed=True),
+        server_class=ThreadingServer,
+        handler_class=QuietHandler,
     )
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}", flow

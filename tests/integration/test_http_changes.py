@@ -13,11 +13,22 @@ import pytest
 from taskflow_core import Taskflow
 from taskflow_falcon import create_app
 from tests.integration.http_support import *  # noqa: F403
-from tests.integration.http_support import as_user, assert_json_error, create_case
+from tests.integration.http_support import (
+    HeaderAuth,
+    as_user,
+    assert_json_error,
+    create_case,
+)
 from tests.receiver import eventually
 from tests.stores import store  # noqa: F401 (every store: these answers depend on it)
 
 Client = falcon.testing.TestClient
+
+
+@pytest.fixture
+def client(flow: Taskflow) -> falcon.testing.TestClient:
+    """The feed turned on, as a host does to serve it (it is off by default)."""
+    return falcon.testing.TestClient(create_app(flow, feed=True, middleware=[HeaderAuth()]))
 
 
 def feed(client: falcon.testing.TestClient, **params: str) -> falcon.testing.Result:
@@ -35,6 +46,43 @@ def settled(client: falcon.testing.TestClient, count: int, **params: str) -> dic
 
     eventually(enough)
     return found
+
+
+class TestOffUnlessTurnedOn:
+    def hide_ssn(self, flow: Taskflow) -> None:
+        def hide(case: dict[str, Any], user: Any) -> dict[str, Any]:
+            if not (user and user.get("admin")):
+                case["data"].pop("ssn", None)
+            return case
+
+        flow.decorate(hide)
+
+    @pytest.mark.parametrize("headers", [{}, {"X-User": "mallory"}])
+    def test_by_default_the_feed_is_403_and_says_how_to_turn_it_on(
+        self, flow: Taskflow, headers: dict[str, str]
+    ) -> None:
+        self.hide_ssn(flow)
+        client = falcon.testing.TestClient(create_app(flow, middleware=[HeaderAuth()]))
+        case = create_case(client, {"ssn": "078-05-1120", "email": "ann@example.com"})
+        client.simulate_post(f"/{case['id']}/comment", json={"comment": "private words"})
+        assert "ssn" not in client.simulate_get(f"/{case['id']}", headers=headers).json["data"]
+
+        for params in ({}, {"wait": "1"}, {"limit": "bad"}):
+            result = client.simulate_get("/_changes", params=params, headers=headers)
+            body = assert_json_error(result, 403)
+            assert "feed=True" in body["message"]
+            assert "--feed" in body["message"]
+            for secret in ("078-05-1120", "ann@example.com", "private words"):
+                assert secret not in result.text
+
+    def test_turned_on_the_feed_answers(self, flow: Taskflow) -> None:
+        client = falcon.testing.TestClient(create_app(flow, feed=True))
+        create_case(client)
+        assert settled(client, 1)["data"][0]["entry"]["eventName"] == "create"
+
+    def test_from_python_the_feed_is_always_there(self, flow: Taskflow) -> None:
+        falcon.testing.TestClient(create_app(flow)).simulate_post("/", json={"a": 1})
+        assert flow.changes(wait=10)["data"][0]["entry"]["eventName"] == "create"
 
 
 class TestReading:
@@ -88,23 +136,59 @@ class TestWaiting:
         assert result.json == {"data": [], "meta": {"next": None}}
         assert 0.5 <= time.monotonic() - started < 5
 
-    def test_readers_past_the_limit_are_held_a_second_at_most(self, flow: Taskflow) -> None:
-        client = falcon.testing.TestClient(create_app(flow, max_waiting=1))
-        took: list[float] = []
+    def test_without_parking_readers_past_the_limit_are_answered_at_once_with_retry_after(
+        self, flow: Taskflow
+    ) -> None:
+        # falcon's test client, like any WSGI server but taskflow serve's worker, offers no
+        # parking: each held reader holds a thread, so past max_waiting none is held.
+        client = falcon.testing.TestClient(create_app(flow, feed=True, max_waiting=1))
+        answers: list[tuple[float, falcon.testing.Result]] = []
 
         def read() -> None:
             started = time.monotonic()
-            assert feed(client, wait="4").json["data"] == []
-            took.append(time.monotonic() - started)
+            result = feed(client, wait="4")
+            answers.append((time.monotonic() - started, result))
 
-        readers = [threading.Thread(target=read) for _ in range(2)]
+        readers = [threading.Thread(target=read) for _ in range(3)]
         for reader in readers:
             reader.start()
         for reader in readers:
             reader.join(20)
-        short, held = sorted(took)
-        assert 1 <= short < 3
+        answers.sort(key=lambda answer: answer[0])
+        (quick, first), (quick_too, second), (held, third) = answers
+        assert quick < 1
+        assert quick_too < 1
         assert 4 <= held < 8
+        for result in (first, second):
+            assert result.json["data"] == []
+            assert result.headers["retry-after"] == "1"
+        assert "retry-after" not in third.headers
+
+    def test_by_default_a_process_without_parking_holds_two_readers(self, flow: Taskflow) -> None:
+        client = falcon.testing.TestClient(create_app(flow, feed=True))
+        took: list[float] = []
+
+        def read() -> None:
+            started = time.monotonic()
+            feed(client, wait="3")
+            took.append(time.monotonic() - started)
+
+        readers = [threading.Thread(target=read) for _ in range(4)]
+        for reader in readers:
+            reader.start()
+        for reader in readers:
+            reader.join(20)
+        assert [t >= 3 for t in sorted(took)] == [False, False, True, True]
+
+    def test_past_the_limit_a_reader_still_gets_what_is_there(
+        self, client: falcon.testing.TestClient, flow: Taskflow
+    ) -> None:
+        create_case(client)
+        settled(client, 1)
+        limited = falcon.testing.TestClient(create_app(flow, feed=True, max_waiting=0))
+        result = feed(limited, wait="10")
+        assert [i["entry"]["eventName"] for i in result.json["data"]] == ["create"]
+        assert "retry-after" not in result.headers
 
 
 class TestBadInput:

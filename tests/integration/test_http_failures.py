@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+import random
+import string
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import falcon
@@ -20,6 +23,7 @@ from taskflow_core import (
     Taskflow,
     TaskflowError,
 )
+from taskflow_core.errors import StoreError
 from taskflow_falcon import create_app
 from tests.integration.http_support import *  # noqa: F403
 from tests.integration.http_support import (
@@ -199,3 +203,58 @@ class TestFalconErrorsAreJson:
 
         assert result.status_code == 500
         assert result.json == {"message": "Internal server error"}
+
+
+def long_text(length: int) -> str:
+    """Letters PostgreSQL cannot compress below its btree limit (repeated ones it could)."""
+    letters = string.ascii_letters
+    return "".join(random.Random(length).choice(letters) for _ in range(length))
+
+
+class TestLengthsBoundedWhereTheyEnter:
+    """Values longer than a store can index are the request's fault (400), never an outage
+    (503 with Retry-After, which a client following docs/retries.md retries forever)."""
+
+    def test_a_user_id_of_thousands_of_characters_is_400_and_nothing_changes(
+        self, flow: Taskflow, client: Client
+    ) -> None:
+        before = snapshot(client)
+        result = client.simulate_post("/", json={"a": 1}, headers=as_user(long_text(3000)))
+        body = assert_json_error(result, 400)
+        assert "user" in body["message"]
+        assert "retry-after" not in result.headers
+        assert snapshot(client) == before
+        assert flow.changes()["data"] == []
+
+    def test_a_user_id_of_the_longest_length_is_kept(self, client: Client) -> None:
+        actor = long_text(255)
+        case = create_case(client, user=actor)
+        assert (
+            client.simulate_get(f"/{case['id']}").json["data"]["activityLog"][0]["changedBy"]
+            == actor
+        )
+
+    def test_a_hook_setting_a_timer_of_500000_letters_is_400_and_nothing_changes(
+        self, flow: Taskflow, client: Client, case: dict[str, Any]
+    ) -> None:
+        name = long_text(500_000)
+        flow.hook("comment", lambda event: event.set_timer(name, timedelta(hours=1)))
+        before = snapshot(client)
+        result = client.simulate_post(
+            f"/{case['id']}/comment", json={"comment": "remind me"}, headers=as_user("alice")
+        )
+        assert_json_error(result, 400)
+        assert "retry-after" not in result.headers
+        assert snapshot(client) == before
+        assert flow.timers(case["id"]) == []
+
+    def test_a_store_error_that_is_no_outage_is_a_generic_500_without_retry_after(
+        self, flow: Taskflow, client: Client, case: dict[str, Any]
+    ) -> None:
+        flow.hook("comment", raising(StoreError("index row size 3016 exceeds btree maximum")))
+        result = client.simulate_post(
+            f"/{case['id']}/comment", json={"comment": "x"}, headers=as_user("alice")
+        )
+        assert result.status_code == 500
+        assert result.json == {"message": "Internal server error"}
+        assert "retry-after" not in result.headers

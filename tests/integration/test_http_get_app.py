@@ -16,7 +16,7 @@ from taskflow_sqlite import SqliteStore
 
 @pytest.fixture(autouse=True)
 def no_configuration(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for key in ("TASKFLOW_DATABASE_URL", "TASKFLOW_APP", "TASKFLOW_POOL_SIZE"):
+    for key in ("TASKFLOW_DATABASE_URL", "TASKFLOW_APP", "TASKFLOW_POOL_SIZE", "TASKFLOW_FEED"):
         monkeypatch.delenv(key, raising=False)
     monkeypatch.chdir(tmp_path)
 
@@ -139,3 +139,13 @@ def test_the_deprecated_entry_point_is_the_same_factory() -> None:
     from taskflow_falcon.app import get_app as deprecated
 
     assert deprecated is get_app
+
+
+def test_the_feed_is_off_unless_taskflow_feed_turns_it_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert falcon.testing.TestClient(get_app()).simulate_get("/_changes").status_code == 403
+    monkeypatch.setenv("TASKFLOW_FEED", "0")
+    assert falcon.testing.TestClient(get_app()).simulate_get("/_changes").status_code == 403
+    monkeypatch.setenv("TASKFLOW_FEED", "1")
+    assert falcon.testing.TestClient(get_app()).simulate_get("/_changes").status_code == 200

@@ -7,11 +7,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import falcon
 import falcon.testing
 import pytest
 
 from taskflow_core import Conflict, HookEvent, Taskflow
 from taskflow_core.ports import Store
+from taskflow_falcon import create_app
 from tests.integration.http_support import *  # noqa: F403
 from tests.integration.http_support import (
     MUTATIONS,
@@ -217,3 +219,42 @@ class TestExpiry:
 
 
 JSON_TYPE = {"Content-Type": "application/json"}
+
+
+class SubjectOnly:
+    """A host's authentication that names users by ``sub`` alone, with no ``profile.id``."""
+
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        name = req.get_header("X-Sub")
+        if name:
+            req.context.user = {"sub": name}
+
+
+class TestWhoseKeys:
+    def test_a_user_without_an_id_gets_400_for_a_key_and_never_anothers_answer(
+        self, flow: Taskflow
+    ) -> None:
+        client = falcon.testing.TestClient(create_app(flow, middleware=[SubjectOnly()]))
+        headers = {"Idempotency-Key": "k", "X-Sub": "xavier"}
+        xaviers = client.simulate_post("/", json={"for": "xavier"}, headers=headers)
+        body = assert_json_error(xaviers, 400)
+        assert body["errors"] == {"idempotency_key": "no user id"}
+        yvonnes = client.simulate_post(
+            "/", json={"for": "xavier"}, headers={**headers, "X-Sub": "yvonne"}
+        )
+        assert_json_error(yvonnes, 400)
+        assert "idempotent-replayed" not in yvonnes.headers
+        assert client.simulate_get("/").json["meta"]["count"] == 0
+
+    def test_with_actor_id_naming_them_each_user_has_keys_of_their_own(self, store: Store) -> None:
+        flow = Taskflow(store, actor_id=lambda user: user and user["sub"])
+        client = falcon.testing.TestClient(create_app(flow, middleware=[SubjectOnly()]))
+        headers = {"Idempotency-Key": "k", "X-Sub": "xavier"}
+        xaviers = client.simulate_post("/", json={"n": 1}, headers=headers)
+        yvonnes = client.simulate_post("/", json={"n": 1}, headers={**headers, "X-Sub": "yvonne"})
+        assert (xaviers.status_code, yvonnes.status_code) == (200, 200)
+        assert "idempotent-replayed" not in yvonnes.headers
+        assert xaviers.json["data"]["id"] != yvonnes.json["data"]["id"]
+        replayed = client.simulate_post("/", json={"n": 1}, headers=headers)
+        assert replayed.headers["idempotent-replayed"] == "true"
+        assert replayed.json == xaviers.json

@@ -104,3 +104,47 @@ class TestAccessLog:
             client.simulate_post("/", body=b"{bad")
         statuses = [r.status for r in caplog.records if r.name == "taskflow.access"]  # type: ignore[attr-defined]
         assert statuses == [400]
+
+    @pytest.mark.parametrize("sent", ["%0A", "%0D%0A", "%1B[31m", "%C2%85", "%E2%80%A8", "%00"])
+    def test_control_characters_in_a_path_cannot_forge_a_log_line(
+        self, client: Client, caplog: pytest.LogCaptureFixture, sent: str
+    ) -> None:
+        forged = f"/x{sent}GET /_health 200 0.1ms forged"
+        with caplog.at_level(logging.INFO, logger="taskflow.access"):
+            client.simulate_get(forged)
+        (record,) = [r for r in caplog.records if r.name == "taskflow.access"]
+        line = record.getMessage()
+        assert not any(ch < " " or "\x7f" <= ch <= "\x9f" for ch in line), line
+        assert "\u2028" not in line
+        assert "\\x" in line or "\\u" in line
+        assert not any(ch < " " for ch in record.path)  # type: ignore[attr-defined]
+
+    def test_a_backslash_sent_is_escaped_so_no_escape_in_the_log_is_forged(
+        self, client: Client, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        with caplog.at_level(logging.INFO, logger="taskflow.access"):
+            client.simulate_get("/a%5Cx0aGET")
+        (record,) = [r for r in caplog.records if r.name == "taskflow.access"]
+        assert "/a\\\\x0aGET" in record.getMessage()
+
+    def test_secrets_in_the_query_string_are_not_logged(
+        self, client: Client, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        query = "access_token=tok123&Password=pw456&api-key=k789&limit=5&status=new"
+        with caplog.at_level(logging.INFO, logger="taskflow.access"):
+            client.simulate_get("/", query_string=query)
+        (record,) = [r for r in caplog.records if r.name == "taskflow.access"]
+        line = record.getMessage()
+        for secret in ("tok123", "pw456", "k789"):
+            assert secret not in line
+        assert "access_token=[redacted]&Password=[redacted]&api-key=[redacted]" in line
+        assert "limit=5&status=new" in line
+
+    def test_the_query_is_redacted_with_the_flows_own_fragments(
+        self, flow: Taskflow, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        client = falcon.testing.TestClient(create_app(Taskflow(flow.store, redact=("pin",))))
+        with caplog.at_level(logging.INFO, logger="taskflow.access"):
+            client.simulate_get("/_health", query_string="card_pin=1234&token=t")
+        (record,) = [r for r in caplog.records if r.name == "taskflow.access"]
+        assert "card_pin=[redacted]&token=t" in record.getMessage()

@@ -18,6 +18,7 @@ ENV_KEYS = (
     "TASKFLOW_POOL_SIZE",
     "TASKFLOW_HEADER_TIMEOUT",
     "TASKFLOW_BODY_TIMEOUT",
+    "TASKFLOW_FEED",
 )
 
 
@@ -89,6 +90,8 @@ def test_defaults_bind_localhost_8000_with_head_first_threaded_workers_and_a_mat
         "TASKFLOW_POOL_SIZE": "4",
         "TASKFLOW_HEADER_TIMEOUT": "10.0",
         "TASKFLOW_BODY_TIMEOUT": "30.0",
+        # The change feed stays off over HTTP unless --feed says so.
+        "TASKFLOW_FEED": "0",
     }
 
 
@@ -129,6 +132,7 @@ def test_options_reach_gunicorn_and_the_workers_environment(
         "TASKFLOW_POOL_SIZE": "6",
         "TASKFLOW_HEADER_TIMEOUT": "5.0",
         "TASKFLOW_BODY_TIMEOUT": "7.5",
+        "TASKFLOW_FEED": "0",
     }
 
 
@@ -228,3 +232,21 @@ def test_serve_is_listed_in_the_help() -> None:
 
     assert result.exit_code == 0
     assert "serve" in result.output
+
+
+def test_feed_turns_the_change_feed_on_in_the_workers(started: list[dict[str, Any]]) -> None:
+    result = CliRunner().invoke(cli, ["serve", "--feed"])
+
+    assert result.exit_code == 0, result.output
+    [run] = started
+    assert run["env"]["TASKFLOW_FEED"] == "1"
+
+
+def test_taskflow_feed_in_the_environment_turns_it_on_too(
+    started: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TASKFLOW_FEED", "1")
+
+    CliRunner().invoke(cli, ["serve"])
+
+    assert started[0]["env"]["TASKFLOW_FEED"] == "1"

@@ -202,6 +202,23 @@ class TestIfMatch:
         assert_json_error(mutate(client, case, "PUT /{id}/status", If_Match=header), 400)
         assert snapshot(client) == before
 
+    @pytest.mark.parametrize("digits", [20, 4301, 5000])
+    def test_a_tag_of_more_digits_than_any_version_is_412_and_nothing_changes(
+        self, client: Client, case: dict[str, Any], digits: int
+    ) -> None:
+        before = snapshot(client)
+        value = f'"{"9" * digits}"'
+        assert_json_error(mutate(client, case, "PUT /{id}/status", If_Match=value), 412)
+        assert snapshot(client) == before
+
+    def test_a_header_longer_than_any_list_of_tags_is_400_and_nothing_changes(
+        self, client: Client, case: dict[str, Any]
+    ) -> None:
+        before = snapshot(client)
+        value = ", ".join(f'"{n}"' for n in range(2000))
+        assert_json_error(mutate(client, case, "PUT /{id}/status", If_Match=value), 400)
+        assert snapshot(client) == before
+
     def test_a_create_ignores_if_match(self, client: Client) -> None:
         result = client.simulate_post("/", json={}, headers={"If-Match": '"41"'})
         assert result.status_code == 200

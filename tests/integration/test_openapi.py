@@ -93,7 +93,7 @@ def served(request: pytest.FixtureRequest) -> None:
     store: Store = request.getfixturevalue(f"{request.param}_store")
     flow = Taskflow(store)
     flow.create({"subject": "seed"}, user={"profile": {"id": "alice"}})  # a listing to page
-    DISPATCH.target = create_app(flow)
+    DISPATCH.target = create_app(flow, feed=True)
 
 
 @schema.parametrize()

@@ -69,7 +69,7 @@ def statements(monkeypatch: pytest.MonkeyPatch) -> Statements:
 @pytest.fixture
 def client(postgres_store: PostgresStore) -> falcon.testing.TestClient:
     return falcon.testing.TestClient(
-        create_app(Taskflow(postgres_store), middleware=[HeaderAuth()])
+        create_app(Taskflow(postgres_store), feed=True, middleware=[HeaderAuth()])
     )
 
 

@@ -1,6 +1,8 @@
 """PostgresStore itself: how it connects, its pool across a fork, and its edge cases."""
 
 import multiprocessing
+import random
+import string
 import time
 import uuid
 from datetime import UTC, datetime
@@ -11,7 +13,9 @@ import pytest
 from psycopg.conninfo import conninfo_to_dict
 
 from taskflow_core import ActivityEntry, Conflict, ListQuery, NotFound, Taskflow
+from taskflow_core.errors import StoreUnavailable
 from taskflow_postgres import DatabaseUnavailable, PostgresStore
+from taskflow_postgres.errors import LimitExceeded
 from taskflow_postgres.migrate import available
 
 pytestmark = pytest.mark.postgres
@@ -157,6 +161,31 @@ class TestWriting:
         )
         with postgres_store.unit_of_work() as uow, pytest.raises(NotFound):
             uow.activity.add(entry)
+
+    def test_a_value_past_an_index_limit_is_a_store_error_never_an_outage(
+        self, postgres_store: PostgresStore
+    ) -> None:
+        # What a 3,000-character profile.id did before ids were bounded where they enter:
+        # PostgreSQL's "index row size exceeds btree maximum", which psycopg counts as an
+        # OperationalError, was answered 503 "retry later".
+        case_id = Taskflow(postgres_store).create({})["id"]
+        letters = random.Random(1)
+        actor = "".join(letters.choice(string.ascii_letters) for _ in range(3000))
+        now = datetime.now(UTC)
+        entry = ActivityEntry(
+            id=str(uuid.uuid4()),
+            case_id=case_id,
+            changed_by=actor,
+            event_name="x",
+            event={},
+            comment=None,
+            created_at=now,
+            updated_at=now,
+        )
+        with postgres_store.unit_of_work() as uow, pytest.raises(LimitExceeded) as raised:
+            uow.activity.add(entry)
+        assert not isinstance(raised.value, StoreUnavailable)
+        assert "index row size" in str(raised.value)
 
     def test_data_that_is_not_json_is_refused_before_it_reaches_the_server(
         self, postgres_store: PostgresStore
