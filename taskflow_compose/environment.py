@@ -15,10 +15,16 @@ POOL_SIZE_ENV = "TASKFLOW_POOL_SIZE"
 # send a request's head, and then its body.
 HEADER_TIMEOUT_ENV = "TASKFLOW_HEADER_TIMEOUT"
 BODY_TIMEOUT_ENV = "TASKFLOW_BODY_TIMEOUT"
+# 1 (or true, yes, on): the plain flow made here (no host module) lets webhooks reach
+# loopback and private addresses, as Taskflow(store, allow_private_webhooks=True) does.
+WEBHOOK_ALLOW_PRIVATE_ENV = "TASKFLOW_WEBHOOK_ALLOW_PRIVATE"
 
 # libpq reads these itself for whatever a DSN and options leave out; any of them set means
 # the environment names a PostgreSQL server.
 PG_VARIABLES = ("PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE", "PGSERVICE")
+
+
+_YES = ("1", "true", "yes", "on")
 
 
 def database_url(explicit: str | None = None) -> str | None:
@@ -28,7 +34,13 @@ def database_url(explicit: str | None = None) -> str | None:
 
 def through_pgbouncer() -> bool:
     """Whether ``TASKFLOW_PGBOUNCER`` says PostgreSQL is reached through PgBouncer."""
-    return os.environ.get(PGBOUNCER_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+    return os.environ.get(PGBOUNCER_ENV, "").strip().lower() in _YES
+
+
+def webhooks_allow_private() -> bool:
+    """Whether ``TASKFLOW_WEBHOOK_ALLOW_PRIVATE`` lets a plain flow's webhooks reach
+    non-public addresses."""
+    return os.environ.get(WEBHOOK_ALLOW_PRIVATE_ENV, "").strip().lower() in _YES
 
 
 def app_spec() -> str | None:

@@ -26,11 +26,17 @@ from .commands import (
     SetStatus,
     UpdateData,
 )
-from .delivery import DEFAULT_TIMEOUT, DEFAULT_WORKERS, Relay, delivery_to_wire
+from .delivery import (
+    DEFAULT_PER_WEBHOOK,
+    DEFAULT_TIMEOUT,
+    DEFAULT_WORKERS,
+    Relay,
+    delivery_to_wire,
+)
 from .errors import InvalidRequest, NotFound
 from .events import Hook
 from .hooks import HookBus, HookSet, parse_pattern
-from .http_sender import Sender, post
+from .http_sender import HttpSender, Sender
 from .listing import Listing, listing
 from .merge import check_encodable
 from .model import Case, IdempotencyRecord, Webhook
@@ -40,7 +46,15 @@ from .redaction import DEFAULT_SECRET_KEYS, Redactor
 from .timers import MAX_PER_SWEEP, run_due
 from .transaction import Transaction, read_case
 from .validation import canonical_id, check_assignee, check_comment, check_data, check_status
-from .webhooks import EVERY_EVENT, check_events, check_secret, check_url, register
+from .webhooks import (
+    EVERY_EVENT,
+    check_events,
+    check_secret,
+    check_url,
+    register,
+    remove,
+    webhook_to_wire,
+)
 from .wire import case_to_wire, encode_json, single_case_body, timestamp
 from .workflow import Guard, Transitions, Workflow
 
@@ -78,6 +92,9 @@ class Taskflow:
     request's user and payload (default: tokens, secrets, passwords, authorization, cookies,
     API keys); ``redact=()`` keeps everything, as the original did. ``send_webhook`` sends
     one webhook message (default: a POST with the standard library's ``http.client``).
+    ``allow_private_webhooks`` lets webhooks reach loopback, private, link-local and other
+    non-public addresses (tests, receivers on the same machine); by default they are
+    refused when registered and, after resolving, when sent.
     """
 
     def __init__(
@@ -87,7 +104,8 @@ class Taskflow:
         actor_id: ActorId | None = None,
         clock: Clock | None = None,
         redact: Iterable[str] = DEFAULT_SECRET_KEYS,
-        send_webhook: Sender = post,
+        send_webhook: Sender | None = None,
+        allow_private_webhooks: bool = False,
     ) -> None:
         self.store = store
         self.clock: Clock = clock or system_clock
@@ -97,7 +115,8 @@ class Taskflow:
         self._transitions = Transitions()
         self._lock = threading.Lock()
         self._decorators: tuple[tuple[Decorator, bool], ...] = ()
-        self._send_webhook = send_webhook
+        self._allow_private_webhooks = allow_private_webhooks
+        self._send_webhook = send_webhook or HttpSender(allow_private=allow_private_webhooks)
         # Registered here, saved in the store before the flow next touches it: registering
         # (at import time, typically) opens no connection.
         self._unsaved_webhooks: dict[str, Webhook] = {}
@@ -162,11 +181,33 @@ class Taskflow:
         commit from when it first reaches the store (the next time the flow uses it).
         """
         webhook = Webhook(
-            url=check_url(url), events=check_events(events), secret=check_secret(secret)
+            url=check_url(url, allow_private=self._allow_private_webhooks),
+            events=check_events(events),
+            secret=check_secret(secret),
         )
         with self._lock:
             self._unsaved_webhooks = {**self._unsaved_webhooks, webhook.url: webhook}
         return self
+
+    def webhooks(self) -> builtins.list[dict[str, Any]]:
+        """Every subscription the store holds, by URL: ``[{"url", "events", "signed"}]``,
+        the URL's credentials (user, password, query) shown as ``***`` and no secret."""
+        self._save_webhooks()
+        with self.store.unit_of_work() as uow:
+            found = uow.webhooks.all()
+        return [webhook_to_wire(w) for w in found]
+
+    def unsubscribe(self, url: str) -> bool:
+        """Remove the subscription of ``url`` (as registered, or as ``webhooks()`` shows it
+        when that names one subscription); its pending deliveries are cancelled (status
+        ``failed``), its history stays. Whether there was one. A host module that
+        registers the URL at start registers it again: remove it there too."""
+        if not isinstance(url, str) or not url:
+            raise ValueError("unsubscribe takes a webhook URL")
+        self._save_webhooks()
+        with self._lock:
+            self._unsaved_webhooks = {u: w for u, w in self._unsaved_webhooks.items() if u != url}
+        return remove(self.store, url, utc(self.clock()))
 
     def migrate(self) -> list[str]:
         return self.store.migrate()
@@ -279,15 +320,18 @@ class Taskflow:
         timeout: float = DEFAULT_TIMEOUT,
         workers: int = DEFAULT_WORKERS,
         stop: threading.Event | None = None,
+        per_webhook: int = DEFAULT_PER_WEBHOOK,
     ) -> int:
-        """Send every webhook message due now, each POST bounded by ``timeout`` seconds, up
-        to ``workers`` at once; how many were delivered. Failed ones are retried by a later
-        call, with backoff. Safe to run in any number of processes at once."""
-        if timeout <= 0 or workers < 1:
-            raise ValueError("timeout must be positive and workers at least 1")
+        """Send every webhook message due now, each POST bounded as a whole by ``timeout``
+        seconds, up to ``workers`` at once and ``per_webhook`` at once to any one URL (a
+        slow receiver holds its own few workers, not the others'); how many were
+        delivered. Failed ones are retried by a later call, with backoff. Safe to run in
+        any number of processes at once."""
+        if timeout <= 0 or workers < 1 or per_webhook < 1:
+            raise ValueError("timeout must be positive, workers and per_webhook at least 1")
         self._save_webhooks()
         relay = Relay(self.store, self._send_webhook, self.clock, timeout)
-        return relay.deliver_pending(workers, stop)
+        return relay.deliver_pending(workers, stop, per_webhook)
 
     def run_due_timers(self, now: datetime | None = None) -> int:
         """Fire every timer due at ``now`` (default: the flow's clock), each in a transaction

@@ -14,11 +14,13 @@ import hashlib
 import hmac
 import json
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import attrs
 
+from .addresses import check_host
 from .hooks import matches, parse_pattern
 from .model import Change, Webhook
 from .names import PRE
@@ -30,15 +32,48 @@ SECRET_PREFIX = "whsec_"
 MAX_URL_LENGTH = 2000
 
 
-def check_url(url: object) -> str:
-    """An absolute http(s) URL with a host: where a relay can POST."""
+def shown_url(url: str) -> str:
+    """The URL as logs and listings show it: its user name, password and query (where
+    credentials are put) replaced by ``***``."""
+    try:
+        parts = urlsplit(url)
+        netloc = parts.netloc
+    except ValueError:
+        return "[a malformed URL]"
+    if "@" in netloc:
+        netloc = "***@" + netloc.rpartition("@")[2]
+    query = "?***" if parts.query else ""
+    return f"{parts.scheme}://{netloc}{parts.path}{query}"
+
+
+def check_url(url: object, *, allow_private: bool = False) -> str:
+    """An absolute http(s) URL with a host: where a relay can POST. Unless
+    ``allow_private``, a host that is a non-public address (``addresses.py``) is refused."""
     if not isinstance(url, str) or not url or len(url) > MAX_URL_LENGTH:
-        raise ValueError(f"a webhook URL is a non-empty string, not {url!r}")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"a webhook URL must be http:// or https:// with a host, not {url!r}")
+        shown = shown_url(url) if isinstance(url, str) else repr(url)
+        raise ValueError(
+            f"a webhook URL is a non-empty string of at most {MAX_URL_LENGTH}"
+            f" characters, not {shown[:100]}"
+        )
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError as exc:
+        raise ValueError(f"a webhook URL must be a valid URL, not {shown_url(url)}") from exc
+    if parts.scheme not in ("http", "https") or not host:
+        raise ValueError(
+            f"a webhook URL must be http:// or https:// with a host, not {shown_url(url)}"
+        )
     if parts.fragment or any(c.isspace() for c in url):
-        raise ValueError(f"a webhook URL may have no fragment or whitespace: {url!r}")
+        raise ValueError(f"a webhook URL may have no fragment or whitespace: {shown_url(url)}")
+    if not allow_private:
+        try:
+            check_host(host)
+        except ValueError as exc:
+            raise ValueError(
+                f"a webhook URL must point to a public address: {exc}"
+                " (Taskflow(store, allow_private_webhooks=True) allows others)"
+            ) from None
     return url
 
 
@@ -68,6 +103,35 @@ def register(store: Store, webhooks: Iterable[Webhook]) -> None:
         for webhook in webhooks:
             uow.webhooks.register(attrs.evolve(webhook, cursor=start))
         uow.commit()
+
+
+UNSUBSCRIBED = "unsubscribed"
+
+
+def remove(store: Store, url: str, now: datetime) -> bool:
+    """Remove the webhook ``url`` names (as registered, or as ``shown_url`` shows it when
+    that is one webhook's) and cancel its pending deliveries; whether there was one."""
+    with store.unit_of_work() as uow:
+        target = url if uow.webhooks.get(url) is not None else None
+        if target is None:
+            shown = [w.url for w in uow.webhooks.all() if shown_url(w.url) == url]
+            if len(shown) > 1:
+                raise ValueError(f"{url} names {len(shown)} webhooks: give the whole URL")
+            target = shown[0] if shown else None
+        if target is None:
+            return False
+        uow.webhooks.remove(target)
+        uow.deliveries.cancel_pending(target, now, UNSUBSCRIBED)
+        uow.commit()
+    return True
+
+
+def webhook_to_wire(webhook: Webhook) -> dict[str, Any]:
+    return {
+        "url": shown_url(webhook.url),
+        "events": list(webhook.events),
+        "signed": webhook.secret is not None,
+    }
 
 
 def signing_key(secret: str) -> bytes:

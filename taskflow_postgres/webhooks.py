@@ -7,12 +7,13 @@ same one, and neither waits for the other.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
 from psycopg import Connection, sql
 
-from taskflow_core.model import PENDING, Delivery, Position, Webhook
+from taskflow_core.model import FAILED, PENDING, Delivery, Position, Webhook
 
 from .db import execute, execute_many, fetch_all, fetch_one, render
 from .rows import delivery_from_row, json_param, webhook_from_row
@@ -25,6 +26,8 @@ _REGISTER = render(
     ).format(columns=_WEBHOOK)
 )
 _GET = render(sql.SQL("SELECT {columns} FROM webhooks WHERE url = %s").format(columns=_WEBHOOK))
+_ALL = render(sql.SQL("SELECT {columns} FROM webhooks ORDER BY url").format(columns=_WEBHOOK))
+_REMOVE = render(sql.SQL("DELETE FROM webhooks WHERE url = %s"))
 _CLAIM_ALL = render(
     sql.SQL("SELECT {columns} FROM webhooks ORDER BY url FOR UPDATE SKIP LOCKED").format(
         columns=_WEBHOOK
@@ -59,6 +62,7 @@ _CLAIM_NEXT = render(
         SELECT id FROM webhook_deliveries
         WHERE status = 'pending' AND next_attempt_at <= %s
           AND (claimed_until IS NULL OR claimed_until <= %s)
+          AND webhook_url <> ALL(%s)
         ORDER BY next_attempt_at
         LIMIT 1
         FOR UPDATE SKIP LOCKED
@@ -90,6 +94,12 @@ _MAKE_NEXT_DUE = render(
     """
     )
 )
+_CANCEL_PENDING = render(
+    sql.SQL(
+        "UPDATE webhook_deliveries SET status = %s, last_error = %s, claim = NULL,"
+        " claimed_until = NULL WHERE webhook_url = %s AND status = 'pending'"
+    )
+)
 _FOR_CASE = render(
     sql.SQL(
         "SELECT {columns} FROM webhook_deliveries WHERE case_id = %s"
@@ -116,6 +126,12 @@ class PostgresWebhookRepository:
     def get(self, url: str) -> Webhook | None:
         row = fetch_one(self._conn, _GET, (url,))
         return None if row is None else webhook_from_row(row)
+
+    def all(self) -> list[Webhook]:
+        return [webhook_from_row(row) for row in fetch_all(self._conn, _ALL)]
+
+    def remove(self, url: str) -> bool:
+        return bool(execute(self._conn, _REMOVE, (url,)))
 
     def claim_all(self) -> list[Webhook]:
         return [webhook_from_row(row) for row in fetch_all(self._conn, _CLAIM_ALL)]
@@ -152,8 +168,10 @@ class PostgresDeliveryRepository:
             ],
         )
 
-    def claim_next(self, now: datetime, claim: str, until: datetime) -> Delivery | None:
-        row = fetch_one(self._conn, _CLAIM_NEXT, (claim, until, now, now))
+    def claim_next(
+        self, now: datetime, claim: str, until: datetime, skip: Collection[str] = ()
+    ) -> Delivery | None:
+        row = fetch_one(self._conn, _CLAIM_NEXT, (claim, until, now, now, list(skip)))
         return None if row is None else delivery_from_row(row)
 
     def finish(self, delivery: Delivery, now: datetime) -> bool:
@@ -171,6 +189,9 @@ class PostgresDeliveryRepository:
         if delivery.status != PENDING:
             execute(self._conn, _MAKE_NEXT_DUE, (now, delivery.webhook_url, delivery.case_id))
         return True
+
+    def cancel_pending(self, url: str, now: datetime, reason: str) -> int:
+        return execute(self._conn, _CANCEL_PENDING, (FAILED, reason, url))
 
     def for_case(self, case_id: str) -> list[Delivery]:
         return [delivery_from_row(row) for row in fetch_all(self._conn, _FOR_CASE, (case_id,))]

@@ -8,13 +8,13 @@ sees what the first claimed.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
 import attrs
 
-from taskflow_core.model import PENDING, Delivery, Position, Webhook
+from taskflow_core.model import FAILED, PENDING, Delivery, Position, Webhook
 
 from .repositories import Execute, parse_timestamp, timestamp
 
@@ -49,6 +49,12 @@ class SqliteWebhookRepository:
             (url,),
         ).fetchone()
         return None if row is None else _webhook_from_row(row)
+
+    def all(self) -> list[Webhook]:
+        return self.claim_all()
+
+    def remove(self, url: str) -> bool:
+        return bool(self._execute("DELETE FROM webhooks WHERE url = ?", (url,)).rowcount)
 
     def claim_all(self) -> list[Webhook]:
         rows = self._execute(
@@ -96,14 +102,18 @@ class SqliteDeliveryRepository:
                 ),
             )
 
-    def claim_next(self, now: datetime, claim: str, until: datetime) -> Delivery | None:
+    def claim_next(
+        self, now: datetime, claim: str, until: datetime, skip: Collection[str] = ()
+    ) -> Delivery | None:
         at = timestamp(now)
+        skipped = list(skip)
         row = self._execute(
             f"SELECT {_DELIVERY_COLUMNS} FROM webhook_deliveries"
             " WHERE status = ? AND next_attempt_at <= ?"
             " AND (claimed_until IS NULL OR claimed_until <= ?)"
+            f" AND webhook_url NOT IN ({', '.join('?' * len(skipped))})"
             " ORDER BY next_attempt_at, change_tx, change_seq LIMIT 1",
-            (PENDING, at, at),
+            (PENDING, at, at, *skipped),
         ).fetchone()
         if row is None:
             return None
@@ -137,6 +147,15 @@ class SqliteDeliveryRepository:
                 (timestamp(now), delivery.webhook_url, delivery.case_id, PENDING),
             )
         return bool(finished)
+
+    def cancel_pending(self, url: str, now: datetime, reason: str) -> int:
+        return int(
+            self._execute(
+                "UPDATE webhook_deliveries SET status = ?, last_error = ?, claim = NULL,"
+                " claimed_until = NULL WHERE webhook_url = ? AND status = ?",
+                (FAILED, reason, url, PENDING),
+            ).rowcount
+        )
 
     def for_case(self, case_id: str) -> list[Delivery]:
         rows = self._execute(

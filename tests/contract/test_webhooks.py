@@ -49,7 +49,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 def flow(store: Store, clock: Clock) -> Taskflow:
-    return Taskflow(store, clock=clock)
+    return Taskflow(store, clock=clock, allow_private_webhooks=True)
 
 
 def delivered(flow: Taskflow, receiver: Receiver, count: int) -> None:
@@ -266,6 +266,88 @@ class TestFailures:
         assert "timed out" in hangs["lastError"]
 
 
+class TestSlowReceivers:
+    """Issue 33, items 1 and 2: one subscriber's slow or hanging receiver never delays
+    another's deliveries, and no send outlasts the timeout."""
+
+    def test_an_answer_trickled_a_byte_at_a_time_is_cut_off_at_the_timeout(
+        self, flow: Taskflow, receiver: Receiver
+    ) -> None:
+        flow.webhook(receiver.url("/slow"))
+        receiver.trickle.add("/slow")
+        case = flow.create({}, user=ALICE)
+        eventually(lambda: len(flow.changes()["data"]) == 1)
+        relay = threading.Thread(target=flow.deliver_pending, kwargs={"timeout": 1})
+        relay.start()
+        relay.join(2.5)
+        # (Stopping the receiver at the end ends a send that was not cut off.)
+        assert not relay.is_alive()
+        (slow,) = flow.deliveries(case["id"])
+        assert (slow["status"], slow["attempts"]) == ("pending", 1)
+        assert slow["lastError"] == "timed out after 1s"
+
+    def test_a_slow_subscriber_with_many_events_holds_up_no_other(
+        self, flow: Taskflow, receiver: Receiver
+    ) -> None:
+        flow.webhook(receiver.url("/slow"))
+        flow.webhook(receiver.url("/quick"))
+        receiver.trickle.add("/slow")
+        for n in range(12):
+            flow.create({"n": n}, user=ALICE)
+        eventually(lambda: len(flow.changes()["data"]) == 12)
+        started = time.monotonic()
+        relay = threading.Thread(target=flow.deliver_pending, kwargs={"timeout": 1, "workers": 4})
+        relay.start()
+        try:
+            eventually(lambda: len(receiver.accepted("/quick")) == 12, within=10)
+            latencies = [r.at - started for r in receiver.accepted("/quick")]
+            assert max(latencies) < 1, latencies
+            # Two of the four workers at most were the slow one's.
+            assert len(receiver.all("/slow")) <= 4
+        finally:
+            relay.join(30)
+        assert not relay.is_alive()
+        assert len(receiver.all("/slow")) == 12  # each tried once, each timed out
+
+    def test_an_event_that_commits_while_a_slow_send_is_in_flight_goes_out_at_once(
+        self, flow: Taskflow, receiver: Receiver
+    ) -> None:
+        flow.webhook(receiver.url("/slow"))
+        flow.webhook(receiver.url("/quick"))
+        receiver.answers["/slow"] = (200, 30.0)  # never answers within the timeout
+        flow.create({"n": 1}, user=ALICE)
+        eventually(lambda: len(flow.changes()["data"]) == 1)
+        relay = threading.Thread(target=flow.deliver_pending, kwargs={"timeout": 4})
+        relay.start()
+        try:
+            eventually(lambda: len(receiver.accepted("/quick")) == 1, within=3)
+            later = flow.create({"n": 2}, user=ALICE)
+            committed = time.monotonic()
+            eventually(lambda: len(receiver.accepted("/quick")) == 2, within=10)
+            second = receiver.accepted("/quick")[1]
+            assert second.message["data"]["caseId"] == later["id"]
+            # Sent by the round that was waiting for the slow receiver, not the next one.
+            assert relay.is_alive()
+            assert second.at - committed < 2
+        finally:
+            relay.join(30)
+        assert not relay.is_alive()
+
+    def test_a_receiver_reason_phrase_is_kept_short_and_escaped(
+        self, flow: Taskflow, receiver: Receiver
+    ) -> None:
+        flow.webhook(receiver.url())
+        receiver.default = (500, 0.0)
+        receiver.reasons["/hook"] = "\x1b[31mforgé " + "A" * 500
+        case = flow.create({}, user=ALICE)
+        delivered(flow, receiver, 1)
+        (failed,) = flow.deliveries(case["id"])
+        error = failed["lastError"]
+        assert error.startswith("HTTP 500 \\x1b[31mforg\\xe9 AAA")
+        assert len(error) < 100
+        assert error.isprintable()
+
+
 class TestRelays:
     def test_a_relay_killed_while_sending_leaves_the_event_to_the_next(
         self, flow: Taskflow, receiver: Receiver, store: Store, clock: Clock
@@ -285,7 +367,10 @@ class TestRelays:
     def test_flows_registering_the_same_url_share_its_deliveries(
         self, store: Store, receiver: Receiver
     ) -> None:
-        flows = [Taskflow(store).webhook(receiver.url(), secret=SECRET) for _ in range(2)]
+        flows = [
+            Taskflow(store, allow_private_webhooks=True).webhook(receiver.url(), secret=SECRET)
+            for _ in range(2)
+        ]
         for n in range(10):
             flows[n % 2].create({"n": n}, user=ALICE)
         errors: list[BaseException] = []

@@ -34,7 +34,7 @@ HOST_MODULE = """
     from taskflow_compose import database_url, store_from_url
     from taskflow_core import Taskflow
 
-    flow = Taskflow(store_from_url(database_url()))
+    flow = Taskflow(store_from_url(database_url()), allow_private_webhooks=True)
     flow.webhook(os.environ["RECEIVER_ALL"], secret=os.environ["SECRET_ALL"])
     flow.webhook(
         os.environ["RECEIVER_SOME"],
@@ -54,7 +54,7 @@ def receiver() -> Iterator[Receiver]:
 def flow(postgres_dsn: str, receiver: Receiver) -> Iterator[Taskflow]:
     store = PostgresStore(postgres_dsn, max_size=WRITERS)
     store.migrate()
-    flow = Taskflow(store)
+    flow = Taskflow(store, allow_private_webhooks=True)
     flow.webhook(receiver.url("/all"), secret=SECRET_ALL)
     flow.webhook(receiver.url("/some"), events=SOME_EVENTS, secret=SECRET_SOME)
     yield flow

@@ -42,7 +42,10 @@ class TestSubscribing:
         return Taskflow(MemoryStore())
 
     def test_webhook_returns_the_flow_so_calls_chain(self, flow: Taskflow) -> None:
-        assert flow.webhook("https://example.com/hook").webhook("http://[::1]:8080/h?x=1") is flow
+        assert (
+            flow.webhook("https://example.com/hook").webhook("http://[2606:4700::1111]:8080/h?x=1")
+            is flow
+        )
 
     @pytest.mark.parametrize(
         "url",
