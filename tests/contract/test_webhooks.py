@@ -413,6 +413,90 @@ class TestRelays:
         assert names(receiver.accepted()) == ["create"] * 6
 
 
+class TestSubscriptions:
+    """Issue 33, item 12: listing subscriptions (no secrets) and removing one."""
+
+    def test_webhooks_lists_every_subscription_without_secrets_or_credentials(
+        self, flow: Taskflow, store: Store, receiver: Receiver
+    ) -> None:
+        flow.webhook(receiver.url("/b"), events=["comment"], secret=SECRET)
+        secretive = receiver.url("/a?token=abc123").replace("//", "//user:hunter2@")
+        flow.webhook(secretive)
+        # Another process's registration is listed too: the store's, not this flow's.
+        Taskflow(store, allow_private_webhooks=True).webhook(receiver.url("/c")).create({})
+        listed = flow.webhooks()
+        # In the order of the URLs as registered.
+        assert listed == [
+            {"url": receiver.url("/b"), "events": ["comment"], "signed": True},
+            {"url": receiver.url("/c"), "events": ["*"], "signed": False},
+            {
+                "url": receiver.url("/a?***").replace("//", "//***@"),
+                "events": ["*"],
+                "signed": False,
+            },
+        ]
+        assert "hunter2" not in repr(listed)
+        assert "abc123" not in repr(listed)
+        assert SECRET not in repr(listed)
+
+    def test_unsubscribing_cancels_pending_deliveries_and_stops_new_ones(
+        self, flow: Taskflow, receiver: Receiver, clock: Clock
+    ) -> None:
+        flow.webhook(receiver.url("/bad"))
+        flow.webhook(receiver.url("/good"))
+        receiver.answers["/bad"] = (500, 0.0)
+        case = flow.create({}, user=ALICE)
+        delivered(flow, receiver, 2)
+        assert flow.unsubscribe(receiver.url("/bad"))
+        assert not flow.unsubscribe(receiver.url("/bad"))
+        assert [w["url"] for w in flow.webhooks()] == [receiver.url("/good")]
+        flow.comment(case["id"], "after", user=ALICE)
+        clock.advance(3600)
+        delivered(flow, receiver, 3)
+        assert flow.deliver_pending(timeout=2) == 0
+        assert [r.path for r in receiver.all()][2:] == ["/good"]
+        by_url = {(d["webhookUrl"], d["eventName"]): d for d in flow.deliveries(case["id"])}
+        bad = by_url[(receiver.url("/bad"), "create")]
+        assert (bad["status"], bad["lastError"]) == ("failed", "unsubscribed")
+        assert (receiver.url("/bad"), "comment") not in by_url
+        assert by_url[(receiver.url("/good"), "comment")]["status"] == "delivered"
+
+    def test_a_url_can_be_removed_as_the_listing_shows_it(
+        self, flow: Taskflow, receiver: Receiver
+    ) -> None:
+        flow.webhook(receiver.url("/a?token=abc123"))
+        (shown,) = flow.webhooks()
+        assert flow.unsubscribe(shown["url"])
+        assert flow.webhooks() == []
+
+    def test_a_shown_url_naming_two_subscriptions_is_refused(
+        self, flow: Taskflow, receiver: Receiver
+    ) -> None:
+        flow.webhook(receiver.url("/a?token=1"))
+        flow.webhook(receiver.url("/a?token=2"))
+        with pytest.raises(ValueError, match="2 webhooks"):
+            flow.unsubscribe(receiver.url("/a?***"))
+        assert len(flow.webhooks()) == 2
+
+    def test_a_delivery_whose_webhook_is_gone_is_given_up_not_retried(
+        self, flow: Taskflow, receiver: Receiver, store: Store, clock: Clock
+    ) -> None:
+        flow.webhook(receiver.url())
+        case = flow.create({}, user=ALICE)
+        relay = Relay(store, post, clock, timeout=1)
+        eventually(lambda: relay.fan_out() > 0)
+        claimed = relay.claim()
+        assert claimed is not None
+        with store.unit_of_work() as uow:
+            uow.webhooks.remove(receiver.url())  # as a removal racing the claim would
+            uow.commit()
+        delivery, change, _ = claimed
+        assert not relay.send_and_record(delivery, change, None)
+        (gone,) = flow.deliveries(case["id"])
+        assert gone["status"] == "failed"
+        assert receiver.all() == []
+
+
 class TestDeliveriesListing:
     def test_a_case_without_webhooks_has_no_deliveries(self, flow: Taskflow) -> None:
         case = flow.create({}, user=ALICE)
