@@ -27,8 +27,10 @@ from .options import dsn_option
 logger = logging.getLogger("taskflow.relay")
 
 # Between rounds a relay waits for the feed to change, up to this long: retries that have
-# come due are sent within about a second even when nothing new commits.
-IDLE_WAIT = 1.0
+# come due are sent within half a second even when nothing new commits, and so is a change
+# whose notification came while the relay was busy, or that an older transaction held back
+# (taskflow_postgres/changes.py), which no notification announces.
+IDLE_WAIT = 0.5
 # After the store fails, how long before trying again, doubling up to the longest.
 FIRST_OUTAGE_DELAY = 1.0
 LONGEST_OUTAGE_DELAY = 30.0
