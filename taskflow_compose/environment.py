@@ -18,6 +18,10 @@ BODY_TIMEOUT_ENV = "TASKFLOW_BODY_TIMEOUT"
 # 1 (or true, yes, on): the plain flow made here (no host module) lets webhooks reach
 # loopback and private addresses, as Taskflow(store, allow_private_webhooks=True) does.
 WEBHOOK_ALLOW_PRIVATE_ENV = "TASKFLOW_WEBHOOK_ALLOW_PRIVATE"
+# The key webhook secrets are sealed with (base64 of 32 bytes), and earlier ones,
+# comma-separated, that still open what they sealed (taskflow_compose/sealing.py).
+SECRET_KEY_ENV = "TASKFLOW_SECRET_KEY"
+SECRET_KEYS_OLD_ENV = "TASKFLOW_SECRET_KEYS_OLD"
 
 # libpq reads these itself for whatever a DSN and options leave out; any of them set means
 # the environment names a PostgreSQL server.

@@ -7,6 +7,7 @@ import importlib
 from taskflow_core import Taskflow
 
 from .environment import webhooks_allow_private
+from .sealing import sealer_from_environment
 from .stores import store_from_url
 
 
@@ -23,7 +24,8 @@ def load_flow(app_spec: str | None, url: str | None, **store_options: object) ->
     store of its own configured this is where it gets one. ``store_options`` (e.g. the
     pool's ``max_size``) go to the store made here, not to a host module's own store. The
     plain flow lets webhooks reach private addresses when ``TASKFLOW_WEBHOOK_ALLOW_PRIVATE``
-    says so (a host's flow says it itself).
+    says so, and opens sealed webhook secrets with ``TASKFLOW_SECRET_KEY`` (a host's flow
+    says both itself).
     """
     if app_spec:
         target = load_attr(app_spec)
@@ -32,4 +34,8 @@ def load_flow(app_spec: str | None, url: str | None, **store_options: object) ->
             raise TypeError(f"{app_spec} is not a taskflow_core.Taskflow")
         return flow
     store = store_from_url(url, **store_options)
-    return Taskflow(store, allow_private_webhooks=webhooks_allow_private())
+    return Taskflow(
+        store,
+        allow_private_webhooks=webhooks_allow_private(),
+        secrets=sealer_from_environment(),
+    )

@@ -24,6 +24,7 @@ from .feed import change_to_wire
 from .http_sender import DeliveryFailed, Sender
 from .model import DELIVERED, FAILED, PENDING, Change, Delivery, Webhook, new_id
 from .ports import Store
+from .sealing import Sealer, SecretUnavailable, open_secret
 from .webhooks import headers, message_body, shown_url, wants
 
 logger = logging.getLogger(__name__)
@@ -67,6 +68,7 @@ class Relay:
     send: Sender
     clock: Clock
     timeout: float = DEFAULT_TIMEOUT
+    secrets: Sealer | None = None
 
     def now(self) -> datetime:
         return utc(self.clock())
@@ -135,13 +137,14 @@ class Relay:
             sent_at = int(self.now().timestamp())
             body = message_body(change, change_to_wire(change))
             try:
+                secret = open_secret(self.secrets, webhook.secret)
                 self.send(
                     webhook.url,
                     body,
-                    headers(change.entry.id, sent_at, body, webhook.secret),
+                    headers(change.entry.id, sent_at, body, secret),
                     self.timeout,
                 )
-            except DeliveryFailed as exc:
+            except (DeliveryFailed, SecretUnavailable) as exc:
                 error = str(exc)
             except Exception as exc:
                 # A host's own sender failing in a way of its own: still a failed attempt.

@@ -43,6 +43,7 @@ from .model import Case, IdempotencyRecord, Webhook
 from .ports import EncodedListings, Store, UnitOfWork
 from .query import EncodedPage, ListPage, parse_list_query
 from .redaction import DEFAULT_SECRET_KEYS, Redactor
+from .sealing import Sealer, seal_stored, sealed_all
 from .timers import MAX_PER_SWEEP, run_due
 from .transaction import Transaction, read_case
 from .validation import canonical_id, check_assignee, check_comment, check_data, check_status
@@ -94,7 +95,10 @@ class Taskflow:
     one webhook message (default: a POST with the standard library's ``http.client``).
     ``allow_private_webhooks`` lets webhooks reach loopback, private, link-local and other
     non-public addresses (tests, receivers on the same machine); by default they are
-    refused when registered and, after resolving, when sent.
+    refused when registered and, after resolving, when sent. ``secrets`` seals webhook
+    secrets before they are stored (``taskflow_compose.sealing.sealer_from_environment()``:
+    AES-GCM keyed by ``TASKFLOW_SECRET_KEY``); without it a webhook with a secret is
+    refused, unless ``plain_webhook_secrets=True`` says to store secrets as they are.
     """
 
     def __init__(
@@ -106,6 +110,8 @@ class Taskflow:
         redact: Iterable[str] = DEFAULT_SECRET_KEYS,
         send_webhook: Sender | None = None,
         allow_private_webhooks: bool = False,
+        secrets: Sealer | None = None,
+        plain_webhook_secrets: bool = False,
     ) -> None:
         self.store = store
         self.clock: Clock = clock or system_clock
@@ -116,6 +122,8 @@ class Taskflow:
         self._lock = threading.Lock()
         self._decorators: tuple[tuple[Decorator, bool], ...] = ()
         self._allow_private_webhooks = allow_private_webhooks
+        self._secrets = secrets
+        self._plain_webhook_secrets = plain_webhook_secrets
         self._send_webhook = send_webhook or HttpSender(allow_private=allow_private_webhooks)
         # Registered here, saved in the store before the flow next touches it: registering
         # (at import time, typically) opens no connection.
@@ -180,6 +188,13 @@ class Taskflow:
         and registering it again changes its events and secret. It takes the events that
         commit from when it first reaches the store (the next time the flow uses it).
         """
+        if secret is not None and self._secrets is None and not self._plain_webhook_secrets:
+            raise ValueError(
+                "a webhook secret is stored sealed, and this flow has no key: pass"
+                " Taskflow(store, secrets=sealer_from_environment()) with TASKFLOW_SECRET_KEY"
+                " set (taskflow_compose.sealing), or plain_webhook_secrets=True to store it"
+                " as it is"
+            )
         webhook = Webhook(
             url=check_url(url, allow_private=self._allow_private_webhooks),
             events=check_events(events),
@@ -208,6 +223,15 @@ class Taskflow:
         with self._lock:
             self._unsaved_webhooks = {u: w for u, w in self._unsaved_webhooks.items() if u != url}
         return remove(self.store, url, utc(self.clock()))
+
+    def seal_webhook_secrets(self) -> int:
+        """Seal the webhook secrets the store holds as they were given, and re-seal those
+        sealed under an older key with the current one; how many were rewritten. Run by
+        ``taskflow migrate`` when ``TASKFLOW_SECRET_KEY`` is set."""
+        if self._secrets is None:
+            raise ValueError("sealing secrets needs Taskflow(store, secrets=...)")
+        self._save_webhooks()
+        return seal_stored(self.store, self._secrets)
 
     def migrate(self) -> list[str]:
         return self.store.migrate()
@@ -330,7 +354,7 @@ class Taskflow:
         if timeout <= 0 or workers < 1 or per_webhook < 1:
             raise ValueError("timeout must be positive, workers and per_webhook at least 1")
         self._save_webhooks()
-        relay = Relay(self.store, self._send_webhook, self.clock, timeout)
+        relay = Relay(self.store, self._send_webhook, self.clock, timeout, self._secrets)
         return relay.deliver_pending(workers, stop, per_webhook)
 
     def run_due_timers(self, now: datetime | None = None) -> int:
@@ -533,7 +557,7 @@ class Taskflow:
             unsaved = self._unsaved_webhooks
             if not unsaved:
                 return
-            register(self.store, unsaved.values())
+            register(self.store, sealed_all(self._secrets, unsaved.values()))
             with self._lock:
                 # Forgotten once saved, unless registered anew meanwhile.
                 self._unsaved_webhooks = {

@@ -4,6 +4,7 @@ receives, and what ``flow.deliveries`` shows."""
 from __future__ import annotations
 
 import base64
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -11,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from taskflow_compose.sealing import AesGcmSealer
 from taskflow_core import Taskflow
 from taskflow_core.delivery import Relay, lease
 from taskflow_core.errors import NotFound
@@ -21,6 +23,8 @@ from tests.receiver import Received, Receiver, eventually, receiving
 from .conftest import ALICE
 
 SECRET = "whsec_" + base64.b64encode(b"sixteen byte key").decode()
+# Secrets are stored sealed (issue 33, item 8): with a real key, as a host would.
+SEALER = AesGcmSealer([b"k" * 32])
 
 
 class Clock:
@@ -49,7 +53,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 def flow(store: Store, clock: Clock) -> Taskflow:
-    return Taskflow(store, clock=clock, allow_private_webhooks=True)
+    return Taskflow(store, clock=clock, allow_private_webhooks=True, secrets=SEALER)
 
 
 def delivered(flow: Taskflow, receiver: Receiver, count: int) -> None:
@@ -368,7 +372,9 @@ class TestRelays:
         self, store: Store, receiver: Receiver
     ) -> None:
         flows = [
-            Taskflow(store, allow_private_webhooks=True).webhook(receiver.url(), secret=SECRET)
+            Taskflow(store, allow_private_webhooks=True, secrets=SEALER).webhook(
+                receiver.url(), secret=SECRET
+            )
             for _ in range(2)
         ]
         for n in range(10):
@@ -495,6 +501,87 @@ class TestSubscriptions:
         (gone,) = flow.deliveries(case["id"])
         assert gone["status"] == "failed"
         assert receiver.all() == []
+
+
+class TestCredentials:
+    """Issue 33, item 8: secrets sealed at rest, keys rotated, no credentials in logs."""
+
+    def test_a_secret_is_stored_sealed_and_still_signs(
+        self, flow: Taskflow, receiver: Receiver, store: Store
+    ) -> None:
+        flow.webhook(receiver.url(), secret=SECRET)
+        flow.create({}, user=ALICE)
+        with store.unit_of_work(read_only=True) as uow:
+            stored = uow.webhooks.get(receiver.url())
+        assert stored is not None
+        assert stored.secret is not None
+        assert stored.secret.startswith("sealed:v1:")
+        assert SECRET.removeprefix("whsec_") not in stored.secret
+        delivered(flow, receiver, 1)
+        assert receiver.all()[0].signature_is_valid(SECRET)
+
+    def test_a_relay_without_the_key_leaves_the_delivery_pending_with_the_reason(
+        self, flow: Taskflow, receiver: Receiver, store: Store
+    ) -> None:
+        flow.webhook(receiver.url(), secret=SECRET)
+        case = flow.create({}, user=ALICE)
+        keyless = Taskflow(store, allow_private_webhooks=True)
+        eventually(
+            lambda: (
+                bool(keyless.deliver_pending(timeout=1) == 0 and flow.deliveries(case["id"]))
+                and flow.deliveries(case["id"])[0]["attempts"] >= 1
+            )
+        )
+        (left,) = flow.deliveries(case["id"])
+        assert left["status"] == "pending"
+        assert "no key (TASKFLOW_SECRET_KEY)" in left["lastError"]
+        assert receiver.all() == []
+
+    def test_plain_secrets_are_sealed_and_old_keys_rotated_by_one_step(
+        self, store: Store, receiver: Receiver, clock: Clock
+    ) -> None:
+        old = AesGcmSealer([b"o" * 32])
+        Taskflow(store, allow_private_webhooks=True, plain_webhook_secrets=True).webhook(
+            receiver.url("/plain"), secret="plain words"
+        ).webhook(receiver.url("/bare")).create({})
+        Taskflow(store, allow_private_webhooks=True, secrets=old).webhook(
+            receiver.url("/old"), secret=SECRET
+        ).create({})
+        rotated = Taskflow(
+            store,
+            clock=clock,
+            allow_private_webhooks=True,
+            secrets=AesGcmSealer([b"n" * 32, b"o" * 32]),
+        )
+        assert rotated.seal_webhook_secrets() == 2
+        assert rotated.seal_webhook_secrets() == 0  # nothing left to do
+        with store.unit_of_work(read_only=True) as uow:
+            found = {w.url: w.secret for w in uow.webhooks.all()}
+        assert found[receiver.url("/bare")] is None
+        current = AesGcmSealer([b"n" * 32])  # the old key is no longer needed
+        assert current.open(found[receiver.url("/plain")] or "") == "plain words"
+        assert current.open(found[receiver.url("/old")] or "") == SECRET
+        rotated.create({}, user=ALICE)
+        # Three creates to /plain and /bare, the last two to /old too.
+        delivered(rotated, receiver, 8)
+        assert len(receiver.all("/plain")) == 3
+        assert len(receiver.all("/old")) == 2
+        assert all(r.signature_is_valid("plain words") for r in receiver.all("/plain"))
+        assert all(r.signature_is_valid(SECRET) for r in receiver.all("/old"))
+
+    def test_log_lines_show_no_password_or_query_of_a_url(
+        self, flow: Taskflow, receiver: Receiver, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        url = receiver.url("/hook?token=abc123").replace("//", "//user:hunter2@")
+        flow.webhook(url)
+        receiver.default = (500, 0.0)
+        with caplog.at_level(logging.WARNING, logger="taskflow_core.delivery"):
+            flow.create({}, user=ALICE)
+            delivered(flow, receiver, 1)
+        assert receiver.all()[0].headers["authorization"].startswith("Basic ")
+        assert f"to http://***@127.0.0.1:{receiver.port}/hook?*** failed" in caplog.text
+        assert "hunter2" not in caplog.text
+        assert "abc123" not in caplog.text
 
 
 class TestDeliveriesListing:

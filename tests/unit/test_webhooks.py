@@ -39,7 +39,7 @@ class TestSignatures:
 class TestSubscribing:
     @pytest.fixture
     def flow(self) -> Taskflow:
-        return Taskflow(MemoryStore())
+        return Taskflow(MemoryStore(), plain_webhook_secrets=True)
 
     def test_webhook_returns_the_flow_so_calls_chain(self, flow: Taskflow) -> None:
         assert (
