@@ -96,7 +96,9 @@ class TestRetries:
         assert timedelta(hours=24) <= RETRY_FOR
 
     def test_a_claim_outlasts_the_longest_send(self) -> None:
-        assert lease(10) > timedelta(seconds=3 * 10)
+        # The timeout bounds a send as a whole (http_sender.py); the rest is for recording.
+        assert lease(10) >= timedelta(seconds=10 + 30)
+        assert lease(0.5) > timedelta(seconds=0.5)
 
 
 class TestCursors:
