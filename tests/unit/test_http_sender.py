@@ -3,6 +3,8 @@ and addresses that are not public are refused after resolving, unless allowed.""
 
 from __future__ import annotations
 
+import socket
+import threading
 import time
 from collections.abc import Iterator
 
@@ -106,3 +108,30 @@ def test_a_reason_phrase_is_kept_short_and_printable() -> None:
     assert escaped.startswith("\\x1b[2J\\x0d\\x0aforged: yes \\xe9")
     assert escaped.isprintable()
     assert len(escaped) <= 83
+
+
+def test_a_tls_handshake_trickled_a_byte_at_a_time_fails_at_the_timeout() -> None:
+    # A TLS record header announcing 16 kB of handshake, then a byte every 0.2 s: each read
+    # gets a byte well within any per-read timeout, so only a deadline for the whole ends it.
+    stop = threading.Event()
+    with socket.create_server(("127.0.0.1", 0)) as server:
+
+        def trickle() -> None:
+            conn, _ = server.accept()
+            with conn:
+                conn.sendall(b"\x16\x03\x03\x40\x00")
+                while not stop.wait(0.2):
+                    try:
+                        conn.sendall(b"\x00")
+                    except OSError:
+                        return
+
+        threading.Thread(target=trickle, daemon=True).start()
+        port = server.getsockname()[1]
+        started = time.monotonic()
+        try:
+            with pytest.raises(DeliveryFailed, match=r"^timed out after 1s$"):
+                LOCAL(f"https://127.0.0.1:{port}/hook", b"{}", {}, 1.0)
+            assert time.monotonic() - started < 1.5
+        finally:
+            stop.set()
