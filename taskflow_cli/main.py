@@ -15,12 +15,13 @@ def cli() -> None:
 
 def _register() -> None:
     # Imported here so that each command module can import this group's helpers freely.
-    from . import graph, migrate, prune, relay, serve, timers
+    from . import graph, migrate, prune, relay, serve, timers, webhooks
 
     cli.add_command(migrate.migrate)
     cli.add_command(serve.serve)
     cli.add_command(timers.timers)
     cli.add_command(relay.relay)
+    cli.add_command(webhooks.webhooks)
     cli.add_command(graph.graph)
     cli.add_command(prune.prune)
 

@@ -6,7 +6,9 @@ import click
 
 from taskflow_compose import database_url, store_from_url
 from taskflow_compose.environment import DEFAULT_DATABASE
-from taskflow_core.errors import one_line
+from taskflow_compose.sealing import sealer_from_environment
+from taskflow_core import Taskflow
+from taskflow_core.errors import StoreError, one_line
 
 from .database import migrate_database
 
@@ -53,6 +55,17 @@ def migrate(
     except ValueError as exc:
         raise click.UsageError(one_line(exc)) from exc
     try:
+        sealer = sealer_from_environment()
+    except ValueError as exc:
+        raise click.UsageError(f"TASKFLOW_SECRET_KEY: {one_line(exc)}") from exc
+    try:
         migrate_database(store, why=DEFAULT_DATABASE if url is None else "")
+        if sealer is not None:
+            # Secrets stored before there was a key, or under an older one: sealed now.
+            try:
+                sealed = Taskflow(store, secrets=sealer).seal_webhook_secrets()
+            except (StoreError, ValueError) as exc:
+                raise click.ClickException(f"sealing webhook secrets: {one_line(exc)}") from exc
+            click.echo(f"sealed {sealed} webhook secret(s) with the current key")
     finally:
         store.close()

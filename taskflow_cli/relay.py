@@ -19,7 +19,7 @@ from taskflow_compose import database_url, load_flow
 from taskflow_compose.environment import DATABASE_URL_ENV, app_spec
 from taskflow_core import Taskflow
 from taskflow_core.application.feed import waiter_of
-from taskflow_core.background.relay import DEFAULT_TIMEOUT, DEFAULT_WORKERS
+from taskflow_core.background.relay import DEFAULT_PER_WEBHOOK, DEFAULT_TIMEOUT, DEFAULT_WORKERS
 from taskflow_core.errors import StoreError, one_line
 
 from .options import dsn_option
@@ -27,20 +27,32 @@ from .options import dsn_option
 logger = logging.getLogger("taskflow.relay")
 
 # Between rounds a relay waits for the feed to change, up to this long: retries that have
-# come due are sent within about a second even when nothing new commits.
-IDLE_WAIT = 1.0
+# come due are sent within half a second even when nothing new commits, and so is a change
+# whose notification came while the relay was busy, or that an older transaction held back
+# (taskflow_postgres/changes.py), which no notification announces.
+IDLE_WAIT = 0.5
 # After the store fails, how long before trying again, doubling up to the longest.
 FIRST_OUTAGE_DELAY = 1.0
 LONGEST_OUTAGE_DELAY = 30.0
 
 
-def run(flow: Taskflow, stop: threading.Event, *, timeout: float, workers: int) -> None:
-    """Deliver until ``stop`` is set; an unreachable store is waited out, not fatal."""
+def run(
+    flow: Taskflow,
+    stop: threading.Event,
+    *,
+    timeout: float,
+    workers: int,
+    per_webhook: int = DEFAULT_PER_WEBHOOK,
+) -> None:
+    """Deliver until ``stop`` is set; an unreachable store is waited out, not fatal. Once
+    it is set, sends in flight end within ``timeout`` and nothing new is taken."""
     wait_for_changes = waiter_of(flow.store)
     delay = FIRST_OUTAGE_DELAY
     while not stop.is_set():
         try:
-            delivered = flow.deliver_pending(timeout=timeout, workers=workers, stop=stop)
+            delivered = flow.deliver_pending(
+                timeout=timeout, workers=workers, stop=stop, per_webhook=per_webhook
+            )
         except StoreError as exc:
             logger.warning("the store failed (%s); trying again in %gs", one_line(exc), delay)
             stop.wait(delay)
@@ -49,7 +61,7 @@ def run(flow: Taskflow, stop: threading.Event, *, timeout: float, workers: int) 
         delay = FIRST_OUTAGE_DELAY
         if delivered:
             logger.info("delivered %d webhook message%s", delivered, "" if delivered == 1 else "s")
-        else:
+        elif not stop.is_set():
             wait_for_changes(IDLE_WAIT)
 
 
@@ -68,16 +80,24 @@ def run(flow: Taskflow, stop: threading.Event, *, timeout: float, workers: int) 
     show_default=True,
     type=click.FloatRange(min=0, min_open=True),
     metavar="SECONDS",
-    help="How long one POST may take before it counts as failed (and is retried).",
+    help="How long one POST may take, all of it (connecting, sending, the answer), before "
+    "it counts as failed (and is retried). SIGTERM ends the relay within this long.",
 )
 @click.option(
     "--workers",
     default=DEFAULT_WORKERS,
     show_default=True,
     type=click.IntRange(min=1),
-    help="POSTs in flight at once: a receiver that hangs holds only one of them.",
+    help="POSTs in flight at once.",
 )
-def relay(dsn: str | None, app: str | None, timeout: float, workers: int) -> None:
+@click.option(
+    "--per-webhook",
+    default=DEFAULT_PER_WEBHOOK,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="POSTs in flight at once to one URL: a receiver that hangs holds only these.",
+)
+def relay(dsn: str | None, app: str | None, timeout: float, workers: int, per_webhook: int) -> None:
     # A host module in the working directory is importable, as for `taskflow serve`.
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
@@ -95,7 +115,8 @@ def relay(dsn: str | None, app: str | None, timeout: float, workers: int) -> Non
     stop = threading.Event()
 
     def stop_soon(signum: int, frame: FrameType | None) -> None:
-        # Sends in flight finish (each bounded by --timeout); nothing new is claimed.
+        # Sends in flight end within --timeout (it bounds each as a whole) and are recorded;
+        # nothing new is claimed.
         logger.info("stopping")
         stop.set()
 
@@ -103,6 +124,6 @@ def relay(dsn: str | None, app: str | None, timeout: float, workers: int) -> Non
     signal.signal(signal.SIGINT, stop_soon)
     logger.info("relay delivering webhooks from %r", flow.store)
     try:
-        run(flow, stop, timeout=timeout, workers=workers)
+        run(flow, stop, timeout=timeout, workers=workers, per_webhook=per_webhook)
     finally:
         flow.store.close()

@@ -17,6 +17,13 @@ HEADER_TIMEOUT_ENV = "TASKFLOW_HEADER_TIMEOUT"
 BODY_TIMEOUT_ENV = "TASKFLOW_BODY_TIMEOUT"
 # 1 (or true, yes, on): GET /_changes answers (`taskflow serve --feed`); else it is 403.
 FEED_ENV = "TASKFLOW_FEED"
+# 1 (or true, yes, on): the plain flow made here (no host module) lets webhooks reach
+# private addresses too, as Taskflow(store, allow_private_webhooks=True) does.
+WEBHOOK_ALLOW_PRIVATE_ENV = "TASKFLOW_WEBHOOK_ALLOW_PRIVATE"
+# The key webhook secrets are sealed with (base64 of 32 bytes), and earlier ones,
+# comma-separated, that still open what they sealed (taskflow_compose/sealing.py).
+SECRET_KEY_ENV = "TASKFLOW_SECRET_KEY"
+SECRET_KEYS_OLD_ENV = "TASKFLOW_SECRET_KEYS_OLD"
 
 # libpq reads these itself for whatever a DSN and options leave out; any of them set means
 # the environment names a PostgreSQL server.
@@ -51,6 +58,12 @@ def through_pgbouncer() -> bool:
 def feed_over_http() -> bool:
     """Whether ``TASKFLOW_FEED`` turns ``GET /_changes`` on."""
     return _flag(FEED_ENV)
+
+
+def webhooks_allow_private() -> bool:
+    """Whether ``TASKFLOW_WEBHOOK_ALLOW_PRIVATE`` lets a plain flow's webhooks reach
+    private and other non-public addresses."""
+    return _flag(WEBHOOK_ALLOW_PRIVATE_ENV)
 
 
 def app_spec() -> str | None:

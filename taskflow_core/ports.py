@@ -10,7 +10,7 @@ Implement these to plug in your own storage; ``tests/contract`` is the suite it 
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
@@ -156,6 +156,9 @@ class WebhookRepository(Protocol):
     def all(self) -> list[Webhook]:
         """Every webhook, by URL, locking none."""
 
+    def remove(self, url: str) -> bool:
+        """Delete the webhook with this URL (its deliveries stay); whether there was one."""
+
     def claim_all(self) -> list[Webhook]:
         """Every webhook no other unit of work holds, held for the rest of this one (others
         are skipped, not waited for)."""
@@ -172,10 +175,13 @@ class DeliveryRepository(Protocol):
         ``next_attempt_at``, unless a delivery of the same webhook and case is pending
         already: then it waits (``next_attempt_at`` None) until that one finishes."""
 
-    def claim_next(self, now: datetime, claim: str, until: datetime) -> Delivery | None:
+    def claim_next(
+        self, now: datetime, claim: str, until: datetime, skip: Collection[str] = ()
+    ) -> Delivery | None:
         """The pending delivery due soonest (at or before ``now``) that no live claim holds,
         claimed with ``claim`` until ``until``, and returned as claimed. Deliveries other
-        units of work hold are skipped, not waited for. None when nothing is due."""
+        units of work hold are skipped, not waited for, and so are those of the webhook URLs
+        in ``skip``. None when nothing is due."""
 
     def finish(self, delivery: Delivery, now: datetime) -> bool:
         """Save the attempt's outcome (status, attempts, next_attempt_at, last_error) and
@@ -189,6 +195,10 @@ class DeliveryRepository(Protocol):
 
     def for_case(self, case_id: str) -> list[Delivery]:
         """The case's deliveries, in feed order, then by webhook URL."""
+
+    def cancel_pending(self, url: str, now: datetime, reason: str) -> int:
+        """Mark the webhook URL's pending deliveries failed with ``reason`` as their last
+        error, claims dropped (a relay sending one finds it gone); how many there were."""
 
 
 @runtime_checkable

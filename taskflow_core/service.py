@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, TypeVar, overload
 
-from .application import reads, retention
+from .application import reads, retention, subscriptions
 from .application.answers import Decorator, Decorators
 from .application.commands import (
     AddComment,
@@ -29,18 +29,20 @@ from .application.finding import Finding
 from .application.listing import Listing
 from .application.pipeline import Pipeline
 from .application.query import DEFAULT_LIMIT
+from .application.sealing import Sealer, seal_stored
 from .application.subscriptions import Subscriptions
 from .application.views import ViewQuery
 from .application.writes import ActorId, Rules, WritePath, default_actor_id
-from .background.http_sender import Sender, post
-from .background.relay import DEFAULT_TIMEOUT, DEFAULT_WORKERS, Relay
+from .background.http_sender import HttpSender, Sender
+from .background.relay import DEFAULT_PER_WEBHOOK, DEFAULT_TIMEOUT, DEFAULT_WORKERS, Relay
 from .background.timers import MAX_PER_SWEEP, run_due
-from .background.webhooks import EVERY_EVENT, check_events, check_secret, check_url
+from .domain.addresses import Reach
 from .domain.clock import Clock, system_clock, utc
 from .domain.events import Hook
 from .domain.hooks import HookBus, parse_pattern
 from .domain.model import Webhook
 from .domain.redaction import DEFAULT_SECRET_KEYS, Redactor
+from .domain.webhooks import EVERY_EVENT, check_events, check_secret, check_url
 from .domain.workflow import Guard, Transitions
 from .ports import Store, UnitOfWork
 
@@ -63,6 +65,15 @@ class Taskflow:
     ``send_webhook`` sends one webhook message (default: a POST with the standard library's
     ``http.client``). ``actor_id(user)`` names who acts (default: ``user["profile"]["id"]``).
 
+    Webhooks reach public addresses, and this machine's (loopback: receivers beside the
+    service, and tests); ``allow_private_webhooks=True`` also lets them reach private,
+    link-local (a cloud's metadata service) and other non-public addresses, refused by
+    default when registered and, after resolving, when sent; ``allow_loopback_webhooks=False``
+    refuses this machine's too. ``secrets`` seals webhook secrets before they are stored
+    (``taskflow_compose.sealing.sealer_from_environment()``: AES-GCM keyed by
+    ``TASKFLOW_SECRET_KEY``); without it a secret is stored as given, with a warning, unless
+    ``plain_webhook_secrets=False`` says to refuse it (docs/integrations.md).
+
     Every mutation takes ``user`` (who acts: the activity entry's ``changedBy`` and what hooks
     and guards see), ``payload`` (the request as received, logged in the entry's meta) and
     ``idempotency_key`` (the answer is stored under it; the same call made again with it
@@ -81,7 +92,11 @@ class Taskflow:
         clock: Clock | None = None,
         redact: Iterable[str] = DEFAULT_SECRET_KEYS,
         user_fields: Iterable[str] | None = None,
-        send_webhook: Sender = post,
+        send_webhook: Sender | None = None,
+        allow_private_webhooks: bool = False,
+        allow_loopback_webhooks: bool = True,
+        secrets: Sealer | None = None,
+        plain_webhook_secrets: bool = True,
     ) -> None:
         self.store = store
         self.clock: Clock = clock or system_clock
@@ -89,8 +104,10 @@ class Taskflow:
         self._transitions = Transitions()
         self._lock = threading.Lock()
         self._decorators: Decorators = ()
-        self._send_webhook = send_webhook
-        self._subscriptions = Subscriptions()
+        self._reach = Reach(private=allow_private_webhooks, loopback=allow_loopback_webhooks)
+        self._send_webhook = send_webhook or HttpSender(self._reach)
+        self._secrets = secrets
+        self._subscriptions = Subscriptions(secrets, plain=plain_webhook_secrets)
         self._writes = WritePath(
             store, self.clock, actor_id or default_actor_id, Redactor(redact, user_fields)
         )
@@ -166,9 +183,41 @@ class Taskflow:
         ValueError for a malformed URL, pattern or secret.
         """
         self._subscriptions.add(
-            Webhook(url=check_url(url), events=check_events(events), secret=check_secret(secret))
+            Webhook(
+                url=check_url(url, self._reach),
+                events=check_events(events),
+                secret=check_secret(secret),
+            )
         )
         return self
+
+    def webhooks(self) -> builtins.list[dict[str, Any]]:
+        """Every subscription the store holds, by URL: ``[{"url", "events", "signed"}]``,
+        the URL's credentials (user, password, query) shown as ``***`` and no secret."""
+        self._subscriptions.save(self.store)
+        return subscriptions.listed(self.store)
+
+    def unsubscribe(self, url: str) -> bool:
+        """Remove the subscription of ``url`` (as registered, or as ``webhooks()`` shows it
+        when that names one subscription); its pending deliveries are cancelled (status
+        ``failed``), its history stays. Whether there was one. A host module that
+        registers the URL at start registers it again: remove it there too. ValueError for
+        no URL, or a shown URL that names several subscriptions."""
+        if not isinstance(url, str) or not url:
+            raise ValueError("unsubscribe takes a webhook URL")
+        self._subscriptions.save(self.store)
+        self._subscriptions.forget(url)
+        return subscriptions.remove(self.store, url, utc(self.clock()))
+
+    def seal_webhook_secrets(self) -> int:
+        """Seal the webhook secrets the store holds as they were given, and re-seal those
+        sealed under an older key with the current one; how many were rewritten. Run by
+        ``taskflow migrate`` when ``TASKFLOW_SECRET_KEY`` is set. ValueError without
+        ``secrets``."""
+        if self._secrets is None:
+            raise ValueError("sealing secrets needs Taskflow(store, secrets=...)")
+        self._subscriptions.save(self.store)
+        return seal_stored(self.store, self._secrets)
 
     def view(
         self, name: str, query: ViewQuery | None = None, *, title: str | None = None
@@ -261,15 +310,18 @@ class Taskflow:
         timeout: float = DEFAULT_TIMEOUT,
         workers: int = DEFAULT_WORKERS,
         stop: threading.Event | None = None,
+        per_webhook: int = DEFAULT_PER_WEBHOOK,
     ) -> int:
-        """Send every webhook message due now, each POST bounded by ``timeout`` seconds, up
-        to ``workers`` at once; how many were delivered. Failed ones are retried by a later
-        call, with backoff. Safe to run in any number of processes at once."""
-        if timeout <= 0 or workers < 1:
-            raise ValueError("timeout must be positive and workers at least 1")
+        """Send every webhook message due now, each POST bounded as a whole by ``timeout``
+        seconds, up to ``workers`` at once and ``per_webhook`` at once to any one URL (a
+        slow receiver holds its own few workers, not the others'); how many were
+        delivered. Failed ones are retried by a later call, with backoff. Safe to run in
+        any number of processes at once."""
+        if timeout <= 0 or workers < 1 or per_webhook < 1:
+            raise ValueError("timeout must be positive, workers and per_webhook at least 1")
         self._subscriptions.save(self.store)
-        relay = Relay(self.store, self._send_webhook, self.clock, timeout)
-        return relay.deliver_pending(workers, stop)
+        relay = Relay(self.store, self._send_webhook, self.clock, timeout, self._secrets)
+        return relay.deliver_pending(workers, stop, per_webhook)
 
     def run_due_timers(self, now: datetime | None = None) -> int:
         """Fire every timer due at ``now`` (default: the flow's clock), each in a transaction

@@ -7,12 +7,13 @@ same one, and neither waits for the other.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
 from psycopg import Connection, sql
 
-from taskflow_core.domain.model import PENDING, Delivery, Position, Webhook
+from taskflow_core.domain.model import FAILED, PENDING, Delivery, Position, Webhook
 
 from .db import execute, execute_many, fetch_all, fetch_one, render
 from .rows import delivery_from_row, json_param, webhook_from_row
@@ -25,12 +26,13 @@ _REGISTER = render(
     ).format(columns=_WEBHOOK)
 )
 _GET = render(sql.SQL("SELECT {columns} FROM webhooks WHERE url = %s").format(columns=_WEBHOOK))
+_ALL = render(sql.SQL("SELECT {columns} FROM webhooks ORDER BY url").format(columns=_WEBHOOK))
+_REMOVE = render(sql.SQL("DELETE FROM webhooks WHERE url = %s"))
 _CLAIM_ALL = render(
     sql.SQL("SELECT {columns} FROM webhooks ORDER BY url FOR UPDATE SKIP LOCKED").format(
         columns=_WEBHOOK
     )
 )
-_ALL = render(sql.SQL("SELECT {columns} FROM webhooks ORDER BY url").format(columns=_WEBHOOK))
 _ADVANCE = render(sql.SQL("UPDATE webhooks SET cursor_txid = %s, cursor_id = %s WHERE url = %s"))
 
 _DELIVERY = sql.SQL(
@@ -60,6 +62,7 @@ _CLAIM_NEXT = render(
         SELECT id FROM webhook_deliveries
         WHERE status = 'pending' AND next_attempt_at <= %s
           AND (claimed_until IS NULL OR claimed_until <= %s)
+          AND webhook_url <> ALL(%s)
         ORDER BY next_attempt_at
         LIMIT 1
         FOR UPDATE SKIP LOCKED
@@ -89,6 +92,12 @@ _MAKE_NEXT_DUE = render(
         LIMIT 1
     )
     """
+    )
+)
+_CANCEL_PENDING = render(
+    sql.SQL(
+        "UPDATE webhook_deliveries SET status = %s, last_error = %s, claim = NULL,"
+        " claimed_until = NULL WHERE webhook_url = %s AND status = 'pending'"
     )
 )
 _FOR_CASE = render(
@@ -129,6 +138,9 @@ class PostgresWebhookRepository:
     def all(self) -> list[Webhook]:
         return [webhook_from_row(row) for row in fetch_all(self._conn, _ALL)]
 
+    def remove(self, url: str) -> bool:
+        return bool(execute(self._conn, _REMOVE, (url,)))
+
     def claim_all(self) -> list[Webhook]:
         return [webhook_from_row(row) for row in fetch_all(self._conn, _CLAIM_ALL)]
 
@@ -164,8 +176,10 @@ class PostgresDeliveryRepository:
             ],
         )
 
-    def claim_next(self, now: datetime, claim: str, until: datetime) -> Delivery | None:
-        row = fetch_one(self._conn, _CLAIM_NEXT, (claim, until, now, now))
+    def claim_next(
+        self, now: datetime, claim: str, until: datetime, skip: Collection[str] = ()
+    ) -> Delivery | None:
+        row = fetch_one(self._conn, _CLAIM_NEXT, (claim, until, now, now, list(skip)))
         return None if row is None else delivery_from_row(row)
 
     def finish(self, delivery: Delivery, now: datetime) -> bool:
@@ -186,6 +200,9 @@ class PostgresDeliveryRepository:
 
     def prune(self, before: datetime, limit: int) -> int:
         return execute(self._conn, _PRUNE_ENDED, (PENDING, before, limit))
+
+    def cancel_pending(self, url: str, now: datetime, reason: str) -> int:
+        return execute(self._conn, _CANCEL_PENDING, (FAILED, reason, url))
 
     def for_case(self, case_id: str) -> list[Delivery]:
         return [delivery_from_row(row) for row in fetch_all(self._conn, _FOR_CASE, (case_id,))]

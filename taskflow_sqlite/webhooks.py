@@ -8,13 +8,13 @@ sees what the first claimed.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
 import attrs
 
-from taskflow_core.domain.model import PENDING, Delivery, Position, Webhook
+from taskflow_core.domain.model import FAILED, PENDING, Delivery, Position, Webhook
 
 from .repositories import Execute, parse_timestamp, timestamp
 
@@ -53,6 +53,9 @@ class SqliteWebhookRepository:
     def all(self) -> list[Webhook]:
         # A unit of work of SQLite holds the file against other writers: none is locked.
         return self.claim_all()
+
+    def remove(self, url: str) -> bool:
+        return bool(self._execute("DELETE FROM webhooks WHERE url = ?", (url,)).rowcount)
 
     def claim_all(self) -> list[Webhook]:
         rows = self._execute(
@@ -100,14 +103,18 @@ class SqliteDeliveryRepository:
                 ),
             )
 
-    def claim_next(self, now: datetime, claim: str, until: datetime) -> Delivery | None:
+    def claim_next(
+        self, now: datetime, claim: str, until: datetime, skip: Collection[str] = ()
+    ) -> Delivery | None:
         at = timestamp(now)
+        skipped = list(skip)
         row = self._execute(
             f"SELECT {_DELIVERY_COLUMNS} FROM webhook_deliveries"
             " WHERE status = ? AND next_attempt_at <= ?"
             " AND (claimed_until IS NULL OR claimed_until <= ?)"
+            f" AND webhook_url NOT IN ({', '.join('?' * len(skipped))})"
             " ORDER BY next_attempt_at, change_tx, change_seq LIMIT 1",
-            (PENDING, at, at),
+            (PENDING, at, at, *skipped),
         ).fetchone()
         if row is None:
             return None
@@ -148,6 +155,15 @@ class SqliteDeliveryRepository:
                 "DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM webhook_deliveries"
                 " WHERE status <> ? AND created_at < ? ORDER BY created_at LIMIT ?)",
                 (PENDING, timestamp(before), limit),
+            ).rowcount
+        )
+
+    def cancel_pending(self, url: str, now: datetime, reason: str) -> int:
+        return int(
+            self._execute(
+                "UPDATE webhook_deliveries SET status = ?, last_error = ?, claim = NULL,"
+                " claimed_until = NULL WHERE webhook_url = ? AND status = ?",
+                (FAILED, reason, url, PENDING),
             ).rowcount
         )
 

@@ -1,7 +1,8 @@
 """A real webhook receiver for the tests: an HTTP server on 127.0.0.1, on a port of its own.
 
-It records every request it answers, and answers as told: 200, another status, slowly, or
-not at all (it can stop listening and start again on the same port).
+It records every request it answers, and answers as told: 200, another status, slowly, not
+at all (it can stop listening and start again on the same port), with a reason phrase of
+its choosing, or trickling: a 200 that promises a long body and sends a byte at a time.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 
 import attrs
 
-from taskflow_core.background.webhooks import signing_key
+from taskflow_core.domain.webhooks import signing_key
 
 
 @attrs.frozen
@@ -48,6 +49,10 @@ class Received:
         return any(hmac.compare_digest(expected, one) for one in offered)
 
 
+TRICKLE = 0.2
+TRICKLE_LENGTH = 100_000
+
+
 class Receiver:
     def __init__(self) -> None:
         self.received: list[Received] = []
@@ -55,6 +60,11 @@ class Receiver:
         # path -> (status, delay in seconds); unlisted paths answer 200 at once.
         self.answers: dict[str, tuple[int, float]] = {}
         self.default = (200, 0.0)
+        # Paths answered "200, Content-Length: 100000", then a byte every TRICKLE seconds.
+        self.trickle: set[str] = set()
+        # path -> the reason phrase of its status line.
+        self.reasons: dict[str, str] = {}
+        self._stopping = threading.Event()
         self._server: ThreadingHTTPServer | None = None
         self.port = 0
 
@@ -62,6 +72,7 @@ class Receiver:
         return f"http://127.0.0.1:{self.port}{path}"
 
     def start(self) -> None:
+        self._stopping.clear()
         self._server = ThreadingHTTPServer(("127.0.0.1", self.port), self._handler())
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
@@ -69,6 +80,7 @@ class Receiver:
 
     def stop(self) -> None:
         """Stop listening: senders then find the connection refused."""
+        self._stopping.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -98,9 +110,26 @@ class Receiver:
                     time.sleep(delay)
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 receiver._record(Received(self.path, headers, body, status, at))
-                self.send_response(status)
+                if self.path in receiver.trickle:
+                    self._trickle()
+                    return
+                self.send_response(status, receiver.reasons.get(self.path))
                 self.send_header("content-length", "0")
                 self.end_headers()
+
+            def _trickle(self) -> None:
+                self.send_response(200)
+                self.send_header("content-length", str(TRICKLE_LENGTH))
+                self.end_headers()
+                try:
+                    for _ in range(TRICKLE_LENGTH):
+                        if receiver._stopping.wait(TRICKLE):
+                            break
+                        self.wfile.write(b"x")
+                        self.wfile.flush()
+                except OSError:
+                    pass  # the sender gave up: what the tests expect of it
+                self.close_connection = True
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass

@@ -10,18 +10,22 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections import Counter
+from collections.abc import Collection, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import datetime, timedelta
 
 import attrs
 
 from ..application.feed import change_to_wire
+from ..application.sealing import Sealer, SecretUnavailable, open_secret
 from ..domain.clock import Clock, utc
 from ..domain.model import DELIVERED, FAILED, PENDING, Change, Delivery, Webhook, new_id
+from ..domain.webhooks import headers, message_body, shown_url, wants
 from ..ports import Store
 from .backoff import retry_delay as backoff
 from .http_sender import DeliveryFailed, Sender
-from .webhooks import headers, message_body, wants
 
 logger = logging.getLogger(__name__)
 
@@ -31,8 +35,14 @@ FIRST_RETRY = timedelta(seconds=1)
 LONGEST_RETRY = timedelta(hours=1)
 RETRY_FOR = timedelta(hours=24)
 DEFAULT_TIMEOUT = 10.0
-# Sends in flight at once per relay: a receiver that hangs holds one of them, not the relay.
-DEFAULT_WORKERS = 8
+# Sends in flight at once per relay, and per subscriber: a receiver that hangs holds its
+# own few, never the others' (isolation holds while fewer than DEFAULT_WORKERS //
+# DEFAULT_PER_WEBHOOK receivers hang at once).
+DEFAULT_WORKERS = 16
+DEFAULT_PER_WEBHOOK = 2
+# While sends are in flight, the feed is fanned out again this often: a slow receiver's
+# sends never keep new events from the others.
+FAN_OUT_EVERY = 0.25
 # Changes one fan-out transaction reads per webhook: bounded, so it stays short.
 FAN_OUT_BATCH = 500
 _MAX_ERROR_LENGTH = 1000
@@ -44,9 +54,10 @@ def retry_delay(attempts: int) -> timedelta:
 
 
 def lease(timeout: float) -> timedelta:
-    """How long a claim holds: past the longest a send can take (connecting, then writing and
-    reading, each bounded by the timeout), so that only a dead relay's claims run out."""
-    return timedelta(seconds=3 * timeout + 30)
+    """How long a claim holds: past the longest a send can take (the timeout bounds it as a
+    whole, ``http_sender.py``) and recording its outcome, so that only a dead relay's claims
+    run out and a slow send is never sent again meanwhile."""
+    return timedelta(seconds=timeout + 30)
 
 
 @attrs.frozen
@@ -57,6 +68,7 @@ class Relay:
     send: Sender
     clock: Clock
     timeout: float = DEFAULT_TIMEOUT
+    secrets: Sealer | None = None
 
     def now(self) -> datetime:
         return utc(self.clock())
@@ -95,12 +107,15 @@ class Relay:
                 uow.commit()
         return queued
 
-    def claim(self) -> tuple[Delivery, Change | None, Webhook | None] | None:
+    def claim(
+        self, skip: Collection[str] = ()
+    ) -> tuple[Delivery, Change | None, Webhook | None] | None:
         """The next due delivery, claimed for this relay, with its change and webhook; None
-        when nothing is due."""
+        when nothing is due. Deliveries to the URLs in ``skip`` are left."""
         with self.store.unit_of_work() as uow:
             now = self.now()
-            delivery = uow.deliveries.claim_next(now, new_id(), now + lease(self.timeout))
+            until = now + lease(self.timeout)
+            delivery = uow.deliveries.claim_next(now, new_id(), until, skip)
             if delivery is None:
                 return None
             change = uow.changes.at(delivery.change)
@@ -115,36 +130,39 @@ class Relay:
         recorded; whether the receiver accepted it."""
         error: str | None = None
         if change is None or webhook is None:
-            error = "the event or its webhook is gone from the store"
+            # Unsubscribed, or the event deleted: no attempt can ever succeed.
+            self._record(delivery, "the event or its webhook is gone from the store", final=True)
+            return False
         else:
             sent_at = int(self.now().timestamp())
             body = message_body(change, change_to_wire(change))
             try:
+                secret = open_secret(self.secrets, webhook.secret)
                 self.send(
                     webhook.url,
                     body,
-                    headers(change.entry.id, sent_at, body, webhook.secret),
+                    headers(change.entry.id, sent_at, body, secret),
                     self.timeout,
                 )
-            except DeliveryFailed as exc:
+            except (DeliveryFailed, SecretUnavailable) as exc:
                 error = str(exc)
             except Exception as exc:
                 # A host's own sender failing in a way of its own: still a failed attempt.
-                logger.exception("sending a webhook to %s failed", delivery.webhook_url)
+                logger.exception("sending a webhook to %s failed", shown_url(delivery.webhook_url))
                 error = f"{type(exc).__name__}: {exc}"
         self._record(delivery, error)
         return error is None
 
-    def _record(self, delivery: Delivery, error: str | None) -> None:
+    def _record(self, delivery: Delivery, error: str | None, *, final: bool = False) -> None:
         now = self.now()
         attempts = delivery.attempts + 1
         if error is None:
             outcome = attrs.evolve(delivery, status=DELIVERED, attempts=attempts)
-        elif now - delivery.created_at >= RETRY_FOR:
+        elif final or now - delivery.created_at >= RETRY_FOR:
             logger.error(
                 "giving up on %s for %s after %d attempts: %s",
                 delivery.event_name,
-                delivery.webhook_url,
+                shown_url(delivery.webhook_url),
                 attempts,
                 error,
             )
@@ -156,7 +174,7 @@ class Relay:
             logger.warning(
                 "delivering %s to %s failed (attempt %d), trying again in %s: %s",
                 delivery.event_name,
-                delivery.webhook_url,
+                shown_url(delivery.webhook_url),
                 attempts,
                 delay,
                 error,
@@ -177,33 +195,55 @@ class Relay:
                 logger.warning("delivery %s was claimed by another relay meanwhile", delivery.id)
 
     def deliver_pending(
-        self, workers: int = DEFAULT_WORKERS, stop: threading.Event | None = None
+        self,
+        workers: int = DEFAULT_WORKERS,
+        stop: threading.Event | None = None,
+        per_webhook: int = DEFAULT_PER_WEBHOOK,
     ) -> int:
-        """Fan out, then send everything due, up to ``workers`` at once; how many were
-        delivered. Returns when nothing more is due (failed ones wait for their retry) or
-        ``stop`` is set.
+        """Fan out, then send everything due, up to ``workers`` at once and ``per_webhook``
+        at once to any one URL; how many were delivered. Returns when nothing more is due
+        (failed ones wait for their retry) or ``stop`` is set (sends in flight then end
+        within the timeout, and their outcomes are recorded).
 
-        This thread claims and the workers send: an idle relay costs one claim query per
-        call and starts no thread.
+        This thread fans out and claims, the workers send: an idle relay costs one fan-out
+        and one claim query per call and starts no thread. While sends are in flight the
+        feed is fanned out again every ``FAN_OUT_EVERY`` seconds, so a slow receiver never
+        keeps a new event from the others for longer.
         """
-        self.fan_out()
+        per_webhook = max(1, min(per_webhook, workers))
         delivered = 0
-        sending: set[Future[bool]] = set()
+        sending: dict[Future[bool], str] = {}
+        busy: Counter[str] = Counter()
 
-        def collect(some: set[Future[bool]]) -> None:
+        def collect(done: Iterable[Future[bool]]) -> None:
             nonlocal delivered
-            delivered += sum(future.result() for future in some)
+            for future in done:
+                url = sending.pop(future)
+                busy[url] -= 1
+                if not busy[url]:
+                    del busy[url]
+                delivered += future.result()
 
+        self.fan_out()
+        fanned_out = time.monotonic()
         with ThreadPoolExecutor(workers, thread_name_prefix="taskflow-relay") as pool:
             while stop is None or not stop.is_set():
-                claimed = self.claim() if len(sending) < workers else None
+                if time.monotonic() - fanned_out >= FAN_OUT_EVERY:
+                    self.fan_out()
+                    fanned_out = time.monotonic()
+                claimed = None
+                if len(sending) < workers:
+                    claimed = self.claim([url for url, n in busy.items() if n >= per_webhook])
                 if claimed is not None:
-                    sending.add(pool.submit(self.send_and_record, *claimed))
+                    url = claimed[0].webhook_url
+                    sending[pool.submit(self.send_and_record, *claimed)] = url
+                    busy[url] += 1
                     continue
                 if not sending:
                     break
-                # A send finishing frees a worker, and may make its case's next event due.
-                done, sending = wait(sending, return_when=FIRST_COMPLETED)
+                # A send finishing frees a worker, and may make its case's next event due;
+                # meanwhile new events may have committed.
+                done, _ = wait(sending, timeout=FAN_OUT_EVERY, return_when=FIRST_COMPLETED)
                 collect(done)
             collect(wait(sending).done)
         return delivered

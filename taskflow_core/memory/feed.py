@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import bisect
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any, Protocol
 
 import attrs
 
-from ..domain.model import PENDING, ActivityEntry, Change, Delivery, Position, Webhook
+from ..domain.model import FAILED, PENDING, ActivityEntry, Change, Delivery, Position, Webhook
 
 
 class Journal(Protocol):
@@ -114,6 +114,13 @@ class MemoryWebhooks:
     def all(self) -> list[Webhook]:
         return sorted(self._state.webhooks.values(), key=lambda w: w.url)
 
+    def remove(self, url: str) -> bool:
+        previous = self._state.webhooks.pop(url, None)
+        if previous is None:
+            return False
+        self._journal.undo(lambda: self._state.webhooks.__setitem__(url, previous))
+        return True
+
     def claim_all(self) -> list[Webhook]:
         # The unit of work holds the store's lock: nobody else can fan out meanwhile.
         return sorted(self._state.webhooks.values(), key=lambda w: w.url)
@@ -145,11 +152,14 @@ class MemoryDeliveries:
                 delivery = attrs.evolve(delivery, next_attempt_at=None)
             self._put(delivery)
 
-    def claim_next(self, now: datetime, claim: str, until: datetime) -> Delivery | None:
+    def claim_next(
+        self, now: datetime, claim: str, until: datetime, skip: Collection[str] = ()
+    ) -> Delivery | None:
         due = [
             d
             for d in self._state.deliveries.values()
             if d.status == PENDING
+            and d.webhook_url not in skip
             and d.next_attempt_at is not None
             and d.next_attempt_at <= now
             and (d.claimed_until is None or d.claimed_until <= now)
@@ -185,6 +195,19 @@ class MemoryDeliveries:
     def for_case(self, case_id: str) -> list[Delivery]:
         found = [d for d in self._state.deliveries.values() if d.case_id == case_id]
         return sorted(found, key=lambda d: (d.change, d.webhook_url))
+
+    def cancel_pending(self, url: str, now: datetime, reason: str) -> int:
+        pending = [
+            d
+            for d in self._state.deliveries.values()
+            if d.webhook_url == url and d.status == PENDING
+        ]
+        for d in pending:
+            cancelled = attrs.evolve(
+                d, status=FAILED, claim=None, claimed_until=None, last_error=reason
+            )
+            self._put(cancelled)
+        return len(pending)
 
     def _pending_for(self, url: str, case_id: str) -> list[Delivery]:
         found = [

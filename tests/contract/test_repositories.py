@@ -446,6 +446,24 @@ class TestWebhooks:
             assert uow.webhooks.get(URL) == a_webhook(cursor=Position(5, 6))
             assert uow.webhooks.get(OTHER_URL) == a_webhook(OTHER_URL)
 
+    def test_every_webhook_is_listed_by_url_and_one_can_be_removed(self, store: Store) -> None:
+        registered(store, a_webhook(OTHER_URL), a_webhook(URL, cursor=Position(2, 3)))
+        with store.unit_of_work(read_only=True) as uow:
+            assert uow.webhooks.all() == [
+                a_webhook(URL, cursor=Position(2, 3)),
+                a_webhook(OTHER_URL),
+            ]
+        with store.unit_of_work() as uow:
+            assert uow.webhooks.remove(URL)
+            assert not uow.webhooks.remove("http://127.0.0.1:9/never")
+            uow.commit()
+        with store.unit_of_work() as uow:
+            assert uow.webhooks.all() == [a_webhook(OTHER_URL)]
+            assert uow.webhooks.get(URL) is None
+            uow.webhooks.remove(OTHER_URL)  # rolled back: not committed
+        with store.unit_of_work(read_only=True) as uow:
+            assert uow.webhooks.all() == [a_webhook(OTHER_URL)]
+
     def test_an_advance_rolls_back_with_its_unit_of_work(self, store: Store) -> None:
         registered(store, a_webhook())
         with store.unit_of_work() as uow:
@@ -543,6 +561,50 @@ class TestDeliveries:
         assert again is not None
         assert again.id == first.id
         assert again.claim != first.claim
+
+    def test_deliveries_to_the_urls_skipped_are_not_claimed(self, store: Store, case: Case) -> None:
+        enqueued(store, a_delivery(case, 1), a_delivery(case, 2, OTHER_URL))
+        with store.unit_of_work() as uow:
+            until = T0 + timedelta(minutes=1)
+            first = uow.deliveries.claim_next(T0, new_id(), until, [URL])
+            assert first is not None
+            assert first.webhook_url == OTHER_URL
+            assert uow.deliveries.claim_next(T0, new_id(), until, [URL, OTHER_URL]) is None
+            second = uow.deliveries.claim_next(T0, new_id(), until, ())
+            assert second is not None
+            assert second.webhook_url == URL
+            uow.commit()
+
+    def test_cancelling_a_url_fails_its_pending_deliveries_and_keeps_the_rest(
+        self, store: Store, case: Case
+    ) -> None:
+        enqueued(store, a_delivery(case, 1), a_delivery(case, 2), a_delivery(case, 3, OTHER_URL))
+        with store.unit_of_work() as uow:
+            until = T0 + timedelta(minutes=1)
+            first = uow.deliveries.claim_next(T0, new_id(), until, [OTHER_URL])
+            uow.commit()
+        assert first is not None
+        assert finished(store, attrs.evolve(first, status="delivered", attempts=1), T0)
+        with store.unit_of_work() as uow:
+            in_flight = uow.deliveries.claim_next(T0, new_id(), until, [OTHER_URL])
+            uow.commit()
+        assert in_flight is not None
+        assert in_flight.change.seq == 2
+        with store.unit_of_work() as uow:
+            assert uow.deliveries.cancel_pending(URL, T0, "unsubscribed") == 1
+            assert uow.webhooks.remove(URL)
+            uow.commit()
+        found = [
+            (d.change.seq, d.webhook_url, d.status, d.last_error, d.claim)
+            for d in deliveries_of(store, case)
+        ]
+        assert found == [
+            (1, URL, "delivered", None, None),
+            (2, URL, "failed", "unsubscribed", None),
+            (3, OTHER_URL, "pending", None, None),
+        ]
+        # The relay sending it finds its claim gone: its outcome does not count.
+        assert not finished(store, attrs.evolve(in_flight, status="delivered"), T0)
 
     def test_nothing_is_claimed_before_it_is_due(self, store: Store, case: Case) -> None:
         enqueued(store, a_delivery(case, 1, next_attempt_at=T0 + timedelta(seconds=5)))

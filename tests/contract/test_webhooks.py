@@ -4,6 +4,7 @@ receives, and what ``flow.deliveries`` shows."""
 from __future__ import annotations
 
 import base64
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -11,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from taskflow_compose.sealing import AesGcmSealer
 from taskflow_core import Taskflow
 from taskflow_core.background.http_sender import post
 from taskflow_core.background.relay import Relay, lease
@@ -21,6 +23,8 @@ from tests.receiver import Received, Receiver, eventually, receiving
 from .conftest import ALICE
 
 SECRET = "whsec_" + base64.b64encode(b"sixteen byte key").decode()
+# Secrets are stored sealed (issue 33, item 8): with a real key, as a host would.
+SEALER = AesGcmSealer([b"k" * 32])
 
 
 class Clock:
@@ -49,7 +53,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 def flow(store: Store, clock: Clock) -> Taskflow:
-    return Taskflow(store, clock=clock)
+    return Taskflow(store, clock=clock, allow_private_webhooks=True, secrets=SEALER)
 
 
 def delivered(flow: Taskflow, receiver: Receiver, count: int) -> None:
@@ -265,6 +269,88 @@ class TestFailures:
         assert "timed out" in hangs["lastError"]
 
 
+class TestSlowReceivers:
+    """Issue 33, items 1 and 2: one subscriber's slow or hanging receiver never delays
+    another's deliveries, and no send outlasts the timeout."""
+
+    def test_an_answer_trickled_a_byte_at_a_time_is_cut_off_at_the_timeout(
+        self, flow: Taskflow, receiver: Receiver
+    ) -> None:
+        flow.webhook(receiver.url("/slow"))
+        receiver.trickle.add("/slow")
+        case = flow.create({}, user=ALICE)
+        eventually(lambda: len(flow.changes()["data"]) == 1)
+        relay = threading.Thread(target=flow.deliver_pending, kwargs={"timeout": 1})
+        relay.start()
+        relay.join(2.5)
+        # (Stopping the receiver at the end ends a send that was not cut off.)
+        assert not relay.is_alive()
+        (slow,) = flow.deliveries(case["id"])
+        assert (slow["status"], slow["attempts"]) == ("pending", 1)
+        assert slow["lastError"] == "timed out after 1s"
+
+    def test_a_slow_subscriber_with_many_events_holds_up_no_other(
+        self, flow: Taskflow, receiver: Receiver
+    ) -> None:
+        flow.webhook(receiver.url("/slow"))
+        flow.webhook(receiver.url("/quick"))
+        receiver.trickle.add("/slow")
+        for n in range(12):
+            flow.create({"n": n}, user=ALICE)
+        eventually(lambda: len(flow.changes()["data"]) == 12)
+        started = time.monotonic()
+        relay = threading.Thread(target=flow.deliver_pending, kwargs={"timeout": 1, "workers": 4})
+        relay.start()
+        try:
+            eventually(lambda: len(receiver.accepted("/quick")) == 12, within=10)
+            latencies = [r.at - started for r in receiver.accepted("/quick")]
+            assert max(latencies) < 1, latencies
+            # Two of the four workers at most were the slow one's.
+            assert len(receiver.all("/slow")) <= 4
+        finally:
+            relay.join(30)
+        assert not relay.is_alive()
+        assert len(receiver.all("/slow")) == 12  # each tried once, each timed out
+
+    def test_an_event_that_commits_while_a_slow_send_is_in_flight_goes_out_at_once(
+        self, flow: Taskflow, receiver: Receiver
+    ) -> None:
+        flow.webhook(receiver.url("/slow"))
+        flow.webhook(receiver.url("/quick"))
+        receiver.answers["/slow"] = (200, 30.0)  # never answers within the timeout
+        flow.create({"n": 1}, user=ALICE)
+        eventually(lambda: len(flow.changes()["data"]) == 1)
+        relay = threading.Thread(target=flow.deliver_pending, kwargs={"timeout": 4})
+        relay.start()
+        try:
+            eventually(lambda: len(receiver.accepted("/quick")) == 1, within=3)
+            later = flow.create({"n": 2}, user=ALICE)
+            committed = time.monotonic()
+            eventually(lambda: len(receiver.accepted("/quick")) == 2, within=10)
+            second = receiver.accepted("/quick")[1]
+            assert second.message["data"]["caseId"] == later["id"]
+            # Sent by the round that was waiting for the slow receiver, not the next one.
+            assert relay.is_alive()
+            assert second.at - committed < 2
+        finally:
+            relay.join(30)
+        assert not relay.is_alive()
+
+    def test_a_receiver_reason_phrase_is_kept_short_and_escaped(
+        self, flow: Taskflow, receiver: Receiver
+    ) -> None:
+        flow.webhook(receiver.url())
+        receiver.default = (500, 0.0)
+        receiver.reasons["/hook"] = "\x1b[31mforgé " + "A" * 500
+        case = flow.create({}, user=ALICE)
+        delivered(flow, receiver, 1)
+        (failed,) = flow.deliveries(case["id"])
+        error = failed["lastError"]
+        assert error.startswith("HTTP 500 \\x1b[31mforg\\xe9 AAA")
+        assert len(error) < 100
+        assert error.isprintable()
+
+
 class TestRelays:
     def test_a_relay_killed_while_sending_leaves_the_event_to_the_next(
         self, flow: Taskflow, receiver: Receiver, store: Store, clock: Clock
@@ -284,7 +370,12 @@ class TestRelays:
     def test_flows_registering_the_same_url_share_its_deliveries(
         self, store: Store, receiver: Receiver
     ) -> None:
-        flows = [Taskflow(store).webhook(receiver.url(), secret=SECRET) for _ in range(2)]
+        flows = [
+            Taskflow(store, allow_private_webhooks=True, secrets=SEALER).webhook(
+                receiver.url(), secret=SECRET
+            )
+            for _ in range(2)
+        ]
         for n in range(10):
             flows[n % 2].create({"n": n}, user=ALICE)
         errors: list[BaseException] = []
@@ -325,6 +416,175 @@ class TestRelays:
             thread.join(30)
         delivered(flow, receiver, 6)
         assert names(receiver.accepted()) == ["create"] * 6
+
+
+class TestSubscriptions:
+    """Issue 33, item 12: listing subscriptions (no secrets) and removing one."""
+
+    def test_webhooks_lists_every_subscription_without_secrets_or_credentials(
+        self, flow: Taskflow, store: Store, receiver: Receiver
+    ) -> None:
+        flow.webhook(receiver.url("/b"), events=["comment"], secret=SECRET)
+        secretive = receiver.url("/a?token=abc123").replace("//", "//user:hunter2@")
+        flow.webhook(secretive)
+        # Another process's registration is listed too: the store's, not this flow's.
+        Taskflow(store, allow_private_webhooks=True).webhook(receiver.url("/c")).create({})
+        listed = flow.webhooks()
+        # In the order of the URLs as registered.
+        assert listed == [
+            {"url": receiver.url("/b"), "events": ["comment"], "signed": True},
+            {"url": receiver.url("/c"), "events": ["*"], "signed": False},
+            {
+                "url": receiver.url("/a?***").replace("//", "//***@"),
+                "events": ["*"],
+                "signed": False,
+            },
+        ]
+        assert "hunter2" not in repr(listed)
+        assert "abc123" not in repr(listed)
+        assert SECRET not in repr(listed)
+
+    def test_unsubscribing_cancels_pending_deliveries_and_stops_new_ones(
+        self, flow: Taskflow, receiver: Receiver, clock: Clock
+    ) -> None:
+        flow.webhook(receiver.url("/bad"))
+        flow.webhook(receiver.url("/good"))
+        receiver.answers["/bad"] = (500, 0.0)
+        case = flow.create({}, user=ALICE)
+        delivered(flow, receiver, 2)
+        assert flow.unsubscribe(receiver.url("/bad"))
+        assert not flow.unsubscribe(receiver.url("/bad"))
+        assert [w["url"] for w in flow.webhooks()] == [receiver.url("/good")]
+        flow.comment(case["id"], "after", user=ALICE)
+        clock.advance(3600)
+        delivered(flow, receiver, 3)
+        assert flow.deliver_pending(timeout=2) == 0
+        assert [r.path for r in receiver.all()][2:] == ["/good"]
+        by_url = {(d["webhookUrl"], d["eventName"]): d for d in flow.deliveries(case["id"])}
+        bad = by_url[(receiver.url("/bad"), "create")]
+        assert (bad["status"], bad["lastError"]) == ("failed", "unsubscribed")
+        assert (receiver.url("/bad"), "comment") not in by_url
+        assert by_url[(receiver.url("/good"), "comment")]["status"] == "delivered"
+
+    def test_a_url_can_be_removed_as_the_listing_shows_it(
+        self, flow: Taskflow, receiver: Receiver
+    ) -> None:
+        flow.webhook(receiver.url("/a?token=abc123"))
+        (shown,) = flow.webhooks()
+        assert flow.unsubscribe(shown["url"])
+        assert flow.webhooks() == []
+
+    def test_a_shown_url_naming_two_subscriptions_is_refused(
+        self, flow: Taskflow, receiver: Receiver
+    ) -> None:
+        flow.webhook(receiver.url("/a?token=1"))
+        flow.webhook(receiver.url("/a?token=2"))
+        with pytest.raises(ValueError, match="2 webhooks"):
+            flow.unsubscribe(receiver.url("/a?***"))
+        assert len(flow.webhooks()) == 2
+
+    def test_a_delivery_whose_webhook_is_gone_is_given_up_not_retried(
+        self, flow: Taskflow, receiver: Receiver, store: Store, clock: Clock
+    ) -> None:
+        flow.webhook(receiver.url())
+        case = flow.create({}, user=ALICE)
+        relay = Relay(store, post, clock, timeout=1)
+        eventually(lambda: relay.fan_out() > 0)
+        claimed = relay.claim()
+        assert claimed is not None
+        with store.unit_of_work() as uow:
+            uow.webhooks.remove(receiver.url())  # as a removal racing the claim would
+            uow.commit()
+        delivery, change, _ = claimed
+        assert not relay.send_and_record(delivery, change, None)
+        (gone,) = flow.deliveries(case["id"])
+        assert gone["status"] == "failed"
+        assert receiver.all() == []
+
+
+class TestCredentials:
+    """Issue 33, item 8: secrets sealed at rest, keys rotated, no credentials in logs."""
+
+    def test_a_secret_is_stored_sealed_and_still_signs(
+        self, flow: Taskflow, receiver: Receiver, store: Store
+    ) -> None:
+        flow.webhook(receiver.url(), secret=SECRET)
+        flow.create({}, user=ALICE)
+        with store.unit_of_work(read_only=True) as uow:
+            stored = uow.webhooks.get(receiver.url())
+        assert stored is not None
+        assert stored.secret is not None
+        assert stored.secret.startswith("sealed:v1:")
+        assert SECRET.removeprefix("whsec_") not in stored.secret
+        delivered(flow, receiver, 1)
+        assert receiver.all()[0].signature_is_valid(SECRET)
+
+    def test_a_relay_without_the_key_leaves_the_delivery_pending_with_the_reason(
+        self, flow: Taskflow, receiver: Receiver, store: Store
+    ) -> None:
+        flow.webhook(receiver.url(), secret=SECRET)
+        case = flow.create({}, user=ALICE)
+        keyless = Taskflow(store, allow_private_webhooks=True)
+        eventually(
+            lambda: (
+                bool(keyless.deliver_pending(timeout=1) == 0 and flow.deliveries(case["id"]))
+                and flow.deliveries(case["id"])[0]["attempts"] >= 1
+            )
+        )
+        (left,) = flow.deliveries(case["id"])
+        assert left["status"] == "pending"
+        assert "no key (TASKFLOW_SECRET_KEY)" in left["lastError"]
+        assert receiver.all() == []
+
+    def test_plain_secrets_are_sealed_and_old_keys_rotated_by_one_step(
+        self, store: Store, receiver: Receiver, clock: Clock
+    ) -> None:
+        old = AesGcmSealer([b"o" * 32])
+        Taskflow(store, allow_private_webhooks=True, plain_webhook_secrets=True).webhook(
+            receiver.url("/plain"), secret="plain words"
+        ).webhook(receiver.url("/bare")).create({})
+        Taskflow(store, allow_private_webhooks=True, secrets=old).webhook(
+            receiver.url("/old"), secret=SECRET
+        ).create({})
+        rotated = Taskflow(
+            store,
+            clock=clock,
+            allow_private_webhooks=True,
+            secrets=AesGcmSealer([b"n" * 32, b"o" * 32]),
+        )
+        assert rotated.seal_webhook_secrets() == 2
+        assert rotated.seal_webhook_secrets() == 0  # nothing left to do
+        with store.unit_of_work(read_only=True) as uow:
+            found = {w.url: w.secret for w in uow.webhooks.all()}
+        assert found[receiver.url("/bare")] is None
+        current = AesGcmSealer([b"n" * 32])  # the old key is no longer needed
+        assert current.open(found[receiver.url("/plain")] or "") == "plain words"
+        assert current.open(found[receiver.url("/old")] or "") == SECRET
+        rotated.create({}, user=ALICE)
+        # Three creates to /plain and /bare, the last two to /old too (PostgreSQL may
+        # hand /old the first as well: see test_a_webhook_takes_the_events_that_commit...).
+
+        def all_arrived() -> bool:
+            rotated.deliver_pending(timeout=2)
+            return len(receiver.all("/plain")) == 3 and len(receiver.all("/old")) >= 2
+
+        eventually(all_arrived)
+        assert all(r.signature_is_valid("plain words") for r in receiver.all("/plain"))
+        assert all(r.signature_is_valid(SECRET) for r in receiver.all("/old"))
+
+    def test_log_lines_show_no_password_or_query_of_a_url(
+        self, flow: Taskflow, receiver: Receiver, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        url = receiver.url("/hook?token=abc123").replace("//", "//user:hunter2@")
+        flow.webhook(url)
+        receiver.default = (500, 0.0)
+        with caplog.at_level(logging.WARNING, logger="taskflow_core.background.relay"):
+            flow.create({}, user=ALICE)
+            delivered(flow, receiver, 1)
+        assert receiver.all()[0].headers["authorization"].startswith("Basic ")
+        assert f"to http://***@127.0.0.1:{receiver.port}/hook?*** failed" in caplog.text
+        assert "hunter2" not in caplog.text
+        assert "abc123" not in caplog.text
 
 
 class TestDeliveriesListing:

@@ -43,7 +43,7 @@ HOST_MODULE = """
     from taskflow_compose import database_url, store_from_url
     from taskflow_core import Taskflow
 
-    flow = Taskflow(store_from_url(database_url()))
+    flow = Taskflow(store_from_url(database_url()), allow_private_webhooks=True)
     flow.webhook(os.environ["RECEIVER"])
 
     @flow.hook("create")

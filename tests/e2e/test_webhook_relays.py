@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from taskflow_compose.sealing import AesGcmSealer
 from taskflow_core import Taskflow
 from taskflow_postgres import PostgresStore
 from tests.e2e.serving import clean_env, start_logged, stop_all, taskflow_command
@@ -25,6 +26,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
 SECRET_ALL = "whsec_" + base64.b64encode(b"relay test key, 24 bytes").decode()
 SECRET_SOME = "a plain passphrase"
+# The key the relays and this test's flow seal and open the secrets with.
+SECRET_KEY = b"e2e relay test key, 32 bytes...."
 # The second subscriber takes status changes and comments only.
 SOME_EVENTS = ("status:*:*", "comment")
 WRITERS = 16
@@ -32,9 +35,14 @@ HOST_MODULE = """
     import os
 
     from taskflow_compose import database_url, store_from_url
+    from taskflow_compose.sealing import sealer_from_environment
     from taskflow_core import Taskflow
 
-    flow = Taskflow(store_from_url(database_url()))
+    flow = Taskflow(
+        store_from_url(database_url()),
+        allow_private_webhooks=True,
+        secrets=sealer_from_environment(),
+    )
     flow.webhook(os.environ["RECEIVER_ALL"], secret=os.environ["SECRET_ALL"])
     flow.webhook(
         os.environ["RECEIVER_SOME"],
@@ -54,7 +62,7 @@ def receiver() -> Iterator[Receiver]:
 def flow(postgres_dsn: str, receiver: Receiver) -> Iterator[Taskflow]:
     store = PostgresStore(postgres_dsn, max_size=WRITERS)
     store.migrate()
-    flow = Taskflow(store)
+    flow = Taskflow(store, allow_private_webhooks=True, secrets=AesGcmSealer([SECRET_KEY]))
     flow.webhook(receiver.url("/all"), secret=SECRET_ALL)
     flow.webhook(receiver.url("/some"), events=SOME_EVENTS, secret=SECRET_SOME)
     yield flow
@@ -71,6 +79,7 @@ def relays(
         RECEIVER_SOME=receiver.url("/some"),
         SECRET_ALL=SECRET_ALL,
         SECRET_SOME=SECRET_SOME,
+        TASKFLOW_SECRET_KEY=base64.b64encode(SECRET_KEY).decode(),
     )
     command = [
         *taskflow_command(),

@@ -66,7 +66,7 @@ def test_the_relay_delivers_a_host_flow_webhooks_until_stopped(
             from taskflow_core import Taskflow
             from taskflow_sqlite import SqliteStore
 
-            flow = Taskflow(SqliteStore({str(tmp_path / "host.db")!r}))
+            flow = Taskflow(SqliteStore({str(tmp_path / "host.db")!r}), allow_private_webhooks=True)
             flow.webhook({receiver.url()!r})
             """
         )
@@ -88,7 +88,9 @@ def test_the_relay_delivers_a_host_flow_webhooks_until_stopped(
 
 def test_a_relay_waits_out_a_store_it_cannot_reach(caplog: pytest.LogCaptureFixture) -> None:
     unreachable = PostgresStore("postgresql://nobody@127.0.0.1:1/none", timeout=0.5)
-    thread, stop = relaying(Taskflow(unreachable).webhook("http://127.0.0.1:9/hook"))
+    thread, stop = relaying(
+        Taskflow(unreachable, allow_private_webhooks=True).webhook("http://127.0.0.1:9/hook")
+    )
     try:
         with caplog.at_level(logging.WARNING, logger="taskflow.relay"):
             eventually(lambda: "the store failed" in caplog.text, within=15)
@@ -104,9 +106,9 @@ def test_a_plain_relay_delivers_the_webhooks_the_database_holds(
     tmp_path: Path, receiver: Receiver
 ) -> None:
     path = tmp_path / "shared.db"
-    registering = Taskflow(SqliteStore(path)).webhook(receiver.url())
+    registering = Taskflow(SqliteStore(path), allow_private_webhooks=True).webhook(receiver.url())
     case = registering.create({})  # saves the webhook, then writes
-    thread, stop = relaying(Taskflow(SqliteStore(path)))
+    thread, stop = relaying(Taskflow(SqliteStore(path), allow_private_webhooks=True))
     try:
         eventually(lambda: len(receiver.accepted()) == 1)
         assert receiver.accepted()[0].message["data"]["caseId"] == case["id"]

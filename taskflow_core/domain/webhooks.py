@@ -17,25 +17,58 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..domain.hooks import matches, parse_pattern
-from ..domain.model import Change, Webhook
-from ..domain.names import PRE
-from ..domain.wire import timestamp
+from .addresses import Reach, check_host
+from .hooks import matches, parse_pattern
+from .model import Change, Webhook
+from .names import PRE
+from .wire import timestamp
 
 EVERY_EVENT = "*"
 SECRET_PREFIX = "whsec_"
 MAX_URL_LENGTH = 2000
 
 
-def check_url(url: object) -> str:
-    """An absolute http(s) URL with a host: where a relay can POST."""
+def shown_url(url: str) -> str:
+    """The URL as logs and listings show it: its user name, password and query (where
+    credentials are put) replaced by ``***``."""
+    try:
+        parts = urlsplit(url)
+        netloc = parts.netloc
+    except ValueError:
+        return "[a malformed URL]"
+    if "@" in netloc:
+        netloc = "***@" + netloc.rpartition("@")[2]
+    query = "?***" if parts.query else ""
+    return f"{parts.scheme}://{netloc}{parts.path}{query}"
+
+
+def check_url(url: object, reach: Reach | None = None) -> str:
+    """An absolute http(s) URL with a host: where a relay can POST. A host that names an
+    address ``reach`` does not allow (``addresses.py``) is refused."""
     if not isinstance(url, str) or not url or len(url) > MAX_URL_LENGTH:
-        raise ValueError(f"a webhook URL is a non-empty string, not {url!r}")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"a webhook URL must be http:// or https:// with a host, not {url!r}")
+        shown = shown_url(url) if isinstance(url, str) else repr(url)
+        raise ValueError(
+            f"a webhook URL is a non-empty string of at most {MAX_URL_LENGTH}"
+            f" characters, not {shown[:100]}"
+        )
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError as exc:
+        raise ValueError(f"a webhook URL must be a valid URL, not {shown_url(url)}") from exc
+    if parts.scheme not in ("http", "https") or not host:
+        raise ValueError(
+            f"a webhook URL must be http:// or https:// with a host, not {shown_url(url)}"
+        )
     if parts.fragment or any(c.isspace() for c in url):
-        raise ValueError(f"a webhook URL may have no fragment or whitespace: {url!r}")
+        raise ValueError(f"a webhook URL may have no fragment or whitespace: {shown_url(url)}")
+    try:
+        check_host(host, reach or Reach())
+    except ValueError as exc:
+        raise ValueError(
+            f"a webhook URL must point to a public address: {exc}"
+            " (Taskflow(store, allow_private_webhooks=True) allows others)"
+        ) from None
     return url
 
 
