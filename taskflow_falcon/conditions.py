@@ -16,6 +16,8 @@ import falcon
 from taskflow_core.commands import Outcome
 from taskflow_core.idempotency import check_idempotency_key, fingerprint
 
+from .rendering import JSON_TYPE
+
 IDEMPOTENCY_KEY = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
 
@@ -102,5 +104,5 @@ def write_case(resp: falcon.Response, outcome: Outcome, body: bytes) -> None:
     if outcome.replayed:
         resp.set_header(REPLAYED, "true")
     resp.status = outcome.status
-    resp.content_type = falcon.MEDIA_JSON
+    resp.content_type = JSON_TYPE
     resp.data = body

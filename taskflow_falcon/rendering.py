@@ -19,6 +19,8 @@ from taskflow_core.wire import encode_json
 logger = logging.getLogger(__name__)
 
 _SEPARATOR = b", "
+# Every JSON answer's type, as express wrote it: a client of the original may match on it.
+JSON_TYPE = "application/json; charset=utf-8"
 
 
 def write_json(resp: falcon.Response, body: Any, status: int | None = None) -> None:
@@ -26,7 +28,7 @@ def write_json(resp: falcon.Response, body: Any, status: int | None = None) -> N
     text = encode_json(body)
     if status is not None:
         resp.status = status
-    resp.content_type = falcon.MEDIA_JSON
+    resp.content_type = JSON_TYPE
     # Encoded here, not by falcon after the responder: a string that is not UTF-8 (a lone
     # surrogate from a decorator) then fails inside the error handling, as a JSON 500.
     resp.data = text.encode()
@@ -39,7 +41,7 @@ def write_listing(resp: falcon.Response, listing: Listing) -> None:
     The listing's cases come encoded (a decorator's failure to be JSON has happened by now,
     as a JSON 500); a failure while the rest is read can only cut the answer short.
     """
-    resp.content_type = falcon.MEDIA_JSON
+    resp.content_type = JSON_TYPE
     # '{"data": [a, b' ... '], "meta": {"count": n}}', byte for byte what encode_json makes
     # of the whole body (its separators are ", " and ": ").
     first = b'{"data": [' + _SEPARATOR.join(case.encode() for case in listing.first)

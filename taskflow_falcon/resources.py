@@ -65,14 +65,6 @@ class _Resource:
     def __init__(self, flow: Taskflow, *, max_body_size: int) -> None:
         self.flow = flow
         self.max_body_size = max_body_size
-        # Falcon's own answer to 405 lists the same methods, from the same responders.
-        self.allow = ", ".join(sorted(falcon.routing.map_http_methods(self)))
-
-    def on_options(self, req: falcon.Request, resp: falcon.Response, **params: str) -> None:
-        # Falcon's default OPTIONS answer is 200 with no body, under the JSON content type
-        # this app gives every answer: a JSON promise it does not keep. A 204 has no type.
-        resp.status = falcon.HTTP_204
-        resp.set_header("Allow", self.allow)
 
     def body(
         self, req: falcon.Request, case_id: str, *, empty: dict[str, Any] | None = None
