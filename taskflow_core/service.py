@@ -39,7 +39,14 @@ from .query import EncodedPage, ListPage, parse_list_query
 from .redaction import DEFAULT_SECRET_KEYS, Redactor
 from .timers import MAX_PER_SWEEP, run_due
 from .transaction import Transaction, read_case
-from .validation import canonical_id, check_assignee, check_comment, check_data, check_status
+from .validation import (
+    canonical_actor,
+    canonical_id,
+    check_assignee,
+    check_comment,
+    check_data,
+    check_status,
+)
 from .webhooks import EVERY_EVENT, check_events, check_secret, check_url, register
 from .wire import case_to_wire, encode_json, single_case_body, timestamp
 from .workflow import Guard, Transitions, Workflow
@@ -437,7 +444,7 @@ class Taskflow:
         hooks, decorators = self._hooks.snapshot(), self._decorators
         self._save_webhooks()
         workflow = self._transitions.snapshot()
-        actor = self._actor_id(context.user)
+        actor = canonical_actor(self._actor_id(context.user))
         with self.store.unit_of_work() as uow:
             claimed = None
             if context.idempotency_key is not None:
@@ -506,7 +513,7 @@ class Taskflow:
             hooks,
             user=context.user,
             payload=context.payload,
-            actor=self._actor_id(context.user),
+            actor=canonical_actor(self._actor_id(context.user)),
             clock=self.clock,
             redact=self._redact,
             workflow=workflow,

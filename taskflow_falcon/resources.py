@@ -61,6 +61,13 @@ def respond(resp: falcon.Response, outcome: Outcome) -> None:
     write_case(resp, outcome, body)
 
 
+def preserve_updated_at(req: falcon.Request) -> bool:
+    """``?preserveUpdatedAt``: any value but ``false`` preserves, as the original read any
+    non-empty value (``false`` meaning false is ours); empty or bare does not (SPEC §3)."""
+    value = req.get_param("preserveUpdatedAt")
+    return value not in (None, "", "false")
+
+
 class _Resource:
     def __init__(self, flow: Taskflow, *, max_body_size: int) -> None:
         self.flow = flow
@@ -126,7 +133,7 @@ class CaseResource(_Resource):
         # record a note that way, with meta.comment.
         data = body.get("data")
         changes = {} if data is None else check_data(data)
-        preserve = bool(req.get_param_as_bool("preserveUpdatedAt", default=False))
+        preserve = preserve_updated_at(req)
         self.execute(req, resp, UpdateData(canonical_id(case_id), changes, preserve), body)
 
     def on_patch(self, req: falcon.Request, resp: falcon.Response, case_id: str) -> None:
@@ -166,8 +173,19 @@ class CommentsResource(_Resource):
 
     def on_post(self, req: falcon.Request, resp: falcon.Response, case_id: str) -> None:
         body = self.body(req, case_id)
-        comment = check_comment(require(body, "comment"))
+        comment = check_comment(body["comment"] if "comment" in body else _meta(body))
         self.execute(req, resp, AddComment(canonical_id(case_id), comment), body)
+
+
+def _meta(body: dict[str, Any]) -> Any:
+    """A comment sent only as ``meta.comment``: the original logged that text as the comment
+    (its logger reads ``meta.comment``), so a client may send it so. Without it, the missing
+    ``comment`` is the error."""
+    meta = body.get("meta")
+    text = meta.get("comment") if isinstance(meta, dict) else None
+    if not isinstance(text, str) or not text.strip():
+        require(body, "comment")
+    return text
 
 
 class CommentResource(_Resource):

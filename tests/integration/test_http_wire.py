@@ -71,3 +71,118 @@ class TestHeadOptionsAndPaths:
 
         assert_json_error(result, 404)  # noqa: F405
         assert client.simulate_get("/").json["meta"]["count"] == 1
+
+
+class TestSortAscending:
+    @pytest.fixture
+    def two(self, client: Client) -> list[str]:
+        return [create_case(client, {"n": n})["id"] for n in (1, 2)]
+
+    @pytest.mark.parametrize(("value", "reverse"), [("true", False), ("false", True)])
+    def test_exactly_true_or_false(
+        self, client: Client, two: list[str], value: str, reverse: bool
+    ) -> None:
+        query = f"sort[column]=createdAt&sort[ascending]={value}"
+
+        listed = [case["id"] for case in client.simulate_get("/", query_string=query).json["data"]]
+
+        assert listed == (two[::-1] if reverse else two)
+
+    @pytest.mark.parametrize("value", ["True", "TRUE", "FALSE", "1", "yes", ""])
+    def test_any_other_value_is_400_never_a_silently_reversed_order(
+        self, client: Client, two: list[str], value: str
+    ) -> None:
+        query = f"sort[column]=createdAt&sort[ascending]={value}"
+
+        error = assert_json_error(client.simulate_get("/", query_string=query), 400)  # noqa: F405
+
+        assert "sort[ascending]" in error["message"]
+
+
+class TestPreserveUpdatedAt:
+    @pytest.mark.parametrize(
+        ("query", "preserved"),
+        [
+            ("preserveUpdatedAt=true", True),
+            ("preserveUpdatedAt=TRUE", True),
+            ("preserveUpdatedAt=abc", True),
+            ("preserveUpdatedAt=1", True),
+            ("preserveUpdatedAt=false", False),
+            ("preserveUpdatedAt=", False),
+            ("preserveUpdatedAt", False),
+            ("", False),
+        ],
+    )
+    def test_as_the_original_but_false(self, client: Client, query: str, preserved: bool) -> None:
+        case = create_case(client)
+
+        result = client.simulate_put(f"/{case['id']}", json={"data": {"x": 1}}, query_string=query)
+
+        assert result.status_code == 200, result.text
+        assert result.json["data"]["data"]["x"] == 1
+        assert (result.json["data"]["updatedAt"] == case["updatedAt"]) is preserved
+
+
+class TestCommentFromMeta:
+    def test_a_comment_sent_only_as_meta_comment_is_that_comment(self, client: Client) -> None:
+        case = create_case(client)
+
+        result = client.simulate_post(
+            f"/{case['id']}/comment", json={"meta": {"comment": "why"}}, headers=as_user("alice")
+        )
+
+        assert result.status_code == 200, result.text
+        entry = result.json["data"]["activityLog"][0]
+        assert (entry["eventName"], entry["comment"]) == ("comment", "why")
+
+    @pytest.mark.parametrize(
+        "body", [{}, {"meta": {}}, {"meta": {"comment": ""}}, {"meta": {"comment": 3}}, {"meta": 1}]
+    )
+    def test_without_a_non_empty_meta_comment_it_is_still_400(
+        self, client: Client, body: dict[str, object]
+    ) -> None:
+        case = create_case(client)
+        before = snapshot(client)  # noqa: F405
+
+        result = client.simulate_post(f"/{case['id']}/comment", json=body)
+
+        assert "comment" in assert_json_error(result, 400)["message"]  # noqa: F405
+        assert snapshot(client) == before  # noqa: F405
+
+
+class TestChangedByUuid:
+    UPPER = "7B8F1A4E-1111-4A4A-8A8A-00000000ABCD"
+
+    def test_a_uuid_actor_is_written_in_lower_case(self, client: Client) -> None:
+        case = create_case(client, user=self.UPPER)
+
+        shown = client.simulate_get(f"/{case['id']}").json["data"]
+
+        assert shown["activityLog"][0]["changedBy"] == self.UPPER.lower()
+
+    @pytest.mark.parametrize("editor", [UPPER, UPPER.lower()])
+    def test_the_author_may_edit_in_either_case(self, client: Client, editor: str) -> None:
+        case = create_case(client)
+        commented = client.simulate_post(
+            f"/{case['id']}/comment", json={"comment": "hi"}, headers=as_user(self.UPPER)
+        ).json["data"]
+        entry = commented["activityLog"][0]
+        assert entry["changedBy"] == self.UPPER.lower()
+
+        result = client.simulate_put(
+            f"/{case['id']}/comment/{entry['id']}",
+            json={"comment": "edited"},
+            headers=as_user(editor),
+        )
+
+        assert result.status_code == 200, result.text
+        assert {e["changedBy"] for e in result.json["data"]["activityLog"][:1]} == {
+            self.UPPER.lower()
+        }
+
+    def test_another_id_keeps_its_letters(self, client: Client) -> None:
+        case = create_case(client, user="Alice")
+
+        shown = client.simulate_get(f"/{case['id']}").json["data"]
+
+        assert shown["activityLog"][0]["changedBy"] == "Alice"
