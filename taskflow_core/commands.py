@@ -148,6 +148,17 @@ class Assign:
 
 
 @attrs.frozen
+class LogAssign:
+    """``PUT /{id}/assign`` with no ``profileId``: the assignee stays, the event is logged."""
+
+    case_id: str
+
+    def run(self, tx: Transaction) -> str:
+        tx.log_assign(self.case_id)
+        return self.case_id
+
+
+@attrs.frozen
 class AddComment:
     case_id: str
     comment: str

@@ -207,6 +207,14 @@ class Transaction:
             self._saving(case_id, lambda c: attrs.evolve(c, assigned_to=assigned_to)),
         )
 
+    def log_assign(self, case_id: str) -> None:
+        """The assign route given no assignee: as the original, whose update dropped the
+        missing value, the assignee stays as it is and the ``assign`` event is still logged,
+        its meta without ``assignedTo``."""
+        self.hold(case_id)
+        meta = {"user": self.user, "payload": self.payload}
+        self._dispatch(case_id, Event.ASSIGN, meta, None)
+
     def comment(self, case_id: str, comment: str) -> None:
         self.hold(case_id)
         meta = {"user": self.user, "comment": comment, "payload": self.payload}

@@ -20,6 +20,7 @@ from taskflow_core.commands import (
     CreateCase,
     DeleteComment,
     EditComment,
+    LogAssign,
     MergePatch,
     Outcome,
     SetStatus,
@@ -153,12 +154,18 @@ class StatusResource(_Resource):
 
 
 class AssignResource(_Resource):
-    """``/{case_id}/assign``: ``{"profileId": null}`` or ``{}`` unassigns."""
+    """``/{case_id}/assign``: ``{"profileId": null}`` unassigns; ``{}`` keeps the assignee
+    and logs the event, as the original (SPEC §3)."""
 
     def on_put(self, req: falcon.Request, resp: falcon.Response, case_id: str) -> None:
         body = self.body(req, case_id)
-        assignee = check_assignee(body.get("profileId"), "profileId")
-        self.execute(req, resp, Assign(canonical_id(case_id), assignee), body)
+        command: Command
+        if "profileId" in body:
+            assignee = check_assignee(body["profileId"], "profileId")
+            command = Assign(canonical_id(case_id), assignee)
+        else:
+            command = LogAssign(canonical_id(case_id))
+        self.execute(req, resp, command, body)
 
 
 class TimersResource(_Resource):

@@ -6,8 +6,9 @@ from __future__ import annotations
 import falcon.testing
 import pytest
 
+from taskflow_core import Taskflow
 from tests.integration.http_support import *  # noqa: F403
-from tests.integration.http_support import as_user, create_case
+from tests.integration.http_support import as_user, assert_json_error, create_case, snapshot
 
 Client = falcon.testing.TestClient
 JSON_TYPE = "application/json; charset=utf-8"
@@ -69,7 +70,7 @@ class TestHeadOptionsAndPaths:
 
         result = client.simulate_get(path, headers=as_user("alice"))
 
-        assert_json_error(result, 404)  # noqa: F405
+        assert_json_error(result, 404)
         assert client.simulate_get("/").json["meta"]["count"] == 1
 
 
@@ -94,7 +95,7 @@ class TestSortAscending:
     ) -> None:
         query = f"sort[column]=createdAt&sort[ascending]={value}"
 
-        error = assert_json_error(client.simulate_get("/", query_string=query), 400)  # noqa: F405
+        error = assert_json_error(client.simulate_get("/", query_string=query), 400)
 
         assert "sort[ascending]" in error["message"]
 
@@ -142,12 +143,12 @@ class TestCommentFromMeta:
         self, client: Client, body: dict[str, object]
     ) -> None:
         case = create_case(client)
-        before = snapshot(client)  # noqa: F405
+        before = snapshot(client)
 
         result = client.simulate_post(f"/{case['id']}/comment", json=body)
 
-        assert "comment" in assert_json_error(result, 400)["message"]  # noqa: F405
-        assert snapshot(client) == before  # noqa: F405
+        assert "comment" in assert_json_error(result, 400)["message"]
+        assert snapshot(client) == before
 
 
 class TestChangedByUuid:
@@ -186,3 +187,33 @@ class TestChangedByUuid:
         shown = client.simulate_get(f"/{case['id']}").json["data"]
 
         assert shown["activityLog"][0]["changedBy"] == "Alice"
+
+
+class TestAssignWithoutProfileId:
+    @pytest.mark.parametrize("assignee", ["bob", None])
+    def test_keeps_the_assignee_and_logs_an_assign_without_assigned_to(
+        self,
+        client: Client,
+        flow: Taskflow,
+        assignee: str | None,
+    ) -> None:
+        metas: list[dict[str, object]] = []
+        flow.hook("assign", lambda event: metas.append(dict(event.meta)))
+        case = create_case(client)
+        if assignee is not None:
+            client.simulate_put(f"/{case['id']}/assign", json={"profileId": assignee})
+        before = client.simulate_get(f"/{case['id']}").json["data"]
+
+        result = client.simulate_put(f"/{case['id']}/assign", json={}, headers=as_user("alice"))
+
+        assert result.status_code == 200, result.text
+        after = result.json["data"]
+        assert after["assignedTo"] == assignee
+        assert after["updatedAt"] == before["updatedAt"]
+        assert after["version"] > before["version"]
+        entry = after["activityLog"][0]
+        assert (entry["eventName"], entry["changedBy"]) == ("assign", "alice")
+        assert "assignedTo" not in entry["event"]["meta"]
+        assert entry["event"]["assignedTo"] == assignee
+        assert len(after["activityLog"]) == len(before["activityLog"]) + 1
+        assert "assignedTo" not in metas[-1]
