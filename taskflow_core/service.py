@@ -12,7 +12,7 @@ import attrs
 
 from . import feed, idempotency
 from . import query as query_module
-from .clock import Clock, system_clock, utc
+from .clock import Clock, Timeline, system_clock, utc
 from .commands import (
     AddComment,
     Assign,
@@ -98,6 +98,8 @@ class Taskflow:
     ) -> None:
         self.store = store
         self.clock: Clock = clock or system_clock
+        # Every transaction's readings, kept in order across requests (clock.py).
+        self._timeline = Timeline(self.clock)
         self._redact = Redactor(redact)
         self._actor_id = actor_id or default_actor_id
         self._hooks: HookBus[Hook] = HookBus()
@@ -514,7 +516,7 @@ class Taskflow:
             user=context.user,
             payload=context.payload,
             actor=canonical_actor(self._actor_id(context.user)),
-            clock=self.clock,
+            clock=self._timeline,
             redact=self._redact,
             workflow=workflow,
         )

@@ -17,7 +17,7 @@ from typing import Any
 
 import attrs
 
-from .clock import Clock, TransactionClock, utc
+from .clock import Clock, Timeline, TransactionClock, utc
 from .errors import Forbidden, HookUsageError, NotFound, PreconditionFailed
 from .events import CaseHandle, DataChange, HookEvent, HookHandlers
 from .model import NEW_STATUS, ActivityEntry, Case, Timer, new_id
@@ -64,7 +64,7 @@ class Transaction:
         user: Any,
         payload: Any,
         actor: str | None,
-        clock: Clock,
+        clock: Clock | Timeline,
         redact: Redactor,
         workflow: Workflow = NO_WORKFLOW,
     ) -> None:

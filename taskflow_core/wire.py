@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from .jsnumbers import as_javascript
 from .merge import json_default
 from .model import ActivityEntry, Case
 from .names import Event
@@ -20,8 +21,9 @@ _ENCODER = json.JSONEncoder(
 
 
 def encode_json(value: Any) -> str:
-    """An answer as JSON text; raises TypeError or ValueError if it cannot be JSON."""
-    return _ENCODER.encode(value)
+    """An answer as JSON text, its numbers as JavaScript writes them (jsnumbers.py); raises
+    TypeError or ValueError if it cannot be JSON."""
+    return as_javascript(_ENCODER.encode(value))
 
 
 def single_case_body(case: dict[str, Any]) -> bytes:
@@ -31,11 +33,14 @@ def single_case_body(case: dict[str, Any]) -> bytes:
 
 
 def timestamp(value: datetime) -> str:
-    # Fixed width, always UTC: text order is time order, and every store prints the same.
+    """A moment as JavaScript's ``Date.toISOString`` writes it, as the original's answers
+    did: UTC, milliseconds, ``Z`` (``2026-01-05T10:00:00.123Z``). Fixed width: text order is
+    time order. Microseconds are cut, not rounded, so no moment is written later than it is;
+    the clock (clock.py) keeps one request's entries apart in milliseconds."""
     if value.tzinfo is not UTC:
         value = value.astimezone(UTC)
     text = value.isoformat()  # without timespec=: a third faster, and lists print hundreds
-    return text if value.microsecond else f"{text[:19]}.000000{text[19:]}"
+    return f"{text[:23]}Z" if value.microsecond else f"{text[:19]}.000Z"
 
 
 def case_to_wire(case: Case, activity: list[ActivityEntry] | None = None) -> dict[str, Any]:
