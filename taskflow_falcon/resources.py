@@ -43,6 +43,7 @@ from .conditions import (
     if_match,
     not_modified,
     request_fingerprint,
+    tag_listing,
     write_case,
 )
 from .listing import list_query_from_string
@@ -107,6 +108,7 @@ class CasesResource(_Resource):
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         query = list_query_from_string(req.query_string)
         write_listing(resp, self.flow.listing(query, user=user_of(req)))
+        tag_listing(req, resp)
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         # The whole body is the new case's data, and also the event's payload; an empty

@@ -3,9 +3,13 @@ of the original can see"; issue 23)."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+
 import falcon.testing
 import pytest
 
+import taskflow_core.query
 from taskflow_core import Taskflow
 from tests.integration.http_support import *  # noqa: F403
 from tests.integration.http_support import as_user, assert_json_error, create_case, snapshot
@@ -217,3 +221,74 @@ class TestAssignWithoutProfileId:
         assert entry["event"]["assignedTo"] == assignee
         assert len(after["activityLog"]) == len(before["activityLog"]) + 1
         assert "assignedTo" not in metas[-1]
+
+
+def express_etag(body: bytes) -> str:
+    digest = base64.b64encode(hashlib.sha1(body, usedforsecurity=False).digest()).decode()
+    return f'W/"{len(body):x}-{digest[:27]}"'
+
+
+class TestListingETag:
+    def test_a_listing_carries_the_weak_etag_of_its_body(self, client: Client) -> None:
+        create_case(client)
+
+        result = client.simulate_get("/")
+
+        assert result.headers["etag"] == express_etag(result.content)
+
+    def test_a_matching_if_none_match_is_304_without_a_body(self, client: Client) -> None:
+        create_case(client)
+        tag = client.simulate_get("/").headers["etag"]
+
+        for sent in [tag, f'"other", {tag}', tag.removeprefix("W/"), "*"]:
+            result = client.simulate_get("/", headers={"If-None-Match": sent})
+            assert result.status_code == 304, sent
+            assert result.content == b""
+            assert result.headers["etag"] == tag
+
+    def test_a_change_or_another_page_answers_200_with_another_tag(self, client: Client) -> None:
+        case = create_case(client)
+        tag = client.simulate_get("/").headers["etag"]
+        client.simulate_put(f"/{case['id']}/status", json={"status": "open"})
+
+        changed = client.simulate_get("/", headers={"If-None-Match": tag})
+        other = client.simulate_get("/", query_string="limit=0", headers={"If-None-Match": tag})
+
+        assert changed.status_code == 200
+        assert changed.headers["etag"] not in (tag, None)
+        assert other.status_code == 200
+        assert changed.json["data"][0]["status"] == "open"
+
+    def test_a_streamed_listing_goes_without(
+        self, client: Client, flow: Taskflow, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(taskflow_core.query, "LISTING_BUDGET", 2500)
+        for n in range(4):
+            flow.create({"n": n, "text": "x" * 1500})
+
+        result = client.simulate_get("/", headers={"If-None-Match": "*"})
+
+        assert result.status_code == 200
+        assert "etag" not in result.headers
+        assert len(result.json["data"]) == 4
+
+
+class TestNumbers:
+    BIG = "123456789012345678901234567"
+    BODY = f'{{"huge": 1.5e300, "e21": 1e21, "one": 1.0, "tiny": 1e-7, "big": {BIG}}}'
+    # Each as written (jsonb orders the keys its own way).
+    WRITTEN = ['"huge": 1.5e+300', '"e21": 1e+21', '"one": 1,', '"tiny": 1e-7', f'"big": {BIG}']
+
+    def test_numbers_are_written_as_json_stringify_writes_them(self, client: Client) -> None:
+        created = client.simulate_post("/", body=self.BODY, content_type="application/json")
+        case_id = created.json["data"]["id"]
+
+        answers = [
+            created.text,
+            client.simulate_get(f"/{case_id}").text,
+            client.simulate_get("/").text,
+            client.simulate_put(f"/{case_id}/status", json={"status": "open"}).text,
+        ]
+
+        for text in answers:
+            assert [written in text for written in self.WRITTEN] == [True] * 5, text
