@@ -90,12 +90,15 @@ EXPECTED = {
     "GET /{id}": 1,  # the case and its log in one query
     "GET /{id} If-None-Match": 1,  # the same read; a 304 saves the body, not the query
     "GET /": 1,  # the page and its count in one query
+    "GET / If-None-Match": 1,  # the same read; the weak ETag is of the body, made here
+    "HEAD /": 1,  # GET without the body
     "GET /_changes": 1,  # a page of the feed, entries joined, in one query
     "POST /": 4,  # insert case (at version 1), log entry with its feed row, read back, commit
     # The version rides on the update a change makes anyway: no statement of its own.
     "PUT /{id}": 5,  # lock, update, log with feed, read back, commit
     "PUT /{id}/status": 5,
     "PUT /{id}/assign": 5,
+    "PUT /{id}/assign {}": 5,  # the assignee kept, the event logged: lock, bump, log, read
     # A comment changes no column but the version, which costs the one UPDATE.
     "POST /{id}/comment": 5,  # lock, bump the version, log with feed, read back, commit
     "PUT /{id}/comment/{c}": 6,  # lock, read the log (authorship), bump, log, read, commit
@@ -114,15 +117,19 @@ def requests(
 ) -> dict[str, tuple[str, str, dict[str, Any] | None, dict[str, str]]]:
     cid, comment = case["id"], comment_of(case)
     current = {"If-Match": f'"{case["version"]}"'}
+    listing_tag = client.simulate_get("/").headers["etag"]
     return {
         "GET /{id}": ("GET", f"/{cid}", None, {}),
         "GET /{id} If-None-Match": ("GET", f"/{cid}", None, {"If-None-Match": current["If-Match"]}),
         "GET /": ("GET", "/?status=new&data[subject]=x", None, {}),
+        "GET / If-None-Match": ("GET", "/", None, {"If-None-Match": listing_tag}),
+        "HEAD /": ("HEAD", "/", None, {}),
         "GET /_changes": ("GET", "/_changes?limit=10", None, {}),
         "POST /": ("POST", "/", {"subject": "y"}, {}),
         "PUT /{id}": ("PUT", f"/{cid}", {"data": {"more": 1}}, {}),
         "PUT /{id}/status": ("PUT", f"/{cid}/status", {"status": "open"}, {}),
         "PUT /{id}/assign": ("PUT", f"/{cid}/assign", {"profileId": "bob"}, {}),
+        "PUT /{id}/assign {}": ("PUT", f"/{cid}/assign", {}, {}),
         "POST /{id}/comment": ("POST", f"/{cid}/comment", {"comment": "more"}, {}),
         "PUT /{id}/comment/{c}": ("PUT", f"/{cid}/comment/{comment}", {"comment": "edit"}, {}),
         "DELETE /{id}/comment/{c}": ("DELETE", f"/{cid}/comment/{comment}", None, {}),
