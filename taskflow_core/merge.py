@@ -8,6 +8,7 @@ import re
 import uuid
 from typing import Any
 
+from .clock import timestamp
 from .errors import InvalidRequest
 
 # The largest array a merge may create out of nothing but a `length` or an index key (see
@@ -256,6 +257,8 @@ def _json_type(value: Any) -> str:
 def json_default(value: Any) -> Any:
     """How JSON answers render what hosts' decorators commonly add: dates and times in ISO
     form and UUIDs as text, as JavaScript's JSON.stringify would; anything else is an error."""
+    if isinstance(value, datetime.datetime) and value.tzinfo is not None:
+        return timestamp(value)  # Date.toISOString's form, as every timestamp we write
     if isinstance(value, datetime.date | datetime.time):
         return value.isoformat()
     if isinstance(value, uuid.UUID):

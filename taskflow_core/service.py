@@ -12,7 +12,7 @@ import attrs
 
 from . import feed, idempotency
 from . import query as query_module
-from .clock import Clock, Timeline, system_clock, utc
+from .clock import Clock, Timeline, system_clock, timestamp, utc
 from .commands import (
     AddComment,
     Assign,
@@ -48,7 +48,7 @@ from .validation import (
     check_status,
 )
 from .webhooks import EVERY_EVENT, check_events, check_secret, check_url, register
-from .wire import case_to_wire, encode_json, single_case_body, timestamp
+from .wire import case_to_wire, encode_json, single_case_body
 from .workflow import Guard, Transitions, Workflow
 
 Decorator = Callable[[dict[str, Any], Any], dict[str, Any]]

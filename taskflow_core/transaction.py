@@ -17,7 +17,7 @@ from typing import Any
 
 import attrs
 
-from .clock import Clock, Timeline, TransactionClock, utc
+from .clock import Clock, Timeline, TransactionClock, timestamp, utc
 from .errors import Forbidden, HookUsageError, NotFound, PreconditionFailed
 from .events import CaseHandle, DataChange, HookEvent, HookHandlers
 from .model import NEW_STATUS, ActivityEntry, Case, Timer, new_id
@@ -26,7 +26,7 @@ from .ports import UnitOfWork
 from .record import activity_entry
 from .redaction import Redactor
 from .validation import canonical_id, same_id
-from .wire import case_to_wire, edited_comment_id, timestamp
+from .wire import case_to_wire, edited_comment_id
 from .workflow import NO_WORKFLOW, Workflow
 
 logger = logging.getLogger(__name__)

@@ -19,12 +19,12 @@ from urllib.parse import urlsplit
 
 import attrs
 
+from .clock import timestamp
 from .hooks import matches, parse_pattern
 from .jsnumbers import as_javascript
 from .model import Change, Webhook
 from .names import PRE
 from .ports import Store
-from .wire import timestamp
 
 EVERY_EVENT = "*"
 SECRET_PREFIX = "whsec_"

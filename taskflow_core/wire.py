@@ -4,9 +4,9 @@ the JSON text every answer is sent as."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Any
 
+from .clock import timestamp
 from .jsnumbers import as_javascript
 from .merge import json_default
 from .model import ActivityEntry, Case
@@ -30,17 +30,6 @@ def single_case_body(case: dict[str, Any]) -> bytes:
     """The body of an answer with one case, ``{"data": case}``, as it is sent (and stored
     under an idempotency key, to be sent again byte for byte)."""
     return encode_json({"data": case}).encode()
-
-
-def timestamp(value: datetime) -> str:
-    """A moment as JavaScript's ``Date.toISOString`` writes it, as the original's answers
-    did: UTC, milliseconds, ``Z`` (``2026-01-05T10:00:00.123Z``). Fixed width: text order is
-    time order. Microseconds are cut, not rounded, so no moment is written later than it is;
-    the clock (clock.py) keeps one request's entries apart in milliseconds."""
-    if value.tzinfo is not UTC:
-        value = value.astimezone(UTC)
-    text = value.isoformat()  # without timespec=: a third faster, and lists print hundreds
-    return f"{text[:23]}Z" if value.microsecond else f"{text[:19]}.000Z"
 
 
 def case_to_wire(case: Case, activity: list[ActivityEntry] | None = None) -> dict[str, Any]:

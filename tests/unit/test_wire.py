@@ -4,9 +4,9 @@ import itertools
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from taskflow_core.clock import TransactionClock
+from taskflow_core.clock import TransactionClock, timestamp
 from taskflow_core.model import ActivityEntry, Case
-from taskflow_core.wire import case_to_wire, fold_comments, timestamp
+from taskflow_core.wire import case_to_wire, encode_json, fold_comments
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -92,3 +92,10 @@ def test_clock_readings_of_one_transaction_differ_as_written() -> None:
     clock = TransactionClock()
     written = [timestamp(clock.now()) for _ in range(100)]
     assert all(a < b for a, b in itertools.pairwise(written))
+
+
+def test_a_decorators_aware_datetime_is_written_as_javascript_writes_dates() -> None:
+    moment = datetime(2026, 1, 5, 11, 0, 0, 123456, tzinfo=timezone(timedelta(hours=1)))
+    assert encode_json({"at": moment, "day": moment.date()}) == (
+        '{"at": "2026-01-05T10:00:00.123Z", "day": "2026-01-05"}'
+    )
