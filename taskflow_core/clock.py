@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 Clock = Callable[[], datetime]
 """Returns the current time as an aware datetime; ``Taskflow(store, clock=...)`` takes one."""
 
-# The finest step an answer shows: timestamps are written in milliseconds (wire.py).
+# The finest step an answer shows: timestamps are written in milliseconds (timestamp()).
 _TICK = timedelta(milliseconds=1)
 _MICROSECOND = timedelta(microseconds=1)  # the finest step every store keeps
 
