@@ -67,7 +67,7 @@ def json_error_response(status: int, message: str) -> bytes:
     head = (
         f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\n"
         "Connection: close\r\n"
-        "Content-Type: application/json\r\n"
+        "Content-Type: application/json; charset=utf-8\r\n"  # as taskflow_falcon/rendering.py
         f"Content-Length: {len(body)}\r\n"
         "\r\n"
     )

@@ -37,7 +37,7 @@ from .background.http_sender import HttpSender, Sender
 from .background.relay import DEFAULT_PER_WEBHOOK, DEFAULT_TIMEOUT, DEFAULT_WORKERS, Relay
 from .background.timers import MAX_PER_SWEEP, run_due
 from .domain.addresses import Reach
-from .domain.clock import Clock, system_clock, utc
+from .domain.clock import Clock, Timeline, system_clock, utc
 from .domain.events import Hook
 from .domain.hooks import HookBus, parse_pattern
 from .domain.model import Webhook
@@ -109,7 +109,11 @@ class Taskflow:
         self._secrets = secrets
         self._subscriptions = Subscriptions(secrets, plain=plain_webhook_secrets)
         self._writes = WritePath(
-            store, self.clock, actor_id or default_actor_id, Redactor(redact, user_fields)
+            store,
+            # Every transaction's readings, kept in order across requests (domain/clock.py).
+            Timeline(self.clock),
+            actor_id or default_actor_id,
+            Redactor(redact, user_fields),
         )
         self._finding = Finding(store)
 

@@ -19,6 +19,7 @@ from .errors import install_error_handlers
 from .finding import CountsResource, ViewsResource
 from .operations import HealthResource, ReadyResource
 from .reference import DocsResource, OpenApiResource
+from .rendering import JSON_TYPE
 from .resources import (
     AssignResource,
     CaseResource,
@@ -29,6 +30,7 @@ from .resources import (
     TimersResource,
     WorkflowResource,
 )
+from .routing import EmptySegments, add_route
 
 
 class TaskflowApp(falcon.App):  # type: ignore[type-arg]
@@ -66,34 +68,37 @@ def create_app(
     host_middleware = [] if middleware is None else middleware
     if not isinstance(host_middleware, Iterable):
         host_middleware = [host_middleware]
-    app = TaskflowApp(middleware=[AccessLog(flow.redactor), *host_middleware], cors_enable=False)
+    app = TaskflowApp(
+        middleware=[AccessLog(flow.redactor), EmptySegments(), *host_middleware],
+        cors_enable=False,
+    )
     app.taskflow = flow
     app.req_options.strip_url_path_trailing_slash = True
     app.req_options.default_media_type = falcon.MEDIA_JSON
-    app.resp_options.default_media_type = falcon.MEDIA_JSON
+    app.resp_options.default_media_type = JSON_TYPE
     install_error_handlers(app)
 
     deps = {"max_body_size": max_body_size}
     comments = CommentsResource(flow, **deps)
     comment = CommentResource(flow, **deps)
-    app.add_route("/openapi.json", OpenApiResource())
-    app.add_route("/docs", DocsResource())
-    app.add_route("/_health", HealthResource())
-    app.add_route("/_ready", ReadyResource(flow))
-    app.add_route("/_changes", ChangesResource(flow, enabled=feed, max_waiting=max_waiting))
-    app.add_route("/", CasesResource(flow, **deps))
-    app.add_route("/{case_id}", CaseResource(flow, **deps))
+    add_route(app, "/openapi.json", OpenApiResource())
+    add_route(app, "/docs", DocsResource())
+    add_route(app, "/_health", HealthResource())
+    add_route(app, "/_ready", ReadyResource(flow))
+    add_route(app, "/_changes", ChangesResource(flow, enabled=feed, max_waiting=max_waiting))
+    add_route(app, "/", CasesResource(flow, **deps))
+    add_route(app, "/{case_id}", CaseResource(flow, **deps))
     # A literal segment: falcon matches it before the /{case_id} field, and no case id can
     # be spelled this way (ids are UUIDs), so the two never compete.
-    app.add_route("/_workflow", WorkflowResource(flow, **deps))
-    app.add_route("/_views", ViewsResource(flow, **deps))
-    app.add_route("/_counts", CountsResource(flow, **deps))
-    app.add_route("/{case_id}/status", StatusResource(flow, **deps))
-    app.add_route("/{case_id}/assign", AssignResource(flow, **deps))
-    app.add_route("/{case_id}/timers", TimersResource(flow, **deps))
+    add_route(app, "/_workflow", WorkflowResource(flow, **deps))
+    add_route(app, "/_views", ViewsResource(flow, **deps))
+    add_route(app, "/_counts", CountsResource(flow, **deps))
+    add_route(app, "/{case_id}/status", StatusResource(flow, **deps))
+    add_route(app, "/{case_id}/assign", AssignResource(flow, **deps))
+    add_route(app, "/{case_id}/timers", TimersResource(flow, **deps))
     # The original answered on both spellings; one resource instance serves each pair.
-    app.add_route("/{case_id}/comment", comments)
-    app.add_route("/{case_id}/comments", comments)
-    app.add_route("/{case_id}/comment/{comment_id}", comment)
-    app.add_route("/{case_id}/comments/{comment_id}", comment)
+    add_route(app, "/{case_id}/comment", comments)
+    add_route(app, "/{case_id}/comments", comments)
+    add_route(app, "/{case_id}/comment/{comment_id}", comment)
+    add_route(app, "/{case_id}/comments/{comment_id}", comment)
     return app

@@ -8,6 +8,8 @@ safe to send again: the service stores its answer and replays it (docs/retries.m
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 from typing import Any
 
@@ -15,6 +17,8 @@ import falcon
 
 from taskflow_core.application.commands import Outcome
 from taskflow_core.application.idempotency import check_idempotency_key, fingerprint
+
+from .rendering import JSON_TYPE
 
 IDEMPOTENCY_KEY = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
@@ -89,6 +93,30 @@ def not_modified(req: falcon.Request, version: int | None) -> bool:
     return version is not None and any(opaque == str(version) for _, opaque in tags)
 
 
+def weak_etag(body: bytes) -> str:
+    """The ETag express gave every answer: weak, of the body's length (hex) and SHA-1."""
+    digest = hashlib.sha1(body, usedforsecurity=False).digest()
+    return f'W/"{len(body):x}-{base64.b64encode(digest).decode()[:27]}"'
+
+
+def tag_listing(req: falcon.Request, resp: falcon.Response) -> None:
+    """A listing held whole gets the weak ETag of its body, and is a 304 without the body
+    when ``If-None-Match`` names it (weak comparison), as express answered every GET. A
+    streamed one has no body to hash before it is sent, and goes without."""
+    body = resp.data
+    if body is None:
+        return
+    tag = weak_etag(body)
+    resp.set_header("ETag", tag)
+    if req.get_header("If-None-Match") is None:
+        return
+    tags = _entity_tags(req, "If-None-Match")
+    if tags is None or any(opaque == tag[3:-1] for _, opaque in tags):
+        resp.status = falcon.HTTP_304
+        resp.data = None
+        resp.content_type = None  # no content, so no type (RFC 9110; wsgiref checks it)
+
+
 def idempotency_key(req: falcon.Request) -> str | None:
     value = req.get_header(IDEMPOTENCY_KEY)
     return None if value is None else check_idempotency_key(value, IDEMPOTENCY_KEY)
@@ -110,5 +138,5 @@ def write_case(resp: falcon.Response, outcome: Outcome, body: bytes) -> None:
     if outcome.replayed:
         resp.set_header(REPLAYED, "true")
     resp.status = outcome.status
-    resp.content_type = falcon.MEDIA_JSON
+    resp.content_type = JSON_TYPE
     resp.data = body

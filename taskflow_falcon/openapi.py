@@ -398,7 +398,7 @@ def _paths() -> dict[str, dict[str, Any]]:
         "/{case_id}/assign": {
             "parameters": [_CASE_ID],
             "put": _mutation(
-                "Assign (`profileId` null or missing unassigns)",
+                "Assign (`profileId` null unassigns; missing keeps the assignee, logs `assign`)",
                 _body(_meta_object(profileId={"type": ["string", "null"]})),
             ),
         },

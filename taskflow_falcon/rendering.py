@@ -19,13 +19,16 @@ from taskflow_core.domain.wire import encode_json
 
 logger = logging.getLogger(__name__)
 
+# Every JSON answer's type, as express wrote it: a client of the original may match on it.
+JSON_TYPE = "application/json; charset=utf-8"
+
 
 def write_json(resp: falcon.Response, body: Any, status: int | None = None) -> None:
     """Set ``resp`` to ``body`` as JSON; raises TypeError/ValueError if it is not JSON."""
     text = encode_json(body)
     if status is not None:
         resp.status = status
-    resp.content_type = falcon.MEDIA_JSON
+    resp.content_type = JSON_TYPE
     # Encoded here, not by falcon after the responder: a string that is not UTF-8 (a lone
     # surrogate from a decorator) then fails inside the error handling, as a JSON 500.
     resp.data = text.encode()
@@ -38,7 +41,7 @@ def write_listing(resp: falcon.Response, listing: Listing) -> None:
     The listing's cases come encoded (a decorator's failure to be JSON has happened by now,
     as a JSON 500); a failure while the rest is read can only cut the answer short.
     """
-    resp.content_type = falcon.MEDIA_JSON
+    resp.content_type = JSON_TYPE
     first = LISTING_OPEN + LISTING_SEPARATOR.join(case.encode() for case in listing.first)
     tail = listing_close(listing.count)
     if not listing.deferred:

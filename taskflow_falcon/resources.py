@@ -21,6 +21,7 @@ from taskflow_core.application.commands import (
     CreateCase,
     DeleteComment,
     EditComment,
+    LogAssign,
     MergePatch,
     Outcome,
     SetStatus,
@@ -36,6 +37,7 @@ from .conditions import (
     if_match,
     not_modified,
     request_fingerprint,
+    tag_listing,
     write_case,
 )
 from .listing import list_query_from_string
@@ -59,18 +61,17 @@ def respond(resp: falcon.Response, outcome: Outcome) -> None:
     write_case(resp, outcome, body)
 
 
+def preserve_updated_at(req: falcon.Request) -> bool:
+    """``?preserveUpdatedAt``: any value but ``false`` preserves, as the original read any
+    non-empty value (``false`` meaning false is ours); empty or bare does not (SPEC §3)."""
+    value = req.get_param("preserveUpdatedAt")
+    return value not in (None, "", "false")
+
+
 class _Resource:
     def __init__(self, flow: Taskflow, *, max_body_size: int) -> None:
         self.flow = flow
         self.max_body_size = max_body_size
-        # Falcon's own answer to 405 lists the same methods, from the same responders.
-        self.allow = ", ".join(sorted(falcon.routing.map_http_methods(self)))
-
-    def on_options(self, req: falcon.Request, resp: falcon.Response, **params: str) -> None:
-        # Falcon's default OPTIONS answer is 200 with no body, under the JSON content type
-        # this app gives every answer: a JSON promise it does not keep. A 204 has no type.
-        resp.status = falcon.HTTP_204
-        resp.set_header("Allow", self.allow)
 
     def body(
         self, req: falcon.Request, case_id: str, *, empty: dict[str, Any] | None = None
@@ -105,6 +106,7 @@ class CasesResource(_Resource):
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         query = list_query_from_string(req.query_string)
         write_listing(resp, self.flow.listing(query, user=user_of(req)))
+        tag_listing(req, resp)
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         # The whole body is the new case's data, and also the event's payload; an empty
@@ -130,8 +132,9 @@ class CaseResource(_Resource):
         body = self.body(req, case_id)
         # No data (or null) merges nothing and is still logged: the original's clients
         # record a note that way, with meta.comment.
-        preserve = bool(req.get_param_as_bool("preserveUpdatedAt", default=False))
-        self.execute(req, resp, UpdateData(case_id, body.get("data"), preserve), body)
+        self.execute(
+            req, resp, UpdateData(case_id, body.get("data"), preserve_updated_at(req)), body
+        )
 
     def on_patch(self, req: falcon.Request, resp: falcon.Response, case_id: str) -> None:
         canonical_id(case_id)  # a 404 before the content type's 415
@@ -149,14 +152,19 @@ class StatusResource(_Resource):
 
 
 class AssignResource(_Resource):
-    """``/{case_id}/assign``: ``{"profileId": null}`` or ``{}`` unassigns."""
+    """``/{case_id}/assign``: ``{"profileId": null}`` unassigns; ``{}`` keeps the assignee
+    and logs the event, as the original (SPEC §3)."""
 
     def on_put(self, req: falcon.Request, resp: falcon.Response, case_id: str) -> None:
         body = self.body(req, case_id)
-        try:
-            command = Assign(case_id, body.get("profileId"))
-        except InvalidRequest as error:
-            raise error.renamed(HTTP_NAMES) from None
+        command: Command
+        if "profileId" not in body:
+            command = LogAssign(case_id)  # {}: the assignee stays, the event is logged
+        else:
+            try:
+                command = Assign(case_id, body["profileId"])
+            except InvalidRequest as error:
+                raise error.renamed(HTTP_NAMES) from None
         self.execute(req, resp, command, body)
 
 
@@ -172,7 +180,19 @@ class CommentsResource(_Resource):
 
     def on_post(self, req: falcon.Request, resp: falcon.Response, case_id: str) -> None:
         body = self.body(req, case_id)
-        self.execute(req, resp, AddComment(case_id, require(body, "comment")), body)
+        comment = body["comment"] if "comment" in body else _meta(body)
+        self.execute(req, resp, AddComment(case_id, comment), body)
+
+
+def _meta(body: dict[str, Any]) -> Any:
+    """A comment sent only as ``meta.comment``: the original logged that text as the comment
+    (its logger reads ``meta.comment``), so a client may send it so. Without it, the missing
+    ``comment`` is the error."""
+    meta = body.get("meta")
+    text = meta.get("comment") if isinstance(meta, dict) else None
+    if not isinstance(text, str) or not text.strip():
+        require(body, "comment")
+    return text
 
 
 class CommentResource(_Resource):

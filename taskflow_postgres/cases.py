@@ -9,6 +9,7 @@ from psycopg import Connection, sql
 from psycopg.rows import DictRow
 
 from taskflow_core.application.query import Deferred, EncodedPage, ListPage, ListQuery
+from taskflow_core.domain.jsnumbers import as_javascript
 from taskflow_core.domain.model import ActivityEntry, Case
 from taskflow_core.domain.wire import case_to_wire, encode_json
 from taskflow_core.errors import NotFound
@@ -136,7 +137,9 @@ class PostgresCaseRepository:
                 # leaves out a case gone before its batch.
                 cases.extend(encode_json(case_to_wire(c)) for c in self.get_many([str(row["id"])]))
             else:
-                cases.append(row["json"])
+                # jsonb writes numbers as it keeps them (1e21 in 22 digits, 1.0 as 1.0):
+                # written as every answer writes them, the text is the worker's.
+                cases.append(as_javascript(row["json"]))
 
         statement, params = encoded_list_statement(query, budget)
         count, deferred = _read_page(self._conn, statement, params, read)

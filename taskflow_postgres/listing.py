@@ -13,10 +13,9 @@ from taskflow_core.domain.model import NEW_STATUS
 from . import finding
 from .rows import CASE_COLUMNS, json_param
 
-# taskflow_core/domain/wire.py's timestamp(): ISO 8601 in UTC, always with microseconds.
-_TIMESTAMP = (
-    """'"' || to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"') || '"'"""
-)
+# taskflow_core/domain/clock.py's timestamp(): as JavaScript writes dates, UTC with milliseconds
+# (MS cuts the microseconds off, as timestamp() does) and "Z".
+_TIMESTAMP = """'"' || to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') || '"'"""
 
 # One statement, so the page and the count see the same snapshot in one round trip. The
 # count is a subquery joined to the page rather than count(*) OVER (): a window count comes
@@ -60,16 +59,16 @@ _BUDGETED_PAGE = sql.SQL(
 )
 # A case's answer as taskflow_core/domain/wire.py writes it (case_to_wire, then encode_json), put
 # together by the server: the worker then spends no CPU on the case but to send it. Equal
-# to the worker's text byte for byte (tests/integration/test_postgres_encoded_listing.py),
-# but for numbers, written as jsonb keeps them: 0.0000001 where Python writes 1e-07, and one
-# stored by another client with more digits than a float holds, exactly.
+# to the worker's text byte for byte (tests/integration/test_postgres_encoded_listing.py)
+# once its numbers, written as jsonb keeps them (0.0000001, 1.50, 1e21 in 22 digits), are
+# written as JavaScript writes them, as the worker's are (cases.py, jsnumbers.py).
 # Strings are escaped alike (to_json and the encoder both escape only '"', '\\' and
 # control characters, and write the rest as it is); jsonb text uses ", " and ": " as the
 # encoder does, with the keys in the order the worker would have decoded them; a NULL
 # status or data is shown as case_from_row (rows.py) shows it, and data that is not an
 # object (edited by hand), or a timestamp outside the years 1 to 9999 (which Python cannot
 # hold, nor to_char write as ISO 8601), is left to it, NULL here. Timestamps are UTC with
-# microseconds, whatever the session's time zone.
+# milliseconds, whatever the session's time zone.
 _CASE_JSON = sql.SQL(
     """CASE WHEN (page.data IS NULL OR jsonb_typeof(page.data) = 'object')
         AND {in_range}

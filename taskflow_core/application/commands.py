@@ -178,6 +178,18 @@ class Assign:
 
 
 @attrs.frozen
+class LogAssign:
+    """``PUT /{id}/assign`` with no ``profileId``: the assignee stays, and an ``assign`` event
+    without ``assignedTo`` is logged, as the original did (SPEC §3)."""
+
+    case_id: str = attrs.field(converter=canonical_id)
+
+    def run(self, tx: Pipeline) -> str:
+        tx.log_assign(self.case_id)
+        return self.case_id
+
+
+@attrs.frozen
 class AddComment:
     case_id: str = attrs.field(converter=canonical_id)
     comment: str = attrs.field(converter=check_comment)

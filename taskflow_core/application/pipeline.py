@@ -17,14 +17,14 @@ from typing import Any
 
 import attrs
 
-from ..domain.clock import Clock, TransactionClock, utc
+from ..domain.clock import Clock, Timeline, TransactionClock, timestamp, utc
 from ..domain.events import CaseHandle, DataChange, HookEvent, HookHandlers
 from ..domain.model import NEW_STATUS, ActivityEntry, Case, Timer, new_id
 from ..domain.names import Event, pre, status_event, timer_event
 from ..domain.record import activity_entry
 from ..domain.redaction import Redactor
 from ..domain.validation import canonical_id, same_id
-from ..domain.wire import case_to_wire, edited_comment_id, timestamp
+from ..domain.wire import case_to_wire, edited_comment_id
 from ..domain.workflow import NO_WORKFLOW, Workflow
 from ..errors import Forbidden, HookUsageError, NotFound, PreconditionFailed
 from ..ports import UnitOfWork
@@ -64,7 +64,7 @@ class Pipeline:
         user: Any,
         payload: Any,
         actor: str | None,
-        clock: Clock,
+        clock: Clock | Timeline,
         redact: Redactor,
         workflow: Workflow = NO_WORKFLOW,
     ) -> None:
@@ -206,6 +206,14 @@ class Pipeline:
             meta,
             self._saving(case_id, lambda c: attrs.evolve(c, assigned_to=assigned_to)),
         )
+
+    def log_assign(self, case_id: str) -> None:
+        """The assign route given no assignee: as the original, whose update dropped the
+        missing value, the assignee stays as it is and the ``assign`` event is still logged,
+        its meta without ``assignedTo``."""
+        self.hold(case_id)
+        meta = {"user": self.user, "payload": self.payload}
+        self._dispatch(case_id, Event.ASSIGN, meta, None)
 
     def comment(self, case_id: str, comment: str) -> None:
         self.hold(case_id)

@@ -151,8 +151,8 @@ def _boolean(name: str, value: Any, default: bool) -> bool:
         return default
     if isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.lower() in ("true", "false"):
-        return value.lower() == "true"
+    if value in ("true", "false"):
+        return bool(value == "true")
     raise InvalidRequest(f"{name} must be true or false", {name: "invalid"})
 
 
@@ -184,7 +184,9 @@ def parse_list_query(query: Mapping[str, Any] | None) -> ListQuery:
             f"sort[column] must be one of: {', '.join(SORT_COLUMNS)}",
             {"sort[column]": "unknown"},
         )
-    # The original sorts descending whenever a column is named and ascending is not "true".
+    # Descending by default when a column is named, as the original. Only the exact words
+    # count: the original read "TRUE" as descending, and reading it as ascending would
+    # silently reverse a client's order (SPEC §3); anything else is refused.
     ascending = _boolean("sort[ascending]", sort.get("ascending"), column is None)
 
     return ListQuery(

@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ..domain.clock import timestamp
 from ..domain.validation import canonical_id
-from ..domain.wire import case_to_wire, delivery_to_wire, encode_json, timestamp
+from ..domain.wire import case_to_wire, delivery_to_wire, encode_json
 from ..domain.workflow import Workflow
 from ..errors import NotFound
 from ..ports import EncodedListings, Store, UnitOfWork

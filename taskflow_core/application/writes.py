@@ -13,12 +13,12 @@ from typing import Any
 
 import attrs
 
-from ..domain.clock import Clock, utc
+from ..domain.clock import Timeline, utc
 from ..domain.events import Hook
 from ..domain.hooks import HookSet
 from ..domain.model import IdempotencyRecord
 from ..domain.redaction import Redactor
-from ..domain.validation import check_actor_id
+from ..domain.validation import canonical_actor, check_actor_id
 from ..domain.workflow import Workflow
 from ..errors import InvalidRequest
 from ..ports import Store, UnitOfWork
@@ -55,7 +55,7 @@ class Rules:
 @attrs.frozen
 class WritePath:
     store: Store
-    clock: Clock
+    clock: Timeline
     actor_id: ActorId
     redact: Redactor
 
@@ -96,7 +96,7 @@ class WritePath:
 
     def actor(self, user: Any) -> str | None:
         """Who acts, as the activity log names them: ``actor_id(user)``, checked."""
-        return check_actor_id(self.actor_id(user))
+        return canonical_actor(check_actor_id(self.actor_id(user)))
 
     def begin(
         self, uow: UnitOfWork, hooks: HookSet[Hook], context: Context, workflow: Workflow
@@ -117,4 +117,4 @@ class WritePath:
         """The record this request claims its idempotency key with."""
         request = context.fingerprint or idempotency.command_fingerprint(command, context.payload)
         scope = idempotency.scope_of(self.actor(context.user))
-        return idempotency.pending(scope, key, request, utc(self.clock()))
+        return idempotency.pending(scope, key, request, utc(self.clock.clock()))

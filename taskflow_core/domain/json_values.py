@@ -9,6 +9,7 @@ import uuid
 from typing import Any
 
 from ..errors import InvalidRequest
+from .clock import timestamp
 
 # The largest array a merge may create out of nothing but a `length` or an index key (see
 # `_merge_object_into_array`). JavaScript would build arrays of up to 2**32 - 1 slots and then
@@ -256,6 +257,8 @@ def _json_type(value: Any) -> str:
 def json_default(value: Any) -> Any:
     """How JSON answers render what hosts' decorators commonly add: dates and times in ISO
     form and UUIDs as text, as JavaScript's JSON.stringify would; anything else is an error."""
+    if isinstance(value, datetime.datetime) and value.tzinfo is not None:
+        return timestamp(value)  # Date.toISOString's form, as every timestamp we write
     if isinstance(value, datetime.date | datetime.time):
         return value.isoformat()
     if isinstance(value, uuid.UUID):

@@ -46,6 +46,14 @@ def canonical_id(value: object, what: str = "Case") -> str:
     return value.lower()
 
 
+def canonical_actor(actor: str | None) -> str | None:
+    """An actor id as the log keeps it: a UUID in lower case, as the original's ``uuid``
+    column wrote it (a host may send capitals); any other id as it is."""
+    if actor is not None and UUID_RE.fullmatch(actor):
+        return actor.lower()
+    return actor
+
+
 def same_id(left: str | None, right: str | None) -> bool:
     """Whether two actor ids name the same actor: equal text, or the same canonical UUID in
     another letter case (an adopted database holds them lowercase; a host may send capitals).

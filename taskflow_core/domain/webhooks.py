@@ -18,10 +18,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .addresses import Reach, check_host
+from .clock import timestamp
 from .hooks import matches, parse_pattern
+from .jsnumbers import as_javascript
 from .model import Change, Webhook
 from .names import PRE
-from .wire import timestamp
 
 EVERY_EVENT = "*"
 SECRET_PREFIX = "whsec_"
@@ -129,7 +130,9 @@ def message_body(change: Change, item: dict[str, Any]) -> bytes:
         "timestamp": timestamp(change.entry.created_at),
         "data": item,
     }
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    # Numbers as JSON.stringify writes them, as in every answer (jsnumbers.py).
+    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    return as_javascript(text).encode()
 
 
 def sign(secret: str, message_id: str, sent_at: int, body: bytes) -> str:

@@ -4,9 +4,10 @@ the JSON text every answer is sent as."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Any
 
+from .clock import timestamp
+from .jsnumbers import as_javascript
 from .json_values import json_default
 from .model import ActivityEntry, Case, Delivery
 from .names import Event
@@ -20,16 +21,9 @@ _ENCODER = json.JSONEncoder(
 
 
 def encode_json(value: Any) -> str:
-    """An answer as JSON text; raises TypeError or ValueError if it cannot be JSON."""
-    return _ENCODER.encode(value)
-
-
-def timestamp(value: datetime) -> str:
-    # Fixed width, always UTC: text order is time order, and every store prints the same.
-    if value.tzinfo is not UTC:
-        value = value.astimezone(UTC)
-    text = value.isoformat()  # without timespec=: a third faster, and lists print hundreds
-    return text if value.microsecond else f"{text[:19]}.000000{text[19:]}"
+    """An answer as JSON text, its numbers as JavaScript writes them (jsnumbers.py); raises
+    TypeError or ValueError if it cannot be JSON."""
+    return as_javascript(_ENCODER.encode(value))
 
 
 def case_to_wire(case: Case, activity: list[ActivityEntry] | None = None) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """Creating, reading and changing cases through the service, on every store."""
 
+import time
 import uuid
 from datetime import datetime
 
@@ -67,6 +68,7 @@ class TestUpdate:
 
     def test_update_moves_updated_at_and_logs_an_update(self, flow: Taskflow) -> None:
         case = flow.create({})
+        time.sleep(0.002)  # timestamps are written in milliseconds
         updated = flow.update(case["id"], {"x": 1}, user=ALICE)
         assert parse(updated["updatedAt"]) > parse(case["updatedAt"])
         entry = updated["activityLog"][0]
@@ -93,6 +95,7 @@ class TestUpdate:
 class TestStatus:
     def test_status_change_is_logged_with_previous_and_next(self, flow: Taskflow) -> None:
         case = flow.create({})
+        time.sleep(0.002)  # timestamps are written in milliseconds
         changed = flow.set_status(case["id"], "in-review", user=ALICE)
         assert changed["status"] == "in-review"
         entry = changed["activityLog"][0]

@@ -30,10 +30,10 @@ def read_all(flow: Taskflow, count: int, after: str | None = None) -> list[dict[
     return items[:count]
 
 
-def entries_in_commit_order(flow: Taskflow, *case_ids: str) -> list[str]:
-    """Entry ids as the cases' logs order them (newest first there)."""
-    entries = [e for cid in case_ids for e in flow.get(cid)["activityLog"]]
-    return [e["id"] for e in sorted(entries, key=lambda e: e["createdAt"])]
+def entries_in_commit_order(flow: Taskflow, case_id: str) -> list[str]:
+    """Entry ids as the case's log orders them (newest first there). Not by their written
+    ``createdAt``: requests a moment apart may write the same millisecond."""
+    return [e["id"] for e in reversed(flow.get(case_id)["activityLog"])]
 
 
 class TestReading:

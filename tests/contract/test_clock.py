@@ -29,7 +29,7 @@ def test_case_and_log_timestamps_come_from_the_flows_clock(store: Store) -> None
     clock.at = T0 + timedelta(days=3)
     case = flow.set_status(case["id"], "open")
 
-    assert case["createdAt"] == "2030-05-06T07:08:09.000000+00:00"
+    assert case["createdAt"] == "2030-05-06T07:08:09.000Z"
     assert case["updatedAt"].startswith("2030-05-09T07:08:09")
     assert [e["createdAt"][:10] for e in case["activityLog"]] == ["2030-05-09", "2030-05-06"]
 
@@ -46,7 +46,7 @@ def test_a_clock_that_stands_still_still_orders_one_requests_entries(store: Stor
 
 def test_a_clock_in_another_zone_is_written_as_utc(store: Store) -> None:
     flow = Taskflow(store, clock=Manual(T0.astimezone(timezone(timedelta(hours=2)))))
-    assert flow.create({})["createdAt"] == "2030-05-06T07:08:09.000000+00:00"
+    assert flow.create({})["createdAt"] == "2030-05-06T07:08:09.000Z"
 
 
 def test_a_naive_clock_is_refused(store: Store) -> None:

@@ -50,7 +50,7 @@ def test_a_request_gunicorn_refuses_is_answered_with_a_json_message(
     answer = exchange(server.port, request_bytes)
 
     assert answer.status == status
-    assert answer.headers["content-type"] == "application/json"
+    assert answer.headers["content-type"] == "application/json; charset=utf-8"
     assert int(answer.headers["content-length"]) == len(answer.body)
     body = json.loads(answer.body)
     assert set(body) == {"message"}

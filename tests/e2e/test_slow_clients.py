@@ -218,7 +218,7 @@ class TestLateRequestsAreCutOff:
 
         answer = parse_answer(received)
         assert answer.status == 408
-        assert answer.headers["content-type"] == "application/json"
+        assert answer.headers["content-type"] == "application/json; charset=utf-8"
         assert json.loads(answer.body) == {"message": "The request body did not arrive in time"}
         assert BODY_TIMEOUT - 0.5 <= waited <= BODY_TIMEOUT + SWEEP_SLACK
 
@@ -236,7 +236,7 @@ class TestLateRequestsAreCutOff:
         waited = time.monotonic() - started
 
         assert answer.status == 408
-        assert answer.headers["content-type"] == "application/json"
+        assert answer.headers["content-type"] == "application/json; charset=utf-8"
         assert set(json.loads(answer.body)) == {"message"}
         assert BODY_TIMEOUT - 0.5 <= waited <= BODY_TIMEOUT + SWEEP_SLACK
         assert "Traceback" not in impatient_server.log

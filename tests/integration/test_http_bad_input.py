@@ -209,16 +209,6 @@ class TestBodies:
         assert field in error["message"] or field in (error.get("errors") or {})
         assert snapshot(client) == before
 
-    def test_bad_preserve_updated_at_is_400(self, client: Client, case: dict[str, Any]) -> None:
-        before = snapshot(client)
-
-        result = client.simulate_put(
-            f"/{case['id']}", json={"data": {"x": 1}}, params={"preserveUpdatedAt": "maybe"}
-        )
-
-        assert "preserveUpdatedAt" in assert_json_error(result, 400)["message"]
-        assert snapshot(client) == before
-
 
 class TestBodySizeLimit:
     @pytest.fixture

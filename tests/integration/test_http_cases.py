@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import time
 from typing import Any
 
 import falcon.testing
@@ -113,6 +114,7 @@ class TestUpdate:
 
     def test_update_moves_updated_at(self, client: Client) -> None:
         case = create_case(client)
+        time.sleep(0.002)  # timestamps are written in milliseconds
 
         updated = client.simulate_put(f"/{case['id']}", json={"data": {"x": 1}}).json["data"]
 

@@ -11,6 +11,7 @@ import falcon.testing
 import pytest
 
 from taskflow_core import Taskflow
+from taskflow_core.ports import Store
 from taskflow_falcon import create_app
 from tests.integration.http_support import *  # noqa: F403
 from tests.integration.http_support import (
@@ -225,12 +226,16 @@ class TestBadInput:
 
 
 def test_a_cursor_into_pruned_changes_answers_410_naming_where_to_read_on(
-    client: Client, flow: Taskflow
+    store: Store,  # noqa: F811 (the fixture)
 ) -> None:
+    now = [datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=2)]
+    flow = Taskflow(store, clock=lambda: now[0])
+    client = falcon.testing.TestClient(create_app(flow, feed=True))
     for n in range(3):
         create_case(client, {"n": n})
     feed = eventually_all(client, 3)
-    flow.prune(datetime.timedelta(0))
+    now[0] += datetime.timedelta(days=2)
+    assert flow.prune(datetime.timedelta(days=1))["changes"] == 2  # the newest stays
 
     result = client.simulate_get("/_changes", params={"after": feed[0]})
 

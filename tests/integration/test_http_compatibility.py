@@ -58,12 +58,18 @@ class TestLenientBodies:
         expected_note = body.get("meta", {}).get("comment")
         assert updated["activityLog"][0]["comment"] == expected_note
 
-    def test_an_assign_with_an_empty_body_unassigns(self, client: Client) -> None:
+    def test_an_assign_with_an_empty_body_keeps_the_assignee_and_logs_it(
+        self, client: Client
+    ) -> None:
         case = create_case(client)
         client.simulate_put(f"/{case['id']}/assign", json={"profileId": "bob"})
         result = client.simulate_put(f"/{case['id']}/assign", json={})
         assert result.status_code == 200, result.text
-        assert result.json["data"]["assignedTo"] is None
+        assert result.json["data"]["assignedTo"] == "bob"
+        assert [e["eventName"] for e in result.json["data"]["activityLog"]][:2] == [
+            "assign",
+            "assign",
+        ]
 
     def test_a_put_merges_arrays_index_by_index(self, client: Client) -> None:
         case = create_case(client, {"t": [1, 2, 3]})

@@ -228,7 +228,7 @@ class TestListingsPastTheBudget:
     ) -> None:
         result = client.simulate_get("/" + query)
         assert result.status_code == 200
-        assert result.headers["content-type"] == "application/json"
+        assert result.headers["content-type"] == "application/json; charset=utf-8"
         expected = encode_json(flow.list(list_query_from_string(query.lstrip("?"))))
         assert result.content == expected.encode()
 

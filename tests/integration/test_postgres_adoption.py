@@ -143,7 +143,7 @@ class TestServingTheOriginalsRows:
         assert case["status"] == "open"
         assert case["data"] == {"subject": "licence", "model": "pil"}
         assert case["assignedTo"] == ALICE_UUID
-        assert case["createdAt"] == "2021-03-01T09:00:00.123456+00:00"
+        assert case["createdAt"] == "2021-03-01T09:00:00.123Z"
         assert case["version"] == 1
         log = case["activityLog"]
         assert [e["eventName"] for e in log] == ["comment", "status:new:open", "create"]

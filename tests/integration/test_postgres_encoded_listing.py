@@ -1,6 +1,6 @@
 """PostgreSQL writes a listing's cases as JSON itself (``list_encoded``): the text must be
-what the worker would have written from the same rows (taskflow_core/domain/wire.py), byte for byte
-but for how a number is written, whatever the data, the session and the page's budget."""
+what the worker would have written from the same rows (taskflow_core/domain/wire.py), byte for byte,
+whatever the data, the session and the page's budget."""
 
 import json
 from typing import Any
@@ -27,8 +27,11 @@ ALIKE = [
     {"unicode": "é ✓ 日本 \u2028 \u2029 \x7f 😀", "é": "key"},
     {"subject": "subject-42", "list": [1, "two", None, 3.5, {"k": "v"}]},
 ]
-# Numbers Python writes with an exponent and jsonb without: the same values.
-EXPONENTS = [{"small": 1e-07, "large": 1e16, "neg": -2.5e-10, "huge": 1.5e300}]
+# Numbers Python writes with an exponent and jsonb without, or jsonb with digits Python
+# does not: both written as JavaScript writes them (taskflow_core/domain/jsnumbers.py).
+EXPONENTS = [
+    {"small": 1e-07, "large": 1e16, "neg": -2.5e-10, "huge": 1.5e300, "e21": 1e21, "one": 1.0}
+]
 
 
 def encoded_and_expected(flow: Taskflow, query: dict[str, Any]) -> tuple[list[str], list[str]]:
@@ -58,11 +61,13 @@ def test_the_servers_text_is_the_workers_byte_for_byte(flow: Taskflow) -> None:
     assert encoded == expected
 
 
-def test_numbers_python_writes_with_an_exponent_keep_their_values(flow: Taskflow) -> None:
+def test_numbers_are_written_as_javascript_writes_them_by_either(flow: Taskflow) -> None:
     flow.create(EXPONENTS[0])
     (encoded,), (expected,) = encoded_and_expected(flow, {})
+    assert encoded == expected
     assert json.loads(encoded) == json.loads(expected)
-    assert '"small": 0.0000001' in encoded
+    for written in ['"small": 1e-7', '"huge": 1.5e+300', '"e21": 1e+21', '"one": 1,']:
+        assert written in encoded
 
 
 def test_rows_written_by_hand_read_as_the_worker_reads_them(
@@ -77,9 +82,22 @@ def test_rows_written_by_hand_read_as_the_worker_reads_them(
         )
     encoded, expected = encoded_and_expected(flow, {})
     assert encoded == expected
-    assert '"createdAt": "0999-12-31T23:59:59.500000+00:00"' in encoded[0]
+    assert '"createdAt": "0999-12-31T23:59:59.500Z"' in encoded[0]
     assert '"status": "new", "data": {}' in encoded[1]
-    assert '"createdAt": "2001-02-02T21:05:06.000000+00:00"' in encoded[1]
+    assert '"createdAt": "2001-02-02T21:05:06.000Z"' in encoded[1]
+
+
+def test_timestamps_are_cut_to_milliseconds_alike(flow: Taskflow, postgres_dsn: str) -> None:
+    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO cases (id, status, data, created_at, updated_at)"
+            " VALUES (gen_random_uuid(), 'x', '{}', '2026-01-05 10:00:00.123999+00',"
+            " '2026-01-05 10:00:00.000999+00')"
+        )
+    encoded, expected = encoded_and_expected(flow, {})
+    assert encoded == expected
+    assert '"createdAt": "2026-01-05T10:00:00.123Z"' in encoded[0]
+    assert '"updatedAt": "2026-01-05T10:00:00.000Z"' in encoded[0]
 
 
 def test_timestamps_are_utc_whatever_the_sessions_time_zone(
@@ -158,13 +176,17 @@ def test_a_timestamp_python_cannot_hold_fails_as_the_worker_fails_it(
         flow.listing()
 
 
-def test_numbers_stored_by_another_client_come_as_stored(flow: Taskflow, postgres_dsn: str) -> None:
+def test_numbers_stored_by_another_client_come_as_javascript_reads_them(
+    flow: Taskflow, postgres_dsn: str
+) -> None:
     with psycopg.connect(postgres_dsn, autocommit=True) as conn:
         conn.execute(
             "INSERT INTO cases (id, status, data) VALUES (gen_random_uuid(), 'x',"
             """ '{"price": 1.50, "exact": 0.12345678901234567890}')"""
         )
     (encoded,) = flow.listing().first
-    assert '"data": {"exact": 0.12345678901234567890, "price": 1.50}' in encoded
+    # As the original's answers: JSON.parse, then JSON.stringify, of the stored text.
+    assert '"data": {"exact": 0.12345678901234568, "price": 1.5}' in encoded
+    assert encoded == encode_json(flow.list()["data"][0])
     (case,) = flow.list()["data"]
     assert case["data"] == {"exact": 0.12345678901234568, "price": 1.5}

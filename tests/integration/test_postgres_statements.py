@@ -92,6 +92,8 @@ EXPECTED = {
     "GET /": 1,  # the page and its count in one query
     "GET /?q=": 1,  # the search is a condition of that query, not a lookup before it
     "GET /_counts": 1,  # every group in one query
+    "GET / If-None-Match": 1,  # the same read; the weak ETag is of the body, made here
+    "HEAD /": 1,  # GET without the body
     # A sequencing step (an index probe when nothing waits for a place: changes.py), then a
     # page of the feed, entries joined, in one query.
     "GET /_changes": 2,
@@ -100,6 +102,7 @@ EXPECTED = {
     "PUT /{id}": 5,  # lock, update, log with feed, read back, commit
     "PUT /{id}/status": 5,
     "PUT /{id}/assign": 5,
+    "PUT /{id}/assign {}": 5,  # the assignee kept, the event logged: lock, bump, log, read
     # A comment changes no column but the version, which costs the one UPDATE.
     "POST /{id}/comment": 5,  # lock, bump the version, log with feed, read back, commit
     "PUT /{id}/comment/{c}": 6,  # lock, read the log (authorship), bump, log, read, commit
@@ -118,17 +121,21 @@ def requests(
 ) -> dict[str, tuple[str, str, dict[str, Any] | None, dict[str, str]]]:
     cid, comment = case["id"], comment_of(case)
     current = {"If-Match": f'"{case["version"]}"'}
+    listing_tag = client.simulate_get("/").headers["etag"]
     return {
         "GET /{id}": ("GET", f"/{cid}", None, {}),
         "GET /{id} If-None-Match": ("GET", f"/{cid}", None, {"If-None-Match": current["If-Match"]}),
         "GET /": ("GET", "/?status=new&data[subject]=x", None, {}),
         "GET /?q=": ("GET", "/?q=x&status=new&createdAt[from]=2020-01-01", None, {}),
         "GET /_counts": ("GET", "/_counts?by=assignedTo&q=x&unassigned=true", None, {}),
+        "GET / If-None-Match": ("GET", "/", None, {"If-None-Match": listing_tag}),
+        "HEAD /": ("HEAD", "/", None, {}),
         "GET /_changes": ("GET", "/_changes?limit=10", None, {}),
         "POST /": ("POST", "/", {"subject": "y"}, {}),
         "PUT /{id}": ("PUT", f"/{cid}", {"data": {"more": 1}}, {}),
         "PUT /{id}/status": ("PUT", f"/{cid}/status", {"status": "open"}, {}),
         "PUT /{id}/assign": ("PUT", f"/{cid}/assign", {"profileId": "bob"}, {}),
+        "PUT /{id}/assign {}": ("PUT", f"/{cid}/assign", {}, {}),
         "POST /{id}/comment": ("POST", f"/{cid}/comment", {"comment": "more"}, {}),
         "PUT /{id}/comment/{c}": ("PUT", f"/{cid}/comment/{comment}", {"comment": "edit"}, {}),
         "DELETE /{id}/comment/{c}": ("DELETE", f"/{cid}/comment/{comment}", None, {}),

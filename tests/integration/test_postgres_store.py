@@ -108,8 +108,8 @@ class TestReading:
         read = flow.get(case["id"])
         store.close()
         assert read["createdAt"] == case["createdAt"]
-        assert read["createdAt"].endswith("+00:00")
-        assert {e["createdAt"][-6:] for e in read["activityLog"]} == {"+00:00"}
+        assert read["createdAt"].endswith("Z")
+        assert {e["createdAt"][-1:] for e in read["activityLog"]} == {"Z"}
 
     def test_a_malformed_id_finds_nothing_and_leaves_the_transaction_usable(
         self, postgres_store: PostgresStore

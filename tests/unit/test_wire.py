@@ -1,12 +1,12 @@
 """Wire form and comment folding, independent of any store."""
 
 import itertools
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from taskflow_core.domain.clock import TransactionClock
+from taskflow_core.domain.clock import TransactionClock, timestamp
 from taskflow_core.domain.model import ActivityEntry, Case
-from taskflow_core.domain.wire import case_to_wire, fold_comments
+from taskflow_core.domain.wire import case_to_wire, encode_json, fold_comments
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -35,7 +35,7 @@ def test_case_wire_form_is_camel_case_with_utc_timestamps_and_the_version() -> N
         data={"a": 1},
         assigned_to="bob",
         created_at=T0,
-        updated_at=T0 + timedelta(microseconds=5),
+        updated_at=T0 + timedelta(microseconds=5999),
         version=7,
     )
     assert case_to_wire(case) == {
@@ -43,8 +43,8 @@ def test_case_wire_form_is_camel_case_with_utc_timestamps_and_the_version() -> N
         "status": "new",
         "data": {"a": 1},
         "assignedTo": "bob",
-        "createdAt": "2026-01-01T00:00:00.000000+00:00",
-        "updatedAt": "2026-01-01T00:00:00.000005+00:00",
+        "createdAt": "2026-01-01T00:00:00.000Z",
+        "updatedAt": "2026-01-01T00:00:00.005Z",
         "version": 7,
     }
     assert case_to_wire(case, [])["activityLog"] == []
@@ -62,7 +62,7 @@ def test_latest_edit_wins_and_edit_entries_are_hidden() -> None:
     assert [e["id"] for e in folded] == ["e3", "e1", "e0"]
     assert folded[1]["comment"] == "third"
     # The comment keeps its own updatedAt, as the original shows it.
-    assert folded[1]["updatedAt"] == "2026-01-01T00:00:01.000000+00:00"
+    assert folded[1]["updatedAt"] == "2026-01-01T00:00:01.000Z"
 
 
 def test_deleted_comment_has_no_text() -> None:
@@ -75,3 +75,27 @@ def test_clock_strictly_increases_even_within_one_microsecond() -> None:
     clock = TransactionClock()
     readings = [clock.now() for _ in range(1000)]
     assert all(a < b for a, b in itertools.pairwise(readings))
+
+
+def test_timestamps_are_written_as_javascript_writes_dates() -> None:
+    plus_two = timezone(timedelta(hours=2))
+    assert timestamp(datetime(2026, 1, 5, 10, 0, 0, 123999, tzinfo=UTC)) == (
+        "2026-01-05T10:00:00.123Z"
+    )
+    assert timestamp(datetime(2026, 1, 5, 12, 0, tzinfo=plus_two)) == "2026-01-05T10:00:00.000Z"
+    assert timestamp(datetime(2026, 1, 5, 10, 0, 0, 999, tzinfo=UTC)) == (
+        "2026-01-05T10:00:00.000Z"
+    )
+
+
+def test_clock_readings_of_one_transaction_differ_as_written() -> None:
+    clock = TransactionClock()
+    written = [timestamp(clock.now()) for _ in range(100)]
+    assert all(a < b for a, b in itertools.pairwise(written))
+
+
+def test_a_decorators_aware_datetime_is_written_as_javascript_writes_dates() -> None:
+    moment = datetime(2026, 1, 5, 11, 0, 0, 123456, tzinfo=timezone(timedelta(hours=1)))
+    assert encode_json({"at": moment, "day": moment.date()}) == (
+        '{"at": "2026-01-05T10:00:00.123Z", "day": "2026-01-05"}'
+    )
