@@ -2,6 +2,7 @@
 
 from .application.commands import Context, Outcome
 from .application.query import ListPage, ListQuery
+from .domain.calendar import BusinessCalendar, BusinessDays, holidays_from_lines
 from .domain.clock import Clock
 from .domain.events import CaseHandle, Hook, HookEvent
 from .domain.model import ActivityEntry, Case, IdempotencyRecord
@@ -31,6 +32,8 @@ from .service import Taskflow, default_actor_id
 __all__ = [
     "ActivityEntry",
     "ActivityRepository",
+    "BusinessCalendar",
+    "BusinessDays",
     "Case",
     "CaseHandle",
     "CaseRepository",
@@ -59,4 +62,5 @@ __all__ = [
     "TaskflowError",
     "UnitOfWork",
     "default_actor_id",
+    "holidays_from_lines",
 ]
