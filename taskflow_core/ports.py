@@ -19,6 +19,7 @@ from .domain.model import (
     ActivityEntry,
     Case,
     Change,
+    DeadlineState,
     Delivery,
     IdempotencyRecord,
     Position,
@@ -84,6 +85,21 @@ class TimerRepository(Protocol):
         """The timer with the earliest ``fire_at`` not after ``now``, held with its case for
         the rest of the unit of work, so no other unit of work fires it too; timers (and
         cases) other units of work hold are skipped, not waited for. None when none is due."""
+
+
+class DeadlineRepository(Protocol):
+    """Where each case's deadlines stand (SPEC §14), one state per (case, deadline name)."""
+
+    def set(self, state: DeadlineState) -> None:
+        """Insert the state, or replace the case's state of that deadline."""
+
+    def get(self, case_id: str, name: str) -> DeadlineState | None: ...
+
+    def for_case(self, case_id: str) -> list[DeadlineState]:
+        """The case's deadline states, by name."""
+
+    def for_cases(self, case_ids: Sequence[str]) -> list[DeadlineState]:
+        """The deadline states of these cases (a listing's page), by case then name."""
 
 
 class IdempotencyRepository(Protocol):
@@ -209,6 +225,9 @@ class UnitOfWork(Protocol):
 
     @property
     def idempotency(self) -> IdempotencyRepository: ...
+
+    @property
+    def deadlines(self) -> DeadlineRepository: ...
 
     @property
     def changes(self) -> ChangeRepository: ...

@@ -17,9 +17,21 @@ from typing import Any
 
 import attrs
 
+from ..domain.calendar import Span
 from ..domain.clock import Clock, TransactionClock, utc
+from ..domain.deadlines import (
+    NO_DEADLINES,
+    OVERDUE,
+    PASSED,
+    REMINDER,
+    RUNNING,
+    Deadline,
+    Deadlines,
+    deadline_event,
+    deadline_of_timer,
+)
 from ..domain.events import CaseHandle, DataChange, HookEvent, HookHandlers
-from ..domain.model import NEW_STATUS, ActivityEntry, Case, Timer, new_id
+from ..domain.model import NEW_STATUS, ActivityEntry, Case, DeadlineState, Timer, new_id
 from ..domain.names import Event, pre, status_event, timer_event
 from ..domain.record import activity_entry
 from ..domain.redaction import Redactor
@@ -67,10 +79,12 @@ class Pipeline:
         clock: Clock,
         redact: Redactor,
         workflow: Workflow = NO_WORKFLOW,
+        deadlines: Deadlines = NO_DEADLINES,
     ) -> None:
         self.uow = uow
         self.hooks = hooks
         self.workflow = workflow
+        self.deadlines = deadlines
         self.user = user
         self.payload = payload
         self.actor = actor
@@ -144,6 +158,7 @@ class Pipeline:
             self.uow.cases.add(case)
             self._held[case_id] = case
             self._versioned.add(case_id)
+            self._follow_deadlines(case_id, NEW_STATUS)
 
         self._dispatch(case_id, Event.CREATE, meta, insert, pre_hooks=False)
         return case_id
@@ -174,11 +189,16 @@ class Pipeline:
         def apply(case: Case) -> Case:
             return attrs.evolve(case, status=status, updated_at=self.clock.now())
 
+        saving = self._saving(case_id, apply)
+
+        def change() -> None:
+            saving()
+            # The clocks follow the status in the same transaction, whoever changes it.
+            self._follow_deadlines(case_id, status)
+
         # Undeclared, there is nothing to check: not even a closure on the hot path.
         check = self._transition(case_id, previous, status) if self.workflow.declared else None
-        self._dispatch(
-            case_id, status_event(previous, status), meta, self._saving(case_id, apply), check=check
-        )
+        self._dispatch(case_id, status_event(previous, status), meta, change, check=check)
 
     def _transition(self, case_id: str, previous: str, status: str) -> Callable[[], None]:
         """The status event's check: the declared workflow, for this request's user."""
@@ -236,8 +256,105 @@ class Pipeline:
         first: a hook may set it again, and then that one stays."""
         self.uow.timers.delete(timer.case_id, timer.name)
         self.hold(timer.case_id)
+        of_deadline = deadline_of_timer(timer.name)
+        if of_deadline is not None:
+            self._fire_deadline(timer.case_id, *of_deadline)
+            return
         meta = {"name": timer.name, "due": timestamp(timer.due), "user": None}
         self._dispatch(timer.case_id, timer_event(timer.name), meta, None)
+
+    # -- deadlines (SPEC §14) --------------------------------------------------------------
+
+    def deadline_action(
+        self,
+        case_id: str,
+        name: str,
+        action: str,
+        reason: str,
+        *,
+        by: Span | None = None,
+        until: datetime | None = None,
+    ) -> None:
+        """The ``deadline:<name>:<action>`` event: extend, remove or reinstate the case's
+        deadline. Refused before any hook when its state does not allow the action."""
+        deadline = self.deadlines.named(name)
+        if deadline is None:
+            raise NotFound(f"No deadline named {name}")
+        self.hold(case_id)
+        current = self.uow.deadlines.get(case_id, name)
+        now = self.clock.wall()
+        changed = deadline.act(current, action, now, by=by, until=until)
+        due = None if changed.due is None else timestamp(changed.due)
+        meta = {
+            "name": name,
+            "reason": reason,
+            "due": due,
+            "user": self.user,
+            "payload": self.payload,
+        }
+
+        def change() -> None:
+            self._save_deadline(deadline, current, changed, now)
+
+        self._dispatch(case_id, deadline_event(name, action), meta, change)
+
+    def _follow_deadlines(self, case_id: str, status: str) -> None:
+        """Move the case's deadlines that ``status`` starts, pauses or stops."""
+        concerned = self.deadlines.concerning(status)
+        if not concerned:
+            return  # no statement at all for a status no deadline names
+        now = self.clock.wall()
+        states = {s.name: s for s in self.uow.deadlines.for_case(case_id)}
+        for deadline in concerned:
+            current = states.get(deadline.name)
+            changed = deadline.follow(case_id, current, status, now)
+            if changed is not None:
+                self._save_deadline(deadline, current, changed, now)
+
+    def _save_deadline(
+        self,
+        deadline: Deadline,
+        before: DeadlineState | None,
+        after: DeadlineState,
+        now: datetime,
+    ) -> None:
+        """Save the state, and keep the timers that fire its events: set while it runs,
+        gone when it does not (only a running deadline has any, so a start costs no
+        delete)."""
+        self.uow.deadlines.set(after)
+        passed = deadline_event(deadline.name, PASSED)
+        reminder = deadline_event(deadline.name, REMINDER)
+        had_timers = before is not None and before.state == RUNNING
+        if after.state == RUNNING and after.due is not None:
+            self.uow.timers.set(
+                Timer(case_id=after.case_id, name=passed, due=after.due, fire_at=after.due)
+            )
+            at = deadline.reminder_at(after.due)
+            if at is not None and at > now:
+                self.uow.timers.set(Timer(case_id=after.case_id, name=reminder, due=at, fire_at=at))
+            elif had_timers:
+                self.uow.timers.delete(after.case_id, reminder)
+        elif had_timers:
+            self.uow.timers.delete(after.case_id, passed)
+            self.uow.timers.delete(after.case_id, reminder)
+
+    def _fire_deadline(self, case_id: str, name: str, what: str) -> None:
+        """A deadline's timer came due: ``deadline:<name>:passed`` (running becomes overdue)
+        or ``deadline:<name>:reminder``. Needs no declaration, only the stored state, so a
+        sweeper without the host's app still fires it; a timer the state no longer wants
+        (the deadline paused or ended meanwhile) fires nothing."""
+        current = self.uow.deadlines.get(case_id, name)
+        if current is None or current.state != RUNNING or current.due is None:
+            return
+        meta = {"name": name, "due": timestamp(current.due), "user": None}
+        change = None
+        if what == PASSED:
+            overdue = attrs.evolve(current, state=OVERDUE)
+
+            def change() -> None:
+                self.uow.deadlines.set(overdue)
+
+        self._dispatch(case_id, deadline_event(name, what), meta, change)
 
     def _own_comment(self, case_id: str, comment_id: str) -> None:
         self.hold(case_id)

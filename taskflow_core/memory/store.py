@@ -20,7 +20,7 @@ import attrs
 from ..application.idempotency import PURGE_BATCH
 from ..application.query import Deferred, ListPage, ListQuery, within
 from ..domain.json_values import json_contains
-from ..domain.model import ActivityEntry, Case, IdempotencyRecord, Timer
+from ..domain.model import ActivityEntry, Case, DeadlineState, IdempotencyRecord, Timer
 from ..errors import Conflict, NotFound
 from .feed import FeedState, MemoryChanges, MemoryDeliveries, MemoryWebhooks
 
@@ -69,6 +69,7 @@ class _State:
         self.cases: dict[str, Case] = {}
         self.activity: dict[str, list[ActivityEntry]] = {}
         self.timers: dict[tuple[str, str], Timer] = {}
+        self.deadlines: dict[tuple[str, str], DeadlineState] = {}
         self.idempotency: dict[tuple[str, str], IdempotencyRecord] = {}
         self.feed = FeedState()
 
@@ -175,6 +176,37 @@ class MemoryTimers:
             self._state.timers[key] = timer
 
 
+class MemoryDeadlines:
+    def __init__(self, uow: MemoryUnitOfWork) -> None:
+        self._uow = uow
+        self._state = uow.state
+
+    def set(self, state: DeadlineState) -> None:
+        if state.case_id not in self._state.cases:
+            raise NotFound("Case not found")
+        key = (state.case_id, state.name)
+        previous = self._state.deadlines.get(key)
+        self._state.deadlines[key] = state
+        self._uow.undo(lambda: self._restore(key, previous))
+
+    def get(self, case_id: str, name: str) -> DeadlineState | None:
+        return self._state.deadlines.get((case_id, name))
+
+    def for_case(self, case_id: str) -> list[DeadlineState]:
+        return self.for_cases([case_id])
+
+    def for_cases(self, case_ids: Sequence[str]) -> list[DeadlineState]:
+        wanted = set(case_ids)
+        found = [d for (owner, _), d in self._state.deadlines.items() if owner in wanted]
+        return sorted(found, key=lambda d: (d.case_id, d.name))
+
+    def _restore(self, key: tuple[str, str], state: DeadlineState | None) -> None:
+        if state is None:
+            self._state.deadlines.pop(key, None)
+        else:
+            self._state.deadlines[key] = state
+
+
 class MemoryIdempotency:
     """Every unit of work holds the store's lock, so a claim never meets another's."""
 
@@ -225,6 +257,7 @@ class MemoryUnitOfWork:
         self.cases = MemoryCases(self)
         self.activity = MemoryActivity(self)
         self.timers = MemoryTimers(self)
+        self.deadlines = MemoryDeadlines(self)
         self.idempotency = MemoryIdempotency(self)
         self.changes = MemoryChanges(self, state.feed)
         self.webhooks = MemoryWebhooks(self, state.feed)
