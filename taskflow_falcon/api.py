@@ -24,6 +24,7 @@ from .resources import (
     CasesResource,
     CommentResource,
     CommentsResource,
+    DeadlineResource,
     StatusResource,
     TimersResource,
     WorkflowResource,
@@ -83,6 +84,7 @@ def create_app(
     app.add_route("/{case_id}/status", StatusResource(flow, **deps))
     app.add_route("/{case_id}/assign", AssignResource(flow, **deps))
     app.add_route("/{case_id}/timers", TimersResource(flow, **deps))
+    app.add_route("/{case_id}/deadlines/{name}", DeadlineResource(flow, **deps))
     # The original answered on both spellings; one resource instance serves each pair.
     app.add_route("/{case_id}/comment", comments)
     app.add_route("/{case_id}/comments", comments)

@@ -277,3 +277,50 @@ class DeadlineAction:
             self.case_id, self.name, self.action, self.reason, by=self.by, until=self.until
         )
         return self.case_id
+
+
+def _span_from_json(value: object) -> Span | None:
+    """``{"businessDays": n}`` or ``{"days": n}``, as a request body writes ``by``."""
+    if value is None:
+        return None
+    if isinstance(value, dict) and len(value) == 1:
+        ((unit, amount),) = value.items()
+        number = isinstance(amount, int | float) and not isinstance(amount, bool)
+        if unit == "businessDays" and number and amount == int(amount) and amount > 0:
+            return BusinessDays(int(amount))
+        if unit == "days" and number and 0 < amount <= MAX_EXTENSION_DAYS:
+            return timedelta(days=amount)
+    raise InvalidRequest('by is {"businessDays": n} or {"days": n}, n positive', {"by": "invalid"})
+
+
+def _moment_from_json(value: object) -> datetime | None:
+    """An ISO 8601 timestamp with an offset, as a request body writes ``until``."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise InvalidRequest(
+            "until is an ISO 8601 timestamp with a UTC offset", {"until": "invalid"}
+        )
+    return moment
+
+
+# A bound that keeps a timedelta (and the due it makes) far inside what datetimes hold.
+MAX_EXTENSION_DAYS = 36_500
+
+
+def deadline_action_from_json(case_id: str, name: str, body: dict[str, Any]) -> DeadlineAction:
+    """The command a JSON body asks for: ``{"action", "reason", "by"?, "until"?}``."""
+    canonical_id(case_id)  # a request naming no case is a 404 whatever its body
+    _deadline_name(name)
+    return DeadlineAction(
+        case_id,
+        name,
+        body.get("action"),
+        body.get("reason"),
+        _span_from_json(body.get("by")),
+        _moment_from_json(body.get("until")),
+    )
