@@ -7,6 +7,7 @@ from typing import Any, LiteralString
 
 from psycopg import sql
 
+from taskflow_core.application.deadline_query import DUE
 from taskflow_core.application.query import ListQuery
 from taskflow_core.domain.model import NEW_STATUS
 
@@ -96,6 +97,21 @@ _CASE_JSON = sql.SQL(
 _WITHIN = sql.SQL("(page.spent <= %s OR page.spent = page.size)")
 
 
+# The listing's deadline parameters (SPEC §14), each a lookup in migrations/0010_deadlines.sql's
+# partial indexes, and the earliest due the ``due`` sort orders by.
+_OVERDUE = (
+    "EXISTS (SELECT 1 FROM deadlines AS d WHERE d.case_id = cases.id AND d.state = 'overdue')"
+)
+_DUE_BEFORE: LiteralString = (
+    "EXISTS (SELECT 1 FROM deadlines AS d WHERE d.case_id = cases.id"
+    " AND d.state = 'running' AND d.due < %s)"
+)
+_EARLIEST_DUE = (
+    "(SELECT min(d.due) FROM deadlines AS d WHERE d.case_id = {case}"
+    " AND d.state IN ('running', 'overdue'))"
+)
+
+
 def list_statement(query: ListQuery) -> tuple[sql.Composed, list[Any]]:
     """The statement selecting the page (rows of ``CASE_COLUMNS``) and ``total``, its params.
 
@@ -118,7 +134,11 @@ def _count(
 ) -> tuple[sql.Composable, list[Any]]:
     """The subquery counting the query's matches, and its params."""
     by_status_alone = bool(query.statuses) and not (
-        query.data or query.assigned_to or query.exclude_statuses or query.exclude_assigned_to
+        query.data
+        or query.assigned_to
+        or query.exclude_statuses
+        or query.exclude_assigned_to
+        or query.deadlines
     )
     if by_status_alone:
         return _COUNT_BY_STATUS, [list(query.statuses)]
@@ -200,6 +220,10 @@ def _where(query: ListQuery) -> tuple[sql.Composable, list[Any]]:
     if query.exclude_assigned_to:
         # A case with no assignee is never excluded by an assignee (docs/http.md).
         add("(assigned_to IS NULL OR assigned_to <> ALL(%s))", list(query.exclude_assigned_to))
+    if query.deadlines.overdue:
+        clauses.append(sql.SQL(_OVERDUE))
+    if query.deadlines.due_to is not None:
+        add(_DUE_BEFORE, query.deadlines.due_to)
     if not clauses:
         return sql.SQL("true"), params
     return sql.SQL(" AND ").join(clauses), params
@@ -210,6 +234,13 @@ def _order(query: ListQuery, table: str | None) -> sql.Composable:
     default (last ascending, first descending), which is what the in-memory store mimics."""
     column = query.sort_field  # the columns are named after the Case fields
     direction = sql.SQL("ASC" if query.ascending else "DESC")
+    if column == DUE:
+        # Cases without a running or overdue deadline last, whichever the direction.
+        # Unqualified, ``id`` is the case's of whichever query the order is used in (the
+        # deadlines table has none of its own).
+        last = sql.Identifier(table, "id") if table else sql.Identifier("id")
+        earliest = sql.SQL(_EARLIEST_DUE).format(case=last)
+        return sql.SQL("{} {} NULLS LAST, {} {}").format(earliest, direction, last, direction)
     keys = [column] if column == "id" else [column, "id"]
     names = [sql.Identifier(table, key) if table else sql.Identifier(key) for key in keys]
     return sql.SQL(", ").join(sql.SQL("{} {}").format(name, direction) for name in names)

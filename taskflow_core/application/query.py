@@ -10,8 +10,9 @@ import attrs
 from ..domain.model import Case
 from ..domain.validation import check_storable, quoted
 from ..errors import InvalidRequest
+from .deadline_query import DUE, NO_DEADLINE_FILTERS, DeadlineFilters, parse_deadline_filters
 
-SortColumn = Literal["createdAt", "updatedAt", "status", "assignedTo", "id"]
+SortColumn = Literal["createdAt", "updatedAt", "status", "assignedTo", "id", "due"]
 # Each sort column of the listing, and the Case field (and so the stores' column) it orders by.
 SORT_FIELDS: dict[SortColumn, str] = {
     "createdAt": "created_at",
@@ -20,7 +21,8 @@ SORT_FIELDS: dict[SortColumn, str] = {
     "assignedTo": "assigned_to",
     "id": "id",
 }
-SORT_COLUMNS: tuple[SortColumn, ...] = tuple(SORT_FIELDS)
+# "due" is no Case field: the earliest due of the case's deadlines (deadline_query.py).
+SORT_COLUMNS: tuple[SortColumn, ...] = (*SORT_FIELDS, DUE)
 EXCLUDE_KEYS = ("status", "assignedTo")
 # A page's size, of a listing and of the change feed alike.
 DEFAULT_LIMIT = 100
@@ -47,10 +49,14 @@ class ListQuery:
     ascending: bool = True
     limit: int = DEFAULT_LIMIT
     offset: int = 0
+    deadlines: DeadlineFilters = NO_DEADLINE_FILTERS
 
     @property
     def sort_field(self) -> str:
-        """The Case field the page is ordered by (then by id)."""
+        """The Case field the page is ordered by (then by id); ``due`` is none (a store
+        orders by its cases' deadlines for it)."""
+        if self.sort_column == DUE:
+            return DUE
         return SORT_FIELDS[self.sort_column or "createdAt"]
 
 
@@ -158,8 +164,9 @@ def parse_list_query(query: Mapping[str, Any] | None) -> ListQuery:
             f"sort[column] must be one of: {', '.join(SORT_COLUMNS)}",
             {"sort[column]": "unknown"},
         )
-    # The original sorts descending whenever a column is named and ascending is not "true".
-    ascending = _boolean("sort[ascending]", sort.get("ascending"), column is None)
+    # The original sorts descending whenever a column is named and ascending is not "true";
+    # the soonest due comes first unless asked otherwise.
+    ascending = _boolean("sort[ascending]", sort.get("ascending"), column in (None, DUE))
 
     return ListQuery(
         statuses=_strings("status", q.get("status")),
@@ -171,4 +178,5 @@ def parse_list_query(query: Mapping[str, Any] | None) -> ListQuery:
         ascending=ascending,
         limit=_integer("limit", q.get("limit"), DEFAULT_LIMIT, 0, MAX_LIMIT),
         offset=_integer("offset", q.get("offset"), 0, 0, MAX_OFFSET),
+        deadlines=parse_deadline_filters(q),
     )

@@ -17,8 +17,10 @@ from typing import Any, Self
 
 import attrs
 
+from ..application.deadline_query import DUE
 from ..application.idempotency import PURGE_BATCH
 from ..application.query import Deferred, ListPage, ListQuery, within
+from ..domain.deadlines import OVERDUE, RUNNING
 from ..domain.json_values import json_contains
 from ..domain.model import ActivityEntry, Case, DeadlineState, IdempotencyRecord, Timer
 from ..errors import Conflict, NotFound
@@ -40,6 +42,21 @@ def _stored_case(case: Case) -> Case:
     return attrs.evolve(case, data=_copy(case.data))
 
 
+def _earliest_due(states: list[DeadlineState]) -> datetime | None:
+    dues = [s.due for s in states if s.state in (RUNNING, OVERDUE) and s.due is not None]
+    return min(dues, default=None)
+
+
+def _deadlines_match(states: list[DeadlineState], query: ListQuery) -> bool:
+    wanted = query.deadlines
+    if wanted.overdue and not any(s.state == OVERDUE for s in states):
+        return False
+    due_to = wanted.due_to
+    return due_to is None or any(
+        s.state == RUNNING and s.due is not None and s.due < due_to for s in states
+    )
+
+
 def _matches(case: Case, query: ListQuery) -> bool:
     if query.statuses and case.status not in query.statuses:
         return False
@@ -52,8 +69,20 @@ def _matches(case: Case, query: ListQuery) -> bool:
     return not query.data or json_contains(case.data, query.data)
 
 
-def _ordered(cases: list[Case], query: ListQuery) -> list[Case]:
+def _ordered(
+    cases: list[Case], query: ListQuery, deadlines: dict[str, list[DeadlineState]]
+) -> list[Case]:
     field = query.sort_field
+    if field == DUE:
+        # The soonest first (or last); cases without a running or overdue deadline last.
+        timed = [(c, _earliest_due(deadlines.get(c.id, []))) for c in cases]
+        with_due = sorted(
+            ((c, d) for c, d in timed if d is not None),
+            key=lambda pair: (pair[1], pair[0].id),
+            reverse=not query.ascending,
+        )
+        without = sorted((c for c, d in timed if d is None), key=lambda c: c.id)
+        return [c for c, _ in with_due] + without
 
     # PostgreSQL's default: NULL sorts above every value (last ascending, first descending).
     def key(case: Case) -> tuple[bool, Any, str]:
@@ -106,8 +135,16 @@ class MemoryCases:
         return [_stored_case(case) for case in found if case is not None]
 
     def list(self, query: ListQuery, *, budget: int | None = None) -> ListPage:
-        found = [c for c in self._state.cases.values() if _matches(c, query)]
-        page = _ordered(found, query)[query.offset : query.offset + query.limit]
+        deadlines: dict[str, list[DeadlineState]] = {}
+        for (owner, _), state in self._state.deadlines.items():
+            deadlines.setdefault(owner, []).append(state)
+        found = [
+            c
+            for c in self._state.cases.values()
+            if _matches(c, query)
+            and (not query.deadlines or _deadlines_match(deadlines.get(c.id, []), query))
+        ]
+        page = _ordered(found, query, deadlines)[query.offset : query.offset + query.limit]
         if budget is None:
             return ListPage([_stored_case(c) for c in page], len(found))
         sizes = [_size(case.data) for case in page]

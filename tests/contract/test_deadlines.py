@@ -380,3 +380,55 @@ class TestBadInput:
         )
         case = flow.set_status(flow.create({})["id"], "submitted")
         assert deadline(case, "d")["due"] == iso(at(10))  # the 8th is a holiday
+
+
+class TestListing:
+    @pytest.fixture
+    def three(self, flow: Taskflow, clock: Clock) -> dict[str, str]:
+        """An overdue case, two running ones due on the 22nd and the 23rd, and one with no
+        deadline running."""
+        ids = {}
+        for name, day in (("early", 7), ("late", 8), ("overdue", 4)):
+            clock.at = at(day, 9)
+            ids[name] = flow.set_status(flow.create({"n": name})["id"], "submitted")["id"]
+        ids["none"] = flow.create({"n": "none"})["id"]
+        clock.at = at(19)  # the 4th's deadline (the end of the 18th) has passed
+        flow.run_due_timers()
+        return ids
+
+    def names(self, flow: Taskflow, query: dict[str, Any]) -> list[str]:
+        return [c["data"]["n"] for c in flow.list(query)["data"]]
+
+    def test_overdue_lists_the_overdue_only(self, flow: Taskflow, three: Any) -> None:
+        assert self.names(flow, {"overdue": "true"}) == ["overdue"]
+        assert flow.list({"overdue": True, "status": ["submitted"]})["meta"]["count"] == 1
+        assert len(self.names(flow, {"overdue": "false"})) == 4
+
+    def test_due_to_lists_running_deadlines_due_before(self, flow: Taskflow, three: Any) -> None:
+        assert self.names(flow, {"due": {"to": iso(at(23))}}) == ["early"]
+        assert self.names(flow, {"due": {"to": "2030-01-24"}}) == ["early", "late"]
+
+    def test_sorting_by_due_puts_the_soonest_first_and_none_last(
+        self, flow: Taskflow, three: Any
+    ) -> None:
+        assert self.names(flow, {"sort": {"column": "due"}}) == ["overdue", "early", "late", "none"]
+        descending = {"sort": {"column": "due", "ascending": "false"}}
+        assert self.names(flow, descending) == ["late", "early", "overdue", "none"]
+        page = {"sort": {"column": "due"}, "limit": 2, "offset": 1, "overdue": "false"}
+        assert self.names(flow, page) == ["early", "late"]
+
+    @pytest.mark.parametrize(
+        ("query", "field"),
+        [
+            ({"overdue": "yes"}, "overdue"),
+            ({"due": {"to": "soon"}}, "due[to]"),
+            ({"due": {"to": "2030-01-01T00:00:00"}}, "due[to]"),
+            ({"due": {"from": "2030-01-01"}}, "due"),
+        ],
+    )
+    def test_a_bad_deadline_parameter_is_refused(
+        self, flow: Taskflow, query: dict[str, Any], field: str
+    ) -> None:
+        with pytest.raises(InvalidRequest) as raised:
+            flow.list(query)
+        assert field in (raised.value.errors or {})

@@ -147,3 +147,21 @@ class TestBadInput:
         self, client: Client, submitted: dict[str, Any]
     ) -> None:
         assert_json_error(put(client, submitted, ["remove"]), 400)
+
+
+class TestListing:
+    def test_overdue_and_sort_by_due_from_the_query_string(
+        self, client: Client, flow: Taskflow, submitted: dict[str, Any]
+    ) -> None:
+        other = client.simulate_post("/", json={}).json["data"]
+        listed = client.simulate_get("/?sort[column]=due&due[to]=2030-02-01")
+        assert listed.status_code == 200, listed.text
+        assert [c["id"] for c in listed.json["data"]] == [submitted["id"]]
+        assert client.simulate_get("/?overdue=true").json["data"] == []
+        ordered = client.simulate_get("/?sort[column]=due").json["data"]
+        assert [c["id"] for c in ordered] == [submitted["id"], other["id"]]
+
+    def test_a_malformed_due_is_400(self, client: Client) -> None:
+        error = assert_json_error(client.simulate_get("/?due[to]=tomorrow"), 400)
+        assert error["errors"] == {"due[to]": "invalid"}
+        assert_json_error(client.simulate_get("/?overdue=maybe"), 400)
