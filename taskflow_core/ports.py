@@ -90,8 +90,13 @@ class TimerRepository(Protocol):
 class DeadlineRepository(Protocol):
     """Where each case's deadlines stand (SPEC §14), one state per (case, deadline name)."""
 
-    def set(self, state: DeadlineState) -> None:
-        """Insert the state, or replace the case's state of that deadline."""
+    def save(
+        self, state: DeadlineState, *, timers: Sequence[Timer] = (), cancel: Sequence[str] = ()
+    ) -> None:
+        """Insert the state, or replace the case's state of that deadline; with it, set
+        ``timers`` (of the state's case, as ``TimerRepository.set`` does) and delete the
+        case's timers named in ``cancel``. A SQL store does all of it in one statement: a
+        status change that moves a deadline costs one write more, not three."""
 
     def get(self, case_id: str, name: str) -> DeadlineState | None: ...
 

@@ -7,17 +7,33 @@ from typing import Any
 
 from psycopg import Connection, sql
 
-from taskflow_core.domain.model import DEADLINE_FIELDS, DeadlineState
+from taskflow_core.domain.model import DEADLINE_FIELDS, DeadlineState, Timer
 
 from .db import execute, fetch_all, fetch_one, render
 from .rows import id_param, utc
 
 _COLUMNS = sql.SQL(", ").join(sql.Identifier(c) for c in DEADLINE_FIELDS)
 
-_SET = render(
+# The state, the timers its events fire on (set, or moved) and those it no longer wants, in
+# one statement: data-modifying CTEs each run once, whether or not anything reads them, and
+# touch different timers (a name is set or cancelled, never both).
+_SAVE = render(
     sql.SQL(
-        "INSERT INTO deadlines ({columns}) VALUES (%s, %s, %s, %s, %s, %s, %s)"
-        " ON CONFLICT (case_id, name) DO UPDATE SET {updates}"
+        """
+    WITH saved AS (
+        INSERT INTO deadlines ({columns}) VALUES (%s, %s, %s, %s, %s, %s, %s)
+        ON CONFLICT (case_id, name) DO UPDATE SET {updates}
+    ), timed AS (
+        INSERT INTO timers (case_id, name, due, fire_at, attempts, last_error)
+        SELECT %s, t.name, t.due, t.due, 0, NULL
+        FROM unnest(%s::text[], %s::timestamptz[]) AS t (name, due)
+        ON CONFLICT (case_id, name) DO UPDATE SET due = excluded.due,
+            fire_at = excluded.fire_at, attempts = 0, last_error = NULL
+    ), cancelled AS (
+        DELETE FROM timers WHERE case_id = %s AND name = ANY(%s::text[])
+    )
+    SELECT 1
+    """
     ).format(
         columns=_COLUMNS,
         updates=sql.SQL(", ").join(
@@ -41,17 +57,27 @@ class PostgresDeadlineRepository:
     def __init__(self, conn: Connection[Any]) -> None:
         self._conn = conn
 
-    def set(self, state: DeadlineState) -> None:
+    def save(
+        self, state: DeadlineState, *, timers: Sequence[Timer] = (), cancel: Sequence[str] = ()
+    ) -> None:
+        case = id_param(state.case_id)
+        if any(t.case_id != state.case_id or t.due != t.fire_at for t in timers):
+            raise ValueError("a deadline's timers are its case's, not yet tried")
         params = (
-            id_param(state.case_id),
+            case,
             state.name,
             state.state,
             state.due,
             state.started_at,
             state.remaining,
             state.prior,
+            case,
+            [t.name for t in timers],
+            [t.due for t in timers],
+            case,
+            list(cancel),
         )
-        execute(self._conn, _SET, params)
+        execute(self._conn, _SAVE, params)
 
     def get(self, case_id: str, name: str) -> DeadlineState | None:
         row = fetch_one(self._conn, _GET, (id_param(case_id), name))

@@ -6,9 +6,11 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from taskflow_core.domain.model import DEADLINE_FIELDS, DeadlineState
+from taskflow_core.domain.model import DEADLINE_FIELDS, DeadlineState, Timer
 
-from .repositories import Execute, parse_timestamp, timestamp
+from .repositories import Execute
+from .timers import SqliteTimerRepository
+from .timestamps import parse_timestamp, timestamp
 
 _COLUMNS = ", ".join(DEADLINE_FIELDS)
 _UPDATES = ", ".join(f"{c} = excluded.{c}" for c in DEADLINE_FIELDS[2:])
@@ -17,8 +19,12 @@ _UPDATES = ", ".join(f"{c} = excluded.{c}" for c in DEADLINE_FIELDS[2:])
 class SqliteDeadlineRepository:
     def __init__(self, execute: Execute) -> None:
         self._execute = execute
+        # An embedded database has no round trips to save: the timers go as ever.
+        self._timers = SqliteTimerRepository(execute)
 
-    def set(self, state: DeadlineState) -> None:
+    def save(
+        self, state: DeadlineState, *, timers: Sequence[Timer] = (), cancel: Sequence[str] = ()
+    ) -> None:
         self._execute(
             f"INSERT INTO deadlines ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
             f" ON CONFLICT (case_id, name) DO UPDATE SET {_UPDATES}",
@@ -32,6 +38,10 @@ class SqliteDeadlineRepository:
                 state.prior,
             ),
         )
+        for timer in timers:
+            self._timers.set(timer)
+        for name in cancel:
+            self._timers.delete(state.case_id, name)
 
     def get(self, case_id: str, name: str) -> DeadlineState | None:
         row = self._execute(

@@ -8,6 +8,7 @@ from taskflow_core.application.deadline_query import DUE
 from taskflow_core.application.query import ListQuery
 
 from .json_contains import SQL_NAME
+from .timestamps import timestamp
 
 # The earliest due of a case's running or overdue deadlines (the deadlines_due_index).
 _EARLIEST_DUE = (
@@ -47,10 +48,6 @@ def where(query: ListQuery) -> tuple[str, list[object]]:
             "EXISTS (SELECT 1 FROM deadlines AS d WHERE d.case_id = cases.id"
             " AND d.state = 'running' AND d.due < ?)"
         )
-        # Imported here: repositories.py imports this module, and its timestamp() is the one
-        # text form the deadlines table keeps (so text order is time order).
-        from .repositories import timestamp
-
         params.append(timestamp(query.deadlines.due_to))
     if not conditions:
         return "", params

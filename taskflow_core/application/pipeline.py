@@ -21,17 +21,13 @@ from ..domain.calendar import Span
 from ..domain.clock import Clock, TransactionClock, utc
 from ..domain.deadlines import (
     NO_DEADLINES,
-    OVERDUE,
     PASSED,
-    REMINDER,
-    RUNNING,
-    Deadline,
     Deadlines,
     deadline_event,
     deadline_of_timer,
 )
 from ..domain.events import CaseHandle, DataChange, HookEvent, HookHandlers
-from ..domain.model import NEW_STATUS, ActivityEntry, Case, DeadlineState, Timer, new_id
+from ..domain.model import NEW_STATUS, ActivityEntry, Case, Timer, new_id
 from ..domain.names import Event, pre, status_event, timer_event
 from ..domain.record import activity_entry
 from ..domain.redaction import Redactor
@@ -40,6 +36,7 @@ from ..domain.wire import case_to_wire, edited_comment_id, timestamp
 from ..domain.workflow import NO_WORKFLOW, Workflow
 from ..errors import Forbidden, HookUsageError, NotFound, PreconditionFailed
 from ..ports import UnitOfWork
+from .deadline_clock import DeadlineClock
 
 logger = logging.getLogger(__name__)
 
@@ -84,12 +81,12 @@ class Pipeline:
         self.uow = uow
         self.hooks = hooks
         self.workflow = workflow
-        self.deadlines = deadlines
         self.user = user
         self.payload = payload
         self.actor = actor
         self.req = new_id()
         self.clock = TransactionClock(clock)
+        self.deadline_clock = DeadlineClock(uow, deadlines, self.clock)
         self.redact = redact
         self.redirect_to: str | None = None
         self._held: dict[str, Case] = {}
@@ -158,7 +155,9 @@ class Pipeline:
             self.uow.cases.add(case)
             self._held[case_id] = case
             self._versioned.add(case_id)
-            self._follow_deadlines(case_id, NEW_STATUS)
+            if self.deadline_clock.declared:
+                self.deadline_clock.created(case_id)
+                self.deadline_clock.follow(case_id, NEW_STATUS)
 
         self._dispatch(case_id, Event.CREATE, meta, insert, pre_hooks=False)
         return case_id
@@ -194,7 +193,7 @@ class Pipeline:
         def change() -> None:
             saving()
             # The clocks follow the status in the same transaction, whoever changes it.
-            self._follow_deadlines(case_id, status)
+            self.deadline_clock.follow(case_id, status)
 
         # Undeclared, there is nothing to check: not even a closure on the hot path.
         check = self._transition(case_id, previous, status) if self.workflow.declared else None
@@ -263,7 +262,7 @@ class Pipeline:
         meta = {"name": timer.name, "due": timestamp(timer.due), "user": None}
         self._dispatch(timer.case_id, timer_event(timer.name), meta, None)
 
-    # -- deadlines (SPEC §14) --------------------------------------------------------------
+    # -- deadlines (SPEC §14): the moves are deadline_clock.py's ---------------------------
 
     def deadline_action(
         self,
@@ -277,13 +276,10 @@ class Pipeline:
     ) -> None:
         """The ``deadline:<name>:<action>`` event: extend, remove or reinstate the case's
         deadline. Refused before any hook when its state does not allow the action."""
-        deadline = self.deadlines.named(name)
-        if deadline is None:
-            raise NotFound(f"No deadline named {name}")
         self.hold(case_id)
-        current = self.uow.deadlines.get(case_id, name)
-        now = self.clock.wall()
-        changed = deadline.act(current, action, now, by=by, until=until)
+        changed, before, deadline = self.deadline_clock.act(
+            case_id, name, action, by=by, until=until
+        )
         due = None if changed.due is None else timestamp(changed.due)
         meta = {
             "name": name,
@@ -294,66 +290,19 @@ class Pipeline:
         }
 
         def change() -> None:
-            self._save_deadline(deadline, current, changed, now)
+            self.deadline_clock.apply(deadline, before, changed)
 
         self._dispatch(case_id, deadline_event(name, action), meta, change)
 
-    def _follow_deadlines(self, case_id: str, status: str) -> None:
-        """Move the case's deadlines that ``status`` starts, pauses or stops."""
-        concerned = self.deadlines.concerning(status)
-        if not concerned:
-            return  # no statement at all for a status no deadline names
-        now = self.clock.wall()
-        states = {s.name: s for s in self.uow.deadlines.for_case(case_id)}
-        for deadline in concerned:
-            current = states.get(deadline.name)
-            changed = deadline.follow(case_id, current, status, now)
-            if changed is not None:
-                self._save_deadline(deadline, current, changed, now)
-
-    def _save_deadline(
-        self,
-        deadline: Deadline,
-        before: DeadlineState | None,
-        after: DeadlineState,
-        now: datetime,
-    ) -> None:
-        """Save the state, and keep the timers that fire its events: set while it runs,
-        gone when it does not (only a running deadline has any, so a start costs no
-        delete)."""
-        self.uow.deadlines.set(after)
-        passed = deadline_event(deadline.name, PASSED)
-        reminder = deadline_event(deadline.name, REMINDER)
-        had_timers = before is not None and before.state == RUNNING
-        if after.state == RUNNING and after.due is not None:
-            self.uow.timers.set(
-                Timer(case_id=after.case_id, name=passed, due=after.due, fire_at=after.due)
-            )
-            at = deadline.reminder_at(after.due)
-            if at is not None and at > now:
-                self.uow.timers.set(Timer(case_id=after.case_id, name=reminder, due=at, fire_at=at))
-            elif had_timers:
-                self.uow.timers.delete(after.case_id, reminder)
-        elif had_timers:
-            self.uow.timers.delete(after.case_id, passed)
-            self.uow.timers.delete(after.case_id, reminder)
-
     def _fire_deadline(self, case_id: str, name: str, what: str) -> None:
         """A deadline's timer came due: ``deadline:<name>:passed`` (running becomes overdue)
-        or ``deadline:<name>:reminder``. Needs no declaration, only the stored state, so a
-        sweeper without the host's app still fires it; a timer the state no longer wants
-        (the deadline paused or ended meanwhile) fires nothing."""
-        current = self.uow.deadlines.get(case_id, name)
-        if current is None or current.state != RUNNING or current.due is None:
+        or ``deadline:<name>:reminder``; nothing when the deadline no longer runs."""
+        found = self.deadline_clock.due(case_id, name)
+        if found is None:
             return
-        meta = {"name": name, "due": timestamp(current.due), "user": None}
-        change = None
-        if what == PASSED:
-            overdue = attrs.evolve(current, state=OVERDUE)
-
-            def change() -> None:
-                self.uow.deadlines.set(overdue)
-
+        current, due = found
+        meta = {"name": name, "due": timestamp(due), "user": None}
+        change = (lambda: self.deadline_clock.passed(current)) if what == PASSED else None
         self._dispatch(case_id, deadline_event(name, what), meta, change)
 
     def _own_comment(self, case_id: str, comment_id: str) -> None:

@@ -23,7 +23,7 @@ from ..domain.workflow import Workflow
 from ..errors import InvalidRequest
 from ..ports import Store, UnitOfWork
 from . import idempotency
-from .answers import Decorators, checked, single_case, single_case_body, with_deadlines
+from .answers import Decorators, checked, deadlines_of, single_case, single_case_body
 from .commands import Command, Context, Outcome
 from .pipeline import Pipeline, read_case
 
@@ -80,7 +80,10 @@ class WritePath:
             # no later request's changes.
             case = read_case(uow, answered)
             version = case["version"]
-            case = with_deadlines(case, rules.deadlines, uow)
+            if rules.deadlines:
+                # The states as this transaction left them: read already if it moved them.
+                states = tx.deadline_clock.states(answered)
+                case = deadlines_of(case, rules.deadlines, states)
             result = single_case(case, rules.workflow, context.user, rules.decorators)
             body = None
             if claimed is not None:

@@ -218,13 +218,19 @@ class MemoryDeadlines:
         self._uow = uow
         self._state = uow.state
 
-    def set(self, state: DeadlineState) -> None:
+    def save(
+        self, state: DeadlineState, *, timers: Sequence[Timer] = (), cancel: Sequence[str] = ()
+    ) -> None:
         if state.case_id not in self._state.cases:
             raise NotFound("Case not found")
         key = (state.case_id, state.name)
         previous = self._state.deadlines.get(key)
         self._state.deadlines[key] = state
         self._uow.undo(lambda: self._restore(key, previous))
+        for timer in timers:
+            self._uow.timers.set(timer)
+        for name in cancel:
+            self._uow.timers.delete(state.case_id, name)
 
     def get(self, case_id: str, name: str) -> DeadlineState | None:
         return self._state.deadlines.get((case_id, name))

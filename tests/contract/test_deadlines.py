@@ -7,6 +7,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import attrs
 import pytest
 
 from taskflow_core import (
@@ -18,6 +19,7 @@ from taskflow_core import (
     NotFound,
     Taskflow,
 )
+from taskflow_core.domain.model import DeadlineState, Timer
 from taskflow_core.domain.wire import timestamp
 from taskflow_core.ports import Store
 
@@ -432,3 +434,45 @@ class TestListing:
         with pytest.raises(InvalidRequest) as raised:
             flow.list(query)
         assert field in (raised.value.errors or {})
+
+
+class TestRepository:
+    """The port (taskflow_core/ports.py, DeadlineRepository) as every store implements it."""
+
+    def test_save_writes_the_state_with_its_timers_and_a_rollback_undoes_both(
+        self, store: Store, flow: Taskflow
+    ) -> None:
+        case_id = flow.create({})["id"]
+        state = DeadlineState(
+            case_id=case_id, name="d", state="running", due=at(9), started_at=at(7)
+        )
+        timer = Timer(case_id=case_id, name="deadline:d:passed", due=at(9), fire_at=at(9))
+        with store.unit_of_work() as uow:
+            uow.deadlines.save(state, timers=[timer])
+            assert uow.deadlines.get(case_id, "d") == state
+            assert uow.timers.for_case(case_id) == [timer]
+        with store.unit_of_work() as uow:
+            assert uow.deadlines.get(case_id, "d") is None
+            assert uow.timers.for_case(case_id) == []
+
+    def test_save_replaces_the_state_and_cancels_timers_by_name(
+        self, store: Store, flow: Taskflow
+    ) -> None:
+        case_id = flow.create({})["id"]
+        running = DeadlineState(case_id=case_id, name="d", state="running", due=at(9))
+        timers = [
+            Timer(case_id=case_id, name=name, due=at(day), fire_at=at(day))
+            for name, day in (("deadline:d:passed", 9), ("deadline:d:reminder", 8))
+        ]
+        with store.unit_of_work() as uow:
+            uow.deadlines.save(running, timers=timers)
+            uow.commit()
+        paused = attrs.evolve(running, state="paused", remaining=2.0)
+        with store.unit_of_work() as uow:
+            uow.deadlines.save(paused, cancel=["deadline:d:passed", "deadline:d:reminder"])
+            uow.commit()
+        other = flow.create({})["id"]
+        with store.unit_of_work(read_only=True) as uow:
+            assert uow.deadlines.for_case(case_id) == [paused]
+            assert uow.deadlines.for_cases([case_id, other, "not-an-id"]) == [paused]
+            assert uow.timers.for_case(case_id) == []
