@@ -69,12 +69,28 @@ def with_database(dsn: str, name: str) -> str:
     return f"{base}/{name}"
 
 
+# Every database a benchmark makes says so; one that does not is somebody's, never dropped.
+MARK = "made by taskflow's benchmarks: dropped and made again by each run"
+
+
 def recreate_database(admin_dsn: str, name: str) -> None:
     with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        found = conn.execute(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
+            (name,),
+        ).fetchone()
+        if found is not None and found[0] != MARK:
+            raise SystemExit(
+                f"database {name} exists and was not made by a benchmark: choose another with "
+                "--database, or drop it yourself"
+            )
         conn.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
         )
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        conn.execute(
+            sql.SQL("COMMENT ON DATABASE {} IS {}").format(sql.Identifier(name), sql.Literal(MARK))
+        )
 
 
 def seed(dsn: str, cases: int) -> float:

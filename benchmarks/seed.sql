@@ -45,6 +45,12 @@ begin
     insert into case_status_counts (status, slot, cases)
       select status, 0, count(*) from cases where status is not null group by status;
   end if;
+  -- The search words (migration 0012), as its backfill takes them.
+  if to_regclass('case_search') is not null then
+    insert into case_search (case_id, document)
+      select id, taskflow_search_document(id, data) from cases
+      on conflict (case_id) do nothing;
+  end if;
 end
 $$;
 

@@ -49,6 +49,8 @@ def check_answers(store: Store) -> None:
     saying whether it cannot be reached or needs ``taskflow migrate``."""
     try:
         check_ready(store)
+    except DatabaseMissing as exc:
+        raise click.ClickException(one_line(exc)) from exc
     except NotMigrated as exc:
         raise click.ClickException(
             f"{store} has no taskflow schema: run `taskflow migrate` first"

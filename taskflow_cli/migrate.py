@@ -5,14 +5,10 @@ from __future__ import annotations
 import click
 
 from taskflow_compose import database_url, store_from_url
-from taskflow_compose.environment import names_postgres_server
+from taskflow_compose.environment import DEFAULT_DATABASE
 from taskflow_core.errors import one_line
 
 from .database import migrate_database
-
-# Said when no option or variable names a database: a newcomer then knows which file, and
-# how to name another.
-DEFAULT_DATABASE = " (the default: no --dsn, $TASKFLOW_DATABASE_URL or PG* variable names one)"
 
 
 @click.command(
@@ -47,7 +43,7 @@ def migrate(
     options = {"host": host, "port": port, "user": user, "password": password, "database": database}
     given = {name: value for name, value in options.items() if value is not None}
     url = database_url(dsn)
-    if url is None and (given or names_postgres_server()):
+    if url is None and given:
         url = "postgresql://"  # everything from the options and libpq's environment
     if url is not None and url.startswith("sqlite:") and given:
         raise click.UsageError(f"--{next(iter(given))} applies to PostgreSQL, not to {url}")

@@ -9,6 +9,7 @@ import click
 dsn_option = click.option(
     "--dsn",
     metavar="URL",
-    help="postgresql://... or sqlite:///path.db; default $TASKFLOW_DATABASE_URL, "
-    "else the SQLite file taskflow.db in the working directory.",
+    help="postgresql://... or sqlite:///path.db; default $TASKFLOW_DATABASE_URL, else "
+    "PostgreSQL when a PG* variable (PGHOST, PGDATABASE...) names a server, else the SQLite "
+    "file taskflow.db in the working directory.",
 )

@@ -14,6 +14,7 @@ from taskflow_compose.environment import (
     APP_ENV,
     BODY_TIMEOUT_ENV,
     DATABASE_URL_ENV,
+    DEFAULT_DATABASE,
     HEADER_TIMEOUT_ENV,
     POOL_SIZE_ENV,
 )
@@ -36,7 +37,6 @@ DEFAULT_THREADS = 4
 # Each worker holds a pool of --threads connections; past 8 workers a default PostgreSQL
 # (max_connections = 100) runs short, and more workers than cores only add contention.
 MAX_DEFAULT_WORKERS = 8
-DEFAULT_DATABASE = " (the default: no --dsn or $TASKFLOW_DATABASE_URL names one)"
 
 
 def default_workers() -> int:
@@ -120,7 +120,8 @@ class TaskflowServer(BaseApplication):  # type: ignore[misc]
     "app_spec",
     metavar="MODULE:ATTR",
     help="A host module's configured Taskflow (hooks, decorators), or its own falcon app "
-    "made with create_app (to add its authentication middleware). Default: a plain flow.",
+    "made with create_app (to add its authentication middleware). Default: a plain flow."
+    " [env: TASKFLOW_APP]",
 )
 @click.option(
     "--timers/--no-timers",
@@ -165,11 +166,14 @@ def serve(
     os.environ[HEADER_TIMEOUT_ENV] = str(header_timeout)
     os.environ[BODY_TIMEOUT_ENV] = str(body_timeout)
     spec = app_spec_from_env()
+    # First, as it is the cheapest check and changes nothing: a taken port must not leave a
+    # database created or migrated behind.
+    check_can_listen(host, port)
     # Built once here before any worker starts, so that a wrong --app or --dsn, or a database
     # that cannot serve, is one line now rather than a traceback per worker or a 503 per
     # request. Connections opened here stay in this process: a store opens its own in each
     # worker after the fork.
-    store, built_here = load_app(spec, lambda: _database_to_prepare(url))
+    store, built_here = load_app(spec, lambda: _database_to_prepare(url, existing=not migrate))
     if store is not None:
         try:
             if migrate:
@@ -179,7 +183,6 @@ def serve(
         finally:
             if built_here:
                 store.close()
-    check_can_listen(host, port)
     options = {
         "bind": bind_address(host, port),
         "workers": workers or default_workers(),
@@ -196,13 +199,15 @@ def serve(
     TaskflowServer(options, sweep_timers=timers).run()
 
 
-def _database_to_prepare(url: str | None) -> tuple[Store | None, bool]:
+def _database_to_prepare(url: str | None, *, existing: bool) -> tuple[Store | None, bool]:
     """The store to migrate or check before the workers start, and whether it was built for
-    that alone (and is closed after)."""
+    that alone (and is closed after). ``existing``: only checked, so a SQLite file that is not
+    there is an error, not created."""
+    if app_spec_from_env() is None:
+        return store_from_url(url, existing=existing), True
     if host_app_from_env() is not None:
         # A host's own falcon app brings its own flow and store: what is prepared is the
         # database --dsn names, if any, as `taskflow migrate --dsn` would.
         return (store_from_url(url) if url else None), True
-    # A plain flow is built anew in each worker; a host's flow is the workers' own, which
-    # they inherit through the fork, so it stays open.
-    return flow_from_env().store, app_spec_from_env() is None
+    # A host's flow is the workers' own, which they inherit through the fork: it stays open.
+    return flow_from_env().store, False

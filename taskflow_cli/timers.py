@@ -11,6 +11,7 @@ from taskflow_compose import database_url, load_flow
 from taskflow_compose.environment import app_spec as app_spec_from_env
 from taskflow_core.background.sweeper import DEFAULT_INTERVAL, Sweeper
 
+from .database import check_answers
 from .loading import load_app
 from .options import dsn_option
 
@@ -36,7 +37,14 @@ from .options import dsn_option
 @click.option("--once", is_flag=True, help="Sweep once, say how many fired, and exit.")
 def timers(dsn: str | None, app_spec: str | None, interval: float, once: bool) -> None:
     spec = app_spec or app_spec_from_env()
-    flow = load_app(spec, lambda: load_flow(spec, database_url(dsn)))
+    flow = load_app(spec, lambda: load_flow(spec, database_url(dsn), existing=True))
+    # A database that is not there or not migrated is one line and exit 1 now, not a
+    # sweeper logging the same failure forever (or "fired 0" and exit 0).
+    try:
+        check_answers(flow.store)
+    except click.ClickException:
+        flow.store.close()
+        raise
     sweeper = Sweeper(flow, interval)
     if once:
         click.echo(f"fired {sweeper.sweep_once()} timer(s)")

@@ -21,9 +21,20 @@ BODY_TIMEOUT_ENV = "TASKFLOW_BODY_TIMEOUT"
 PG_VARIABLES = ("PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE", "PGSERVICE")
 
 
+# Said when no option or variable names a database: a newcomer then knows which file, and
+# how to name another.
+DEFAULT_DATABASE = " (the default: no --dsn, $TASKFLOW_DATABASE_URL or PG* variable names one)"
+
+
 def database_url(explicit: str | None = None) -> str | None:
-    """The URL to use: an explicit one, else ``TASKFLOW_DATABASE_URL``, else None (embedded)."""
-    return explicit or os.environ.get(DATABASE_URL_ENV) or None
+    """The database, by the one rule of every command and of ``get_app()``: an explicit URL
+    (``--dsn``), else ``TASKFLOW_DATABASE_URL``, else PostgreSQL when a ``PG*`` variable
+    names a server (``postgresql://``: libpq reads the variables), else None: the embedded
+    SQLite file."""
+    url = explicit or os.environ.get(DATABASE_URL_ENV) or None
+    if url is None and names_postgres_server():
+        return "postgresql://"
+    return url
 
 
 def through_pgbouncer() -> bool:

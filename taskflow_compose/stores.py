@@ -12,12 +12,15 @@ DEFAULT_SQLITE_PATH = "taskflow.db"
 def store_from_url(url: str | None, **options: object) -> Store:
     """A store for ``postgresql://...`` (or a libpq ``key=value`` string), ``sqlite:///path``,
     or None for ``taskflow.db``. ``TASKFLOW_PGBOUNCER=1`` puts a PostgreSQL store in its
-    PgBouncer mode, as ``?pgbouncer=true`` on the URL does."""
+    PgBouncer mode, as ``?pgbouncer=true`` on the URL does. ``existing``: the database must
+    be there and migrated (a SQLite file is then not created on first use); the other
+    options go to ``PostgresStore``."""
+    existing = bool(options.pop("existing", False))
     if url is None or url.startswith("sqlite:"):
         from taskflow_sqlite import SqliteStore
 
         path = DEFAULT_SQLITE_PATH if url is None else _sqlite_path(url)
-        return SqliteStore(path)
+        return SqliteStore(path, create=not existing)
     if url.startswith(("postgresql://", "postgres://")) or _is_conninfo(url):
         from taskflow_postgres import PostgresStore
 

@@ -10,6 +10,7 @@ from .domain.workflow import Guard
 from .errors import (
     Conflict,
     Forbidden,
+    Gone,
     HookUsageError,
     IdempotencyKeyReused,
     InvalidRequest,
@@ -29,7 +30,12 @@ from .ports import (
 )
 from .service import Taskflow, default_actor_id
 
+# The distribution these packages are installed as (pyproject.toml): its version is
+# `importlib.metadata.version(DISTRIBUTION)`.
+DISTRIBUTION = "taskflow-casework"
+
 __all__ = [
+    "DISTRIBUTION",
     "ActivityEntry",
     "ActivityRepository",
     "BusinessCalendar",
@@ -41,6 +47,7 @@ __all__ = [
     "Conflict",
     "Context",
     "Forbidden",
+    "Gone",
     "Guard",
     "Hook",
     "HookEvent",

@@ -35,6 +35,13 @@ class InvalidRequest(TaskflowError):
         return InvalidRequest(message, errors)
 
 
+class Gone(TaskflowError):
+    """What was asked for was there once and has been pruned (a feed cursor into changes
+    ``taskflow prune`` deleted); ``errors`` says where to start again."""
+
+    default_message = "Gone"
+
+
 class Forbidden(TaskflowError):
     default_message = "Forbidden"
 

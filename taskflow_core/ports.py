@@ -9,6 +9,7 @@ Implement these to plug in your own storage; ``tests/contract`` is the suite it 
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from datetime import datetime
 from types import TracebackType
@@ -54,6 +55,10 @@ class CaseRepository(Protocol):
         sizes (bytes of JSON text, as the store measures them) stays within it, the first
         always; the rest of the page comes as ``deferred`` ids with their sizes, unread.
         """
+
+    def count_by(self, query: ListQuery, field: str) -> builtins.list[tuple[str | None, int]]:
+        """How many of the cases the query selects (its page aside) have each value of
+        ``field`` (``status`` or ``assigned_to``): ``(value, count)`` pairs in any order."""
 
 
 class ActivityRepository(Protocol):
@@ -125,6 +130,9 @@ class IdempotencyRepository(Protocol):
         claimed; and forget a few records (``PURGE_BATCH``) expired by ``record.created_at``,
         so that expired keys go without a job of their own."""
 
+    def prune(self, now: datetime, limit: int) -> int:
+        """Delete up to ``limit`` keys expired at ``now``; how many."""
+
     def get(self, scope: str, key: str) -> IdempotencyRecord | None:
         """The record stored under the key, expired or not, answered or not."""
 
@@ -144,6 +152,15 @@ class ChangeRepository(Protocol):
     def at(self, position: Position) -> Change | None:
         """The change at ``position``, or None."""
 
+    def prune(self, before: datetime, upto: Position, limit: int) -> list[Position]:
+        """Delete up to ``limit`` changes from the start of the feed, in feed order, while each
+        committed before ``before`` and sits at or before ``upto``; never the newest change
+        of the feed. The feed keeps no gap: it only ever loses its oldest changes. Remembers
+        the last one deleted (``pruned``). The positions deleted."""
+
+    def pruned(self) -> Position | None:
+        """The position of the last change ever pruned; None when none was."""
+
     def head(self) -> Position:
         """A position every change committed from now on comes after."""
 
@@ -156,6 +173,9 @@ class WebhookRepository(Protocol):
         cursor stays where it is)."""
 
     def get(self, url: str) -> Webhook | None: ...
+
+    def all(self) -> list[Webhook]:
+        """Every webhook, by URL, locking none."""
 
     def claim_all(self) -> list[Webhook]:
         """Every webhook no other unit of work holds, held for the rest of this one (others
@@ -183,6 +203,10 @@ class DeliveryRepository(Protocol):
         drop the claim, if the delivery is still claimed with ``delivery.claim``; whether it
         was. When the delivery is no longer pending, the next pending delivery of its webhook
         and case becomes due at ``now``."""
+
+    def prune(self, before: datetime, limit: int) -> int:
+        """Delete up to ``limit`` deliveries that ended (delivered or failed) and were created
+        before ``before``; how many."""
 
     def for_case(self, case_id: str) -> list[Delivery]:
         """The case's deliveries, in feed order, then by webhook URL."""

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, TypeVar, overload
 
-from .application import reads
+from .application import reads, retention
 from .application.answers import Decorator, Decorators
 from .application.commands import (
     AddComment,
@@ -26,10 +26,12 @@ from .application.commands import (
     SetStatus,
     UpdateData,
 )
+from .application.finding import Finding
 from .application.listing import Listing
 from .application.pipeline import Pipeline
 from .application.query import DEFAULT_LIMIT
 from .application.subscriptions import Subscriptions
+from .application.views import ViewQuery
 from .application.writes import ActorId, Rules, WritePath, default_actor_id
 from .background.http_sender import Sender, post
 from .background.relay import DEFAULT_TIMEOUT, DEFAULT_WORKERS, Relay
@@ -90,6 +92,7 @@ class Taskflow:
         self._send_webhook = send_webhook
         self._subscriptions = Subscriptions()
         self._writes = WritePath(store, self.clock, actor_id or default_actor_id, Redactor(redact))
+        self._finding = Finding(store)
 
     # -- configuration ---------------------------------------------------------------------
 
@@ -182,9 +185,29 @@ class Taskflow:
         )
         return self
 
+    def view(
+        self, name: str, query: ViewQuery | None = None, *, title: str | None = None
+    ) -> Taskflow:
+        """Name a listing's query (or a callable ``(user) -> query``): ``view=name``
+        (docs/finding.md)."""
+        self._finding.declare(name, query, title)
+        return self
+
     def migrate(self) -> list[str]:
         """Bring the store's schema up to date; the names of the migrations applied."""
         return self.store.migrate()
+
+    # -- finding the work (taskflow_core/application/finding.py) ------------------------
+
+    def views(self, *, user: Any = None) -> builtins.list[dict[str, Any]]:
+        """``[{"name", "title", "count"}]``, in declaration order; counts for ``user``."""
+        return self._finding.views(user)
+
+    def counts(
+        self, by: str, query: Mapping[str, Any] | None = None, *, user: Any = None
+    ) -> dict[str, Any]:
+        """The cases ``query`` selects, counted by ``status`` or ``assignedTo``."""
+        return self._finding.counts(by, query, user)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -209,7 +232,8 @@ class Taskflow:
         (``status``, ``assignedTo``, ``data``, ``sort``, ``limit``, ``offset``...; see
         docs/http.md), without activity, decorated for ``user``. InvalidRequest for a query it
         cannot take."""
-        return reads.list_cases(self.store, query, self._decorators, user, self._deadlines)
+        parsed = self._finding.query(query, user)
+        return reads.list_cases(self.store, parsed, self._decorators, user, self._deadlines)
 
     def listing(
         self,
@@ -222,8 +246,9 @@ class Taskflow:
         ``budget`` (bytes of data as JSON text; default ``LISTING_BUDGET``) are read now, in
         one read; the rest of the page as the listing's ``rest`` is iterated, a batch within
         the budget at a time (taskflow_core/application/listing.py)."""
+        parsed = self._finding.query(query, user)
         return reads.list_streamed(
-            self.store, query, self._decorators, user, budget, self._deadlines
+            self.store, parsed, self._decorators, user, budget, self._deadlines
         )
 
     def timers(self, case_id: str) -> builtins.list[dict[str, Any]]:
@@ -275,6 +300,19 @@ class Taskflow:
             return self._writes.begin(uow, hooks, Context(), workflow, deadlines)
 
         return run_due(self.store, begin, moment, MAX_PER_SWEEP)
+
+    def prune(
+        self, older_than: timedelta, *, dry_run: bool = False, batch: int = retention.BATCH
+    ) -> dict[str, int]:
+        """Delete the change feed's changes and the webhook deliveries that ended, older than
+        ``older_than``, and the idempotency keys expired by now, ``batch`` rows per short
+        transaction; never a case or its activity. Returns ``{"changes", "deliveries",
+        "idempotencyKeys"}`` counts (with ``dry_run``: what would go, nothing deleted).
+        A feed reader whose cursor points into pruned changes gets ``Gone`` (HTTP 410)
+        naming the cursor to read on from. ValueError for a negative age or batch."""
+        return retention.prune(
+            self.store, utc(self.clock()), older_than, dry_run=dry_run, batch=batch
+        )
 
     # -- mutations: each builds one command (which checks its arguments) and runs it -------
 

@@ -16,6 +16,7 @@ from .access_log import AccessLog
 from .body import DEFAULT_MAX_BODY_SIZE
 from .changes import ChangesResource
 from .errors import install_error_handlers
+from .finding import CountsResource, ViewsResource
 from .operations import HealthResource, ReadyResource
 from .reference import DocsResource, OpenApiResource
 from .resources import (
@@ -81,6 +82,8 @@ def create_app(
     # A literal segment: falcon matches it before the /{case_id} field, and no case id can
     # be spelled this way (ids are UUIDs), so the two never compete.
     app.add_route("/_workflow", WorkflowResource(flow, **deps))
+    app.add_route("/_views", ViewsResource(flow, **deps))
+    app.add_route("/_counts", CountsResource(flow, **deps))
     app.add_route("/{case_id}/status", StatusResource(flow, **deps))
     app.add_route("/{case_id}/assign", AssignResource(flow, **deps))
     app.add_route("/{case_id}/timers", TimersResource(flow, **deps))

@@ -18,6 +18,7 @@ import falcon
 from taskflow_core.errors import (
     Conflict,
     Forbidden,
+    Gone,
     IdempotencyKeyReused,
     InvalidRequest,
     NotFound,
@@ -39,6 +40,7 @@ RETRY_AFTER_SECONDS = 2
 
 STATUS_BY_ERROR: dict[type[TaskflowError], int] = {
     NotFound: 404,
+    Gone: 410,
     InvalidRequest: 400,
     Forbidden: 403,
     Conflict: 409,

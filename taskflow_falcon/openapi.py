@@ -11,6 +11,10 @@ import json
 from importlib import metadata
 from typing import Any
 
+from taskflow_core import DISTRIBUTION
+
+from .openapi_finding import finding_parameters, finding_paths, finding_schemas
+
 Schema = dict[str, Any]
 
 JSON = "application/json"
@@ -201,6 +205,7 @@ def _listing_parameters() -> list[dict[str, Any]]:
             "in": "query",
             "schema": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
         },
+        *finding_parameters(),
     ]
 
 
@@ -367,7 +372,8 @@ def _paths() -> dict[str, dict[str, Any]]:
                         "description": "A page, and how many match in all",
                         "content": _json(_ref("Listing")),
                     },
-                    **_errors("400", "500", "503"),
+                    # 403: a named view may refuse the user (docs/finding.md).
+                    **_errors("400", "403", "500", "503"),
                 },
             },
             "post": {
@@ -492,6 +498,11 @@ def _paths() -> dict[str, dict[str, Any]]:
                 },
             },
         },
+        **finding_paths(
+            _listing_parameters(),
+            lambda name: {"description": "", "content": _json(_ref(name))},
+            _errors,
+        ),
         "/_changes": {
             "get": {
                 "summary": "The change feed, in commit order",
@@ -566,7 +577,7 @@ def openapi_document() -> dict[str, Any]:
                 operation.setdefault("parameters", [])
                 operation["parameters"] = [*operation["parameters"], _REQUEST_ID]
     try:
-        version = metadata.version("taskflow")
+        version = metadata.version(DISTRIBUTION)
     except metadata.PackageNotFoundError:  # run from a source tree that is not installed
         version = "0"
     return {
@@ -579,5 +590,5 @@ def openapi_document() -> dict[str, Any]:
             "license": {"name": "MIT", "identifier": "MIT"},
         },
         "paths": paths,
-        "components": {"schemas": _schemas()},
+        "components": {"schemas": {**_schemas(), **finding_schemas()}},
     }

@@ -8,7 +8,7 @@ import falcon
 
 from taskflow_core import Taskflow
 from taskflow_core.application.readiness import check_ready
-from taskflow_core.errors import NotMigrated, StoreError
+from taskflow_core.errors import DatabaseMissing, NotMigrated, StoreError
 
 from .rendering import write_json
 
@@ -43,4 +43,8 @@ class ReadyResource:
 def _reason(exc: StoreError) -> str:
     if isinstance(exc, NotMigrated):
         return "The database has no taskflow schema yet: run `taskflow migrate`"
+    if isinstance(exc, DatabaseMissing):
+        return (
+            "The server answers but has no such database: run `taskflow migrate`, which creates it"
+        )
     return "The database is not reachable"

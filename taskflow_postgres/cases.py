@@ -14,7 +14,8 @@ from taskflow_core.domain.wire import case_to_wire, encode_json
 from taskflow_core.errors import NotFound
 
 from .db import Params, Query, execute, fetch_all, fetch_one, render
-from .listing import budgeted_list_statement, encoded_list_statement, list_statement
+from .finding import count_by_statement
+from .listing import budgeted_list_statement, encoded_list_statement, list_statement, where_clause
 from .rows import CASE_COLUMNS, case_from_row, entry_from_row, id_param, json_param
 
 _COLUMNS = sql.SQL(", ").join(sql.Identifier(c) for c in CASE_COLUMNS)
@@ -107,6 +108,11 @@ class PostgresCaseRepository:
         # Matched as canonical text: the connections load uuids as text (connections.py).
         found = {str(row["id"]): case_from_row(row) for row in rows}
         return [found[str(key)] for key in keys if str(key) in found]
+
+    def count_by(self, query: ListQuery, field: str) -> list[tuple[str | None, int]]:
+        statement, params = count_by_statement(query, field, *where_clause(query))
+        rows = fetch_all(self._conn, statement, params)
+        return [(row["value"], row["count"]) for row in rows]
 
     def list(self, query: ListQuery, *, budget: int | None = None) -> ListPage:
         if budget is None:

@@ -26,7 +26,7 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.types.string import TextLoader
 from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
 
-from .errors import DatabaseUnavailable, one_line
+from .errors import DatabaseUnavailable, connect_error, one_line
 
 logger = logging.getLogger(__name__)
 
@@ -114,6 +114,7 @@ class Connections:
         # When the last connection attempt began, and why it failed (None: it succeeded).
         self._probed_at = -math.inf
         self._probe_failure: str | None = None
+        self._probe_kind: type[DatabaseUnavailable] = DatabaseUnavailable
         # Pools inherited through a fork. Their sockets are the parent's: closing them (or
         # letting them be collected) would end the parent's sessions, so they are kept, unused.
         self._inherited: list[Pool] = []
@@ -181,7 +182,7 @@ class Connections:
             # The server is known to be away: one request at a time waits for the next
             # attempt, and the others are answered at once rather than queueing behind it.
             if not self._probe_lock.acquire(blocking=False):
-                raise DatabaseUnavailable(self._probe_failure)
+                raise self._probe_kind(self._probe_failure)
         elif not self._probe_lock.acquire(timeout=max(deadline - arrived, 0)):
             raise DatabaseUnavailable(f"could not reach the database within {self.timeout:g}s")
         try:
@@ -192,7 +193,7 @@ class Connections:
                 if self._probed_at >= arrived:
                     # An attempt begun since this request arrived failed: as fresh an answer
                     # as another attempt would give.
-                    raise DatabaseUnavailable(self._probe_failure)
+                    raise self._probe_kind(self._probe_failure)
                 # Waiting out the interval rather than failing at once: the first request
                 # after the server is back is then served, not told to retry.
                 time.sleep(max(self._probed_at + PROBE_INTERVAL - time.monotonic(), 0))
@@ -222,8 +223,15 @@ class Connections:
                     # until its timeout (test_postgres_pgbouncer.py, TestAnOutage).
                     conn.execute("SELECT 1")
         except psycopg.Error as exc:
-            self._probe_failure = one_line(exc)
-            raise DatabaseUnavailable(self._probe_failure) from exc
+            failure = (
+                connect_error(exc)
+                if isinstance(exc, psycopg.OperationalError)
+                else DatabaseUnavailable(one_line(exc))
+            )
+            # Kept, with its kind (a missing database is told apart), for the requests that
+            # arrive before the next attempt.
+            self._probe_failure, self._probe_kind = str(failure), type(failure)
+            raise failure from exc
         self._probe_failure = None
 
     def _open_pool(self) -> Pool:

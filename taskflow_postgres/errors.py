@@ -69,7 +69,8 @@ def translated() -> Iterator[None]:
         raise NotFound("Case not found") from exc
     except errors.UniqueViolation as exc:
         raise Conflict("A record with this id already exists") from exc
-    except errors.UndefinedTable as exc:
+    except (errors.UndefinedTable, errors.UndefinedFunction) as exc:
+        # A table, or the feed's sequencing function (changes.py), not created yet.
         raise NotMigrated(f"no taskflow schema: {one_line(exc)}") from exc
     except errors.TransactionRollback as exc:
         # A deadlock between two requests locking the same cases in opposite orders: the

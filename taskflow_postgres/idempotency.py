@@ -8,6 +8,7 @@ the same key waits on the primary key until the first transaction ends.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from psycopg import Connection
@@ -57,6 +58,12 @@ _COMPLETE = f"""
 """.encode()
 
 
+_PRUNE = (
+    b"DELETE FROM idempotency_keys WHERE (scope, key) IN (SELECT scope, key"
+    b" FROM idempotency_keys WHERE expires_at <= %s ORDER BY expires_at LIMIT %s)"
+)
+
+
 class PostgresIdempotencyRepository:
     def __init__(self, conn: Connection[Any]) -> None:
         self._conn = conn
@@ -89,6 +96,9 @@ class PostgresIdempotencyRepository:
         )
         if execute(self._conn, _COMPLETE, params) != 1:
             raise RuntimeError("completing an idempotency key this request did not claim")
+
+    def prune(self, now: datetime, limit: int) -> int:
+        return execute(self._conn, _PRUNE, (now, limit))
 
     def get(self, scope: str, key: str) -> IdempotencyRecord | None:
         row = fetch_one(self._conn, _GET, (scope, key))

@@ -1,8 +1,8 @@
 """Waking readers of the change feed: one LISTEN connection per process, outside the pool.
 
-Writers NOTIFY when they write to the feed (see ``changes.py``); a thread here listens and
-wakes every waiting reader, which then reads the feed again. A reader that waits holds no
-pooled connection, so a thousand of them cost one connection, not the pool.
+A sequencing step NOTIFYs when it gives rows positions (``sequencer.py``); a thread here
+listens and wakes every waiting reader, which then reads the feed again. A reader that
+waits holds no pooled connection, so a thousand of them cost one connection, not the pool.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from .errors import one_line
 
 logger = logging.getLogger(__name__)
 
-# A notification says a transaction wrote to the feed and committed. Its rows may still be
-# held back by an older transaction that is running (changes.py), which will not notify
-# when it ends if it writes nothing to the feed: so a reader also looks again this often.
+# A notification says rows of the feed got their positions. One can be lost (the notifying
+# process died after its step, this connection failed meanwhile): so a reader also looks
+# again this often, and its look runs a step of its own (changes.py).
 RECHECK = 1.0
 # How often the listening thread looks up from waiting, to notice it should stop.
 _TICK = 0.5

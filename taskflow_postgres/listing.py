@@ -11,6 +11,7 @@ from taskflow_core.application.deadline_query import DUE
 from taskflow_core.application.query import ListQuery
 from taskflow_core.domain.model import NEW_STATUS
 
+from . import finding
 from .rows import CASE_COLUMNS, json_param
 
 # taskflow_core/domain/wire.py's timestamp(): ISO 8601 in UTC, always with microseconds.
@@ -97,7 +98,7 @@ _CASE_JSON = sql.SQL(
 _WITHIN = sql.SQL("(page.spent <= %s OR page.spent = page.size)")
 
 
-# The listing's deadline parameters (SPEC §14), each a lookup in migrations/0010_deadlines.sql's
+# The listing's deadline parameters (SPEC §14), each a lookup in migrations/0013_deadlines.sql's
 # partial indexes, and the earliest due the ``due`` sort orders by.
 _OVERDUE = (
     "EXISTS (SELECT 1 FROM deadlines AS d WHERE d.case_id = cases.id AND d.state = 'overdue')"
@@ -117,7 +118,7 @@ def list_statement(query: ListQuery) -> tuple[sql.Composed, list[Any]]:
 
     When the page is empty the statement still returns one row, with ``total`` and NULLs.
     """
-    where, params = _where(query)
+    where, params = where_clause(query)
     count, count_params = _count(query, where, params)
     statement = _LIST.format(
         count=count,
@@ -133,14 +134,7 @@ def _count(
     query: ListQuery, where: sql.Composable, params: list[Any]
 ) -> tuple[sql.Composable, list[Any]]:
     """The subquery counting the query's matches, and its params."""
-    by_status_alone = bool(query.statuses) and not (
-        query.data
-        or query.assigned_to
-        or query.exclude_statuses
-        or query.exclude_assigned_to
-        or query.deadlines
-    )
-    if by_status_alone:
+    if query.statuses and query.by_status_alone:
         return _COUNT_BY_STATUS, [list(query.statuses)]
     return _COUNT.format(where=where), params
 
@@ -172,7 +166,7 @@ def _budgeted(
     query: ListQuery, budget: int, page_columns: sql.Composable
 ) -> tuple[sql.Composed, list[Any]]:
     """The budgeted listing selecting ``page_columns`` (which use ``_WITHIN`` twice)."""
-    where, params = _where(query)
+    where, params = where_clause(query)
     count, count_params = _count(query, where, params)
     statement = _LIST.format(
         count=count,
@@ -192,10 +186,18 @@ def _columns() -> sql.Composable:
     return sql.SQL(", ").join(sql.Identifier(c) for c in CASE_COLUMNS)
 
 
-def _where(query: ListQuery) -> tuple[sql.Composable, list[Any]]:
+def where_clause(query: ListQuery) -> tuple[sql.Composable, list[Any]]:
     """Every filter of the query, ANDed, as the condition on ``cases`` and its params."""
     clauses: list[sql.Composable] = []
     params: list[Any] = []
+    _filters(query, clauses, params)
+    if not clauses:
+        return sql.SQL("true"), params
+    return sql.SQL(" AND ").join(clauses), params
+
+
+def _filters(query: ListQuery, clauses: list[sql.Composable], params: list[Any]) -> None:
+    """Add the query's filters, and those of its view (``also``), to ``clauses``."""
 
     def add(clause: LiteralString, value: Any) -> None:
         clauses.append(sql.SQL(clause))
@@ -220,13 +222,13 @@ def _where(query: ListQuery) -> tuple[sql.Composable, list[Any]]:
     if query.exclude_assigned_to:
         # A case with no assignee is never excluded by an assignee (docs/http.md).
         add("(assigned_to IS NULL OR assigned_to <> ALL(%s))", list(query.exclude_assigned_to))
+    finding.add_filters(query, clauses, params)
     if query.deadlines.overdue:
         clauses.append(sql.SQL(_OVERDUE))
     if query.deadlines.due_to is not None:
         add(_DUE_BEFORE, query.deadlines.due_to)
-    if not clauses:
-        return sql.SQL("true"), params
-    return sql.SQL(" AND ").join(clauses), params
+    for also in query.also:
+        _filters(also, clauses, params)
 
 
 def _order(query: ListQuery, table: str | None) -> sql.Composable:

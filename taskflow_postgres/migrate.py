@@ -9,6 +9,8 @@ from typing import Any, NamedTuple
 import psycopg
 from psycopg import Connection, errors, sql
 
+from taskflow_core.application.migrations import Recorded, Shipped, check_history, checksum
+
 from .connections import connect_options
 from .conninfo import resolved
 from .errors import (
@@ -34,7 +36,9 @@ _CREATE_TABLE = """
         version integer PRIMARY KEY,
         name text NOT NULL,
         applied_at timestamptz NOT NULL DEFAULT now()
-    )
+    );
+    -- Releases before checksums made the table without it; their rows get theirs below.
+    ALTER TABLE taskflow_migrations ADD COLUMN IF NOT EXISTS checksum text;
 """
 
 
@@ -129,10 +133,24 @@ def apply_pending(conn: Connection[Any], *, pgbouncer: bool = False) -> list[str
 
 def _apply_all(conn: Connection[Any]) -> list[str]:
     conn.execute(_CREATE_TABLE)
-    done = {row[0] for row in conn.execute("SELECT version FROM taskflow_migrations")}
+    recorded = {
+        version: Recorded(name, digest)
+        for version, name, digest in conn.execute(
+            "SELECT version, name, checksum FROM taskflow_migrations"
+        )
+    }
+    shipped = available()
+    check_history([Shipped(m.version, m.name, checksum(m.script)) for m in shipped], recorded)
+    # Rows of a release that kept no checksums: what it applied is what it shipped.
+    conn.execute(
+        "UPDATE taskflow_migrations AS t SET checksum = s.checksum"
+        " FROM unnest(%s::int[], %s::text[]) AS s(version, checksum)"
+        " WHERE t.version = s.version AND t.checksum IS NULL",
+        ([m.version for m in shipped], [checksum(m.script) for m in shipped]),
+    )
     applied = []
-    for migration in available():
-        if migration.version not in done:
+    for migration in shipped:
+        if migration.version not in recorded:
             _apply(conn, migration)
             applied.append(migration.name)
     return applied
@@ -146,8 +164,8 @@ def _apply(conn: Connection[Any], migration: Migration) -> None:
             # several statements.
             conn.execute(migration.script)
             conn.execute(
-                "INSERT INTO taskflow_migrations (version, name) VALUES (%s, %s)",
-                (migration.version, migration.name),
+                "INSERT INTO taskflow_migrations (version, name, checksum) VALUES (%s, %s, %s)",
+                (migration.version, migration.name, checksum(migration.script)),
             )
     except psycopg.OperationalError as exc:
         if conn.broken:

@@ -14,8 +14,8 @@ from .conninfo import display
 from .errors import one_line
 from .listener import ChangeListener
 from .migrate import create_database, migrate
-from .notifier import Notifier
 from .pgbouncer import take_switch
+from .sequencer import Sequencer
 from .unit_of_work import PostgresUnitOfWork
 
 # Unless the DSN or libpq's environment says otherwise: fail fast on an unreachable host
@@ -41,11 +41,11 @@ class PostgresStore:
     past it, or within a fraction of a second while the server is known to be away, it
     raises ``DatabaseUnavailable`` (a ``StoreUnavailable``: the HTTP API answers 503).
 
-    ``notify``: after writers commit to the change feed, a NOTIFY wakes the readers waiting
-    for changes, which LISTEN; each on a connection of its own (one of each per process, the
-    NOTIFY sent after the commit, for however many commits: notifier.py). False: no NOTIFY,
-    and waiting readers poll, as they must where LISTEN is unavailable. Default: True, unless
-    through PgBouncer.
+    After writers commit to the change feed, a thread of the process gives their rows their
+    positions, one step for however many commits, on a connection of its own (sequencer.py).
+    ``notify``: that step also sends a NOTIFY, which wakes the readers waiting for changes,
+    which LISTEN (one connection per process). False: no NOTIFY, and waiting readers poll, as
+    they must where LISTEN is unavailable. Default: True, unless through PgBouncer.
 
     ``pgbouncer=True`` (or ``?pgbouncer=true`` on a ``postgresql://`` DSN): the connections go
     through a PgBouncer in transaction pooling mode, so the store keeps no state on a server
@@ -94,15 +94,24 @@ class PostgresStore:
         )
         notifying = not self.pgbouncer if notify is None else notify
         self._listener = ChangeListener(self._conninfo) if notifying else None
-        self._notifier = Notifier(self._conninfo) if notifying else None
+        self._notifying = notifying
+        self._sequencer = Sequencer(self._conninfo, wake=notifying, pgbouncer=self.pgbouncer)
 
     def unit_of_work(self, *, read_only: bool = False) -> PostgresUnitOfWork:
         if self._connections.closed:
             raise RuntimeError("the store is closed")
-        return PostgresUnitOfWork(self._connections, read_only=read_only, notifier=self._notifier)
+        return PostgresUnitOfWork(
+            self._connections,
+            read_only=read_only,
+            sequencer=self._sequencer,
+            wake=self._notifying,
+        )
 
     def wait_for_changes(self, timeout: float) -> None:
         """Return when a change may have committed to the feed, or after ``timeout``."""
+        # A relay reads in a transaction, which runs no sequencing step (changes.py): make
+        # sure one runs now and then, should a writer have died before its own.
+        self._sequencer.nudge()
         if self._listener is None:
             poll(timeout)
         else:
@@ -122,8 +131,7 @@ class PostgresStore:
         self._connections.close()
         if self._listener is not None:
             self._listener.close()
-        if self._notifier is not None:
-            self._notifier.close()
+        self._sequencer.close()
 
     def __str__(self) -> str:
         # For messages: the database as libpq resolves it, without the password.

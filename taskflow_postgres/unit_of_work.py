@@ -16,7 +16,7 @@ from .connections import Connections, Pool
 from .deadlines import PostgresDeadlineRepository
 from .errors import DatabaseUnavailable, one_line, translated
 from .idempotency import PostgresIdempotencyRepository
-from .notifier import Notifier
+from .sequencer import Sequencer
 from .timers import PostgresTimerRepository
 from .webhooks import PostgresDeliveryRepository, PostgresWebhookRepository
 
@@ -47,13 +47,16 @@ class PostgresUnitOfWork:
         connections: Connections,
         *,
         read_only: bool = False,
-        notifier: Notifier | None = None,
+        sequencer: Sequencer | None = None,
+        wake: bool = True,
     ) -> None:
         self._connections = connections
         # The connection and the pool it goes back to, while the block runs.
         self._lease: tuple[Pool, Connection[Any]] | None = None
-        # What wakes the change feed's readers after a commit that published to it.
-        self._notifier = notifier
+        # What gives the feed rows of a commit that published to it their positions (and
+        # wakes the readers); whether the steps this unit of work runs wake them.
+        self._sequencer = sequencer
+        self._wake = wake
         # A reader runs in autocommit: each of its statements is one snapshot of its own (the
         # repositories read a case with its log, or a page with its count, in one statement),
         # and it saves the BEGIN and ROLLBACK round trips, a third of a read's cost.
@@ -73,7 +76,7 @@ class PostgresUnitOfWork:
         self.timers = PostgresTimerRepository(conn)
         self.deadlines = PostgresDeadlineRepository(conn)
         self.idempotency = PostgresIdempotencyRepository(conn)
-        self.changes = PostgresChangeRepository(conn)
+        self.changes = PostgresChangeRepository(conn, wake=self._wake)
         self.webhooks = PostgresWebhookRepository(conn)
         self.deliveries = PostgresDeliveryRepository(conn)
         return self
@@ -108,8 +111,8 @@ class PostgresUnitOfWork:
             self._connection().commit()
         if self.activity.published:
             self.activity.published = False
-            if self._notifier is not None:
-                self._notifier.poke()
+            if self._sequencer is not None:
+                self._sequencer.poke()
 
     def rollback(self) -> None:
         self.activity.published = False

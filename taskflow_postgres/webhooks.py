@@ -30,6 +30,7 @@ _CLAIM_ALL = render(
         columns=_WEBHOOK
     )
 )
+_ALL = render(sql.SQL("SELECT {columns} FROM webhooks ORDER BY url").format(columns=_WEBHOOK))
 _ADVANCE = render(sql.SQL("UPDATE webhooks SET cursor_txid = %s, cursor_id = %s WHERE url = %s"))
 
 _DELIVERY = sql.SQL(
@@ -98,6 +99,14 @@ _FOR_CASE = render(
 )
 
 
+_PRUNE_ENDED = render(
+    sql.SQL(
+        "DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM webhook_deliveries"
+        " WHERE status <> %s AND created_at < %s ORDER BY created_at LIMIT %s)"
+    )
+)
+
+
 class PostgresWebhookRepository:
     def __init__(self, conn: Connection[Any]) -> None:
         self._conn = conn
@@ -116,6 +125,9 @@ class PostgresWebhookRepository:
     def get(self, url: str) -> Webhook | None:
         row = fetch_one(self._conn, _GET, (url,))
         return None if row is None else webhook_from_row(row)
+
+    def all(self) -> list[Webhook]:
+        return [webhook_from_row(row) for row in fetch_all(self._conn, _ALL)]
 
     def claim_all(self) -> list[Webhook]:
         return [webhook_from_row(row) for row in fetch_all(self._conn, _CLAIM_ALL)]
@@ -171,6 +183,9 @@ class PostgresDeliveryRepository:
         if delivery.status != PENDING:
             execute(self._conn, _MAKE_NEXT_DUE, (now, delivery.webhook_url, delivery.case_id))
         return True
+
+    def prune(self, before: datetime, limit: int) -> int:
+        return execute(self._conn, _PRUNE_ENDED, (PENDING, before, limit))
 
     def for_case(self, case_id: str) -> list[Delivery]:
         return [delivery_from_row(row) for row in fetch_all(self._conn, _FOR_CASE, (case_id,))]

@@ -6,7 +6,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from taskflow_core.errors import Conflict, NotFound, StoreUnavailable, one_line
+from taskflow_core.errors import Conflict, NotFound, NotMigrated, StoreUnavailable, one_line
 
 
 def is_busy(exc: sqlite3.Error) -> bool:
@@ -37,4 +37,7 @@ def translated() -> Iterator[None]:
     except sqlite3.OperationalError as exc:
         if is_busy(exc):
             raise busy_error(exc) from exc
+        if str(exc).startswith("no such table"):
+            # Only a file that was never migrated lacks one of the store's tables.
+            raise NotMigrated(f"the file has no taskflow schema: {one_line(exc)}") from exc
         raise

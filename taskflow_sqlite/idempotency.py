@@ -5,6 +5,7 @@ IMMEDIATE), so a claim never meets another request's claim still running."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from taskflow_core.application.idempotency import PURGE_BATCH
@@ -54,6 +55,15 @@ class SqliteIdempotencyRepository:
         ).rowcount
         if updated != 1:
             raise RuntimeError("completing an idempotency key this request did not claim")
+
+    def prune(self, now: datetime, limit: int) -> int:
+        return int(
+            self._execute(
+                "DELETE FROM idempotency_keys WHERE rowid IN (SELECT rowid FROM idempotency_keys"
+                " WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)",
+                (timestamp(now), limit),
+            ).rowcount
+        )
 
     def get(self, scope: str, key: str) -> IdempotencyRecord | None:
         row = self._execute(

@@ -7,8 +7,8 @@ import json
 from taskflow_core.application.deadline_query import DUE
 from taskflow_core.application.query import ListQuery
 
+from . import finding
 from .json_contains import SQL_NAME
-from .timestamps import timestamp
 
 # The earliest due of a case's running or overdue deadlines (the deadlines_due_index).
 _EARLIEST_DUE = (
@@ -17,10 +17,20 @@ _EARLIEST_DUE = (
 )
 
 
-def where(query: ListQuery) -> tuple[str, list[object]]:
+def where(query: ListQuery, stamp: finding.Stamp) -> tuple[str, list[object]]:
     """``WHERE ...`` (or ``""``) and its parameters; the page and the count share it."""
     conditions: list[str] = []
     params: list[object] = []
+    _filters(query, conditions, params, stamp)
+    if not conditions:
+        return "", params
+    return "WHERE " + " AND ".join(conditions), params
+
+
+def _filters(
+    query: ListQuery, conditions: list[str], params: list[object], stamp: finding.Stamp
+) -> None:
+    """Add the query's filters, and those of its view (``also``), to ``conditions``."""
     if query.statuses:
         conditions.append(f"status IN ({_marks(query.statuses)})")
         params.extend(query.statuses)
@@ -38,6 +48,7 @@ def where(query: ListQuery) -> tuple[str, list[object]]:
         marks = _marks(query.exclude_assigned_to)
         conditions.append(f"(assigned_to IS NULL OR assigned_to NOT IN ({marks}))")
         params.extend(query.exclude_assigned_to)
+    finding.add_filters(query, conditions, params, stamp)
     if query.deadlines.overdue:
         conditions.append(
             "EXISTS (SELECT 1 FROM deadlines AS d WHERE d.case_id = cases.id"
@@ -48,10 +59,9 @@ def where(query: ListQuery) -> tuple[str, list[object]]:
             "EXISTS (SELECT 1 FROM deadlines AS d WHERE d.case_id = cases.id"
             " AND d.state = 'running' AND d.due < ?)"
         )
-        params.append(timestamp(query.deadlines.due_to))
-    if not conditions:
-        return "", params
-    return "WHERE " + " AND ".join(conditions), params
+        params.append(stamp(query.deadlines.due_to))
+    for also in query.also:
+        _filters(also, conditions, params, stamp)
 
 
 def order_by(query: ListQuery) -> str:

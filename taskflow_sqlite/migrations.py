@@ -7,6 +7,14 @@ import sqlite3
 from datetime import UTC, datetime
 from importlib import resources
 
+from taskflow_core.application.migrations import (
+    Recorded,
+    Shipped,
+    check_history,
+    checksum,
+    version_of,
+)
+
 logger = logging.getLogger(__name__)
 
 MIGRATIONS_TABLE = "taskflow_migrations"
@@ -33,18 +41,35 @@ def apply_pending(conn: sqlite3.Connection) -> list[str]:
     try:
         conn.execute(
             f"CREATE TABLE IF NOT EXISTS {MIGRATIONS_TABLE} ("
-            " name TEXT PRIMARY KEY NOT NULL, applied_at TEXT NOT NULL)"
+            " name TEXT PRIMARY KEY NOT NULL, applied_at TEXT NOT NULL, checksum TEXT)"
         )
-        done = {row[0] for row in conn.execute(f"SELECT name FROM {MIGRATIONS_TABLE}")}
+        columns = {row[1] for row in conn.execute(f"PRAGMA table_info({MIGRATIONS_TABLE})")}
+        if "checksum" not in columns:  # made by a release that kept no checksums
+            conn.execute(f"ALTER TABLE {MIGRATIONS_TABLE} ADD COLUMN checksum TEXT")
+        recorded = {
+            version_of(name): Recorded(name, digest)
+            for name, digest in conn.execute(f"SELECT name, checksum FROM {MIGRATIONS_TABLE}")
+        }
+        scripts = available()
+        shipped = [
+            Shipped(version_of(name), name, checksum(script.encode())) for name, script in scripts
+        ]
+        check_history(shipped, recorded)
+        for migration in shipped:
+            # Rows of a release that kept no checksums: what it applied is what it shipped.
+            conn.execute(
+                f"UPDATE {MIGRATIONS_TABLE} SET checksum = ? WHERE name = ? AND checksum IS NULL",
+                (migration.checksum, migration.name),
+            )
         applied = []
-        for name, script in available():
-            if name in done:
+        for (name, script), migration in zip(scripts, shipped, strict=True):
+            if migration.version in recorded:
                 continue
             for statement in _statements(script):
                 conn.execute(statement)
             conn.execute(
-                f"INSERT INTO {MIGRATIONS_TABLE} (name, applied_at) VALUES (?, ?)",
-                (name, datetime.now(UTC).isoformat(timespec="microseconds")),
+                f"INSERT INTO {MIGRATIONS_TABLE} (name, applied_at, checksum) VALUES (?, ?, ?)",
+                (name, datetime.now(UTC).isoformat(timespec="microseconds"), migration.checksum),
             )
             applied.append(name)
         conn.execute("COMMIT")

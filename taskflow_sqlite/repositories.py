@@ -93,10 +93,18 @@ class SqliteCaseRepository:
             found.update((row[0], _case_from_row(row)) for row in rows)
         return [found[case_id] for case_id in case_ids if case_id in found]
 
+    def count_by(self, query: ListQuery, field: str) -> list[tuple[str | None, int]]:
+        where, params = listing.where(query, timestamp)
+        # ``field`` is a column taskflow_core/application/finding.py names, never a caller's.
+        rows = self._execute(
+            f"SELECT {field}, count(*) FROM cases {where} GROUP BY {field}", params
+        ).fetchall()
+        return [(value, count) for value, count in rows]
+
     def list(self, query: ListQuery, *, budget: int | None = None) -> ListPage:
         # The queries run in the unit of work's transaction, so the count matches the page; a
         # window count(*) OVER () would be lost whenever the offset is past the last row.
-        where, params = listing.where(query)
+        where, params = listing.where(query, timestamp)
         (count,) = self._execute(f"SELECT count(*) FROM cases {where}", params).fetchone()
         page = f"FROM cases {where} {listing.order_by(query)} LIMIT ? OFFSET ?"
         limit, deferred = query.limit, []

@@ -7,7 +7,7 @@ import os
 import sqlite3
 import threading
 
-from taskflow_core.errors import MigrationFailed, StoreUnavailable, one_line
+from taskflow_core.errors import DatabaseMissing, MigrationFailed, StoreUnavailable, one_line
 
 from . import migrations
 from .connection import DEFAULT_BUSY_TIMEOUT, connect
@@ -21,10 +21,21 @@ class SqliteStore:
 
     ``busy_timeout`` (seconds) is how long a unit of work waits for another writer, in this
     process or another, before failing.
+
+    ``create``: a file that does not exist is created, and the schema brought up to date, on
+    first use (the default, so that a new file needs no setup). False: the file must exist
+    and be migrated; a unit of work on a missing file raises ``DatabaseMissing`` and on one
+    without the schema ``NotMigrated``, creating nothing (what the command line's checks
+    and background commands use, so that a typo in a path is an error, not a new database).
+    ``migrate()`` creates the file either way.
     """
 
     def __init__(
-        self, path: str | os.PathLike[str], *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT
+        self,
+        path: str | os.PathLike[str],
+        *,
+        busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+        create: bool = True,
     ) -> None:
         self.path = os.fspath(path)
         if self.path in ("", ":memory:"):
@@ -35,6 +46,7 @@ class SqliteStore:
             )
         self._pool = ConnectionPool(functools.partial(connect, self.path, busy_timeout))
         self._migrated = False
+        self._create = create
         self._migrate_lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -49,8 +61,20 @@ class SqliteStore:
     def unit_of_work(self, *, read_only: bool = False) -> SqliteUnitOfWork:
         # Applied on first use so that `taskflow serve` works on a new file with no setup.
         if not self._migrated:
-            self.migrate()
+            if self._create:
+                self.migrate()
+            else:
+                self._check_exists()
         return SqliteUnitOfWork(self._pool, read_only=read_only)
+
+    def _check_exists(self) -> None:
+        if os.path.exists(self.path):
+            return
+        hint = "run `taskflow migrate` to create it"
+        if not os.path.isabs(self.path) and os.path.exists(os.sep + self.path):
+            # sqlite:///tmp/x.db is the relative tmp/x.db; the absolute one has four slashes.
+            hint = f"did you mean the absolute path, sqlite:////{self.path}?"
+        raise DatabaseMissing(f"{self} does not exist: {hint}")
 
     def migrate(self) -> list[str]:
         """Apply the migrations not yet recorded in the file; return their names."""

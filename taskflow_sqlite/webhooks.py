@@ -51,6 +51,10 @@ class SqliteWebhookRepository:
         ).fetchone()
         return None if row is None else _webhook_from_row(row)
 
+    def all(self) -> list[Webhook]:
+        # A unit of work of SQLite holds the file against other writers: none is locked.
+        return self.claim_all()
+
     def claim_all(self) -> list[Webhook]:
         rows = self._execute(
             "SELECT url, events, secret, cursor_tx, cursor_seq FROM webhooks ORDER BY url", ()
@@ -138,6 +142,15 @@ class SqliteDeliveryRepository:
                 (timestamp(now), delivery.webhook_url, delivery.case_id, PENDING),
             )
         return bool(finished)
+
+    def prune(self, before: datetime, limit: int) -> int:
+        return int(
+            self._execute(
+                "DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM webhook_deliveries"
+                " WHERE status <> ? AND created_at < ? ORDER BY created_at LIMIT ?)",
+                (PENDING, timestamp(before), limit),
+            ).rowcount
+        )
 
     def for_case(self, case_id: str) -> list[Delivery]:
         rows = self._execute(

@@ -119,8 +119,8 @@ def receiving() -> Iterator[Receiver]:
 
 
 def eventually(check: Callable[[], bool], *, within: float = 20.0, step: float = 0.05) -> None:
-    """Wait until ``check()`` holds. PostgreSQL serves a change once every transaction older
-    than its own has ended (another test's CREATE DATABASE on the same server included), so
+    """Wait until ``check()`` holds. PostgreSQL gives a change its place in the feed a moment
+    after it commits (taskflow_postgres/sequencer.py), and a relay fans it out only then, so
     the tests wait for what they expect rather than expect it at once."""
     deadline = time.monotonic() + within
     while not check():

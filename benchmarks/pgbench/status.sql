@@ -1,7 +1,7 @@
 -- PostgreSQL's ceiling for PUT /{id}/status: the statements the store sends for it, in one
 -- transaction (tests/integration/test_postgres_statements.py): lock the case, update it (its
 -- version too), log the change with its change feed row, read the answer back; then the
--- feed's NOTIFY, sent after the commit.
+-- feed's sequencing step, run after the commit.
 \set n random(1, :cases)
 \set s random(1, 3)
 BEGIN;
@@ -17,17 +17,13 @@ WITH entry AS (
             NULL, now(), now())
     RETURNING id, case_id
 )
-INSERT INTO change_feed (txid, case_id, entry_id)
-SELECT greatest(
-    pg_current_xact_id()::text::bigint,
-    (SELECT max(f.txid) FROM change_feed AS f WHERE f.case_id = entry.case_id)
-), entry.case_id, entry.id
-FROM entry;
+INSERT INTO change_feed (case_id, entry_id) SELECT entry.case_id, entry.id FROM entry;
 SELECT "id", "status", "data", "assigned_to", "created_at", "updated_at", "version", (
     SELECT coalesce(json_agg(entry ORDER BY entry.created_at DESC, entry.id DESC), '[]')
     FROM activity_log AS entry WHERE entry.case_id = cases.id
 ) AS activity
 FROM cases WHERE id = md5(:n::text)::uuid;
 END;
--- The feed's NOTIFY, after the commit (taskflow_postgres/notifier.py sends one for many).
-NOTIFY taskflow_change_feed;
+-- The feed's sequencing step and its NOTIFY, after the commit (taskflow_postgres/sequencer.py
+-- runs one for many commits; here one per transaction, the most it can cost).
+SELECT taskflow_sequence_change_feed(true);

@@ -1,6 +1,6 @@
 """Follow a taskflow change feed: handle each event once, in order, resuming where it left off.
 
-python feed_consumer.py http://127.0.0.1:8000 cursor.txt
+python feed_consumer.py http://127.0.0.1:8000 /tmp/taskflow-cursor.txt
 """
 
 import json

@@ -11,7 +11,7 @@ from typing import Any
 
 from ..domain.model import Change, Position
 from ..domain.wire import entry_to_wire
-from ..errors import InvalidRequest
+from ..errors import Gone, InvalidRequest
 from ..ports import ChangeWaiter, Store
 from .answers import data
 from .query import MAX_LIMIT
@@ -96,6 +96,17 @@ def waiter_of(store: Store) -> Callable[[float], None]:
     return poll
 
 
+def _check_not_pruned(pruned: Position | None, position: Position) -> None:
+    if pruned is None or position.tx != 0 or position >= pruned:
+        return
+    restart = encode_cursor(pruned)
+    raise Gone(
+        "Changes after this cursor have been pruned; read on from the oldest kept with "
+        f"after={restart}",
+        {"after": "pruned", "restartAfter": restart},
+    )
+
+
 def poll(timeout: float) -> None:
     time.sleep(max(0.0, min(timeout, POLL_INTERVAL)))
 
@@ -108,6 +119,9 @@ def read(store: Store, position: Position | None, limit: int, wait: float) -> li
     while True:
         with store.unit_of_work(read_only=True) as uow:
             found = uow.changes.after(position, limit)
+            if found and position is not None and found[0].position.seq != position.seq + 1:
+                # A gap after the cursor: rolled back writes, or changes pruned since.
+                _check_not_pruned(uow.changes.pruned(), position)
         remaining = deadline - time.monotonic()
         if found or remaining <= 0:
             return found

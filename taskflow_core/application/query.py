@@ -8,6 +8,8 @@ from typing import Any, Literal, cast
 import attrs
 
 from ..domain.model import Case
+from ..domain.ranges import TimeRange, parse_range
+from ..domain.search import search_words
 from ..domain.validation import check_storable, quoted
 from ..errors import InvalidRequest
 from .deadline_query import DUE, NO_DEADLINE_FILTERS, DeadlineFilters, parse_deadline_filters
@@ -49,6 +51,15 @@ class ListQuery:
     ascending: bool = True
     limit: int = DEFAULT_LIMIT
     offset: int = 0
+    # Finding the work (docs/finding.md): the words of ``q``, each the start of a word of
+    # the case's text; only unassigned cases; time ranges.
+    search: tuple[str, ...] = ()
+    unassigned: bool = False
+    created: TimeRange = attrs.field(factory=TimeRange)
+    updated: TimeRange = attrs.field(factory=TimeRange)
+    # The filters of a named view, ANDed with these (their sort and page are not used).
+    also: tuple[ListQuery, ...] = ()
+    # Deadlines (docs/deadlines.md): only overdue cases, or cases due before a moment.
     deadlines: DeadlineFilters = NO_DEADLINE_FILTERS
 
     @property
@@ -58,6 +69,23 @@ class ListQuery:
         if self.sort_column == DUE:
             return DUE
         return SORT_FIELDS[self.sort_column or "createdAt"]
+
+    @property
+    def by_status_alone(self) -> bool:
+        """Whether the query filters by nothing but its statuses (perhaps none), so a
+        store may count it from per-status counters."""
+        return not (
+            self.data
+            or self.assigned_to
+            or self.exclude_statuses
+            or self.exclude_assigned_to
+            or self.search
+            or self.unassigned
+            or self.created
+            or self.updated
+            or self.also
+            or self.deadlines
+        )
 
 
 @attrs.frozen
@@ -178,5 +206,9 @@ def parse_list_query(query: Mapping[str, Any] | None) -> ListQuery:
         ascending=ascending,
         limit=_integer("limit", q.get("limit"), DEFAULT_LIMIT, 0, MAX_LIMIT),
         offset=_integer("offset", q.get("offset"), 0, 0, MAX_OFFSET),
+        search=search_words(q.get("q")),
+        unassigned=_boolean("unassigned", q.get("unassigned"), False),
+        created=parse_range("createdAt", q.get("createdAt")),
+        updated=parse_range("updatedAt", q.get("updatedAt")),
         deadlines=parse_deadline_filters(q),
     )

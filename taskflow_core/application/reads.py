@@ -29,7 +29,7 @@ from .answers import (
 from .commands import Outcome
 from .listing import Listing, listing
 from .pipeline import read_case
-from .query import EncodedPage, ListPage, parse_list_query
+from .query import EncodedPage, ListPage, ListQuery, parse_list_query
 
 
 def read(
@@ -67,12 +67,13 @@ def _states_by_case(
 
 def list_cases(
     store: Store,
-    query: Mapping[str, Any] | None,
+    query: Mapping[str, Any] | ListQuery | None,
     decorators: Decorators,
     user: Any,
     deadlines: Deadlines = NO_DEADLINES,
 ) -> dict[str, Any]:
-    parsed = parse_list_query(query)
+    # A service resolves named views first (finding.py), and passes the query parsed.
+    parsed = query if isinstance(query, ListQuery) else parse_list_query(query)
     with store.unit_of_work(read_only=True) as uow:
         page = uow.cases.list(parsed)
         states = _states_by_case(uow, deadlines, [c.id for c in page.cases])
@@ -86,7 +87,7 @@ def list_cases(
 
 def list_streamed(
     store: Store,
-    query: Mapping[str, Any] | None,
+    query: Mapping[str, Any] | ListQuery | None,
     decorators: Decorators,
     user: Any,
     budget: int | None,
@@ -94,7 +95,8 @@ def list_streamed(
 ) -> Listing:
     if budget is None:
         budget = query_module.LISTING_BUDGET  # looked up now, so a test can lower it
-    parsed = parse_list_query(query)
+    # A service resolves named views first (finding.py), and passes the query parsed.
+    parsed = query if isinstance(query, ListQuery) else parse_list_query(query)
     on_lists = any(applies for _, applies in decorators)
     with store.unit_of_work(read_only=True) as uow:
         cases = uow.cases

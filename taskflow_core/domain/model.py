@@ -114,8 +114,9 @@ class IdempotencyRecord:
 class Position:
     """Where a change sits in the feed; changes are read in ``(tx, seq)`` order.
 
-    What the numbers mean is the store's business (a transaction id and a sequence number on
-    PostgreSQL, a plain sequence elsewhere); readers only compare and hand them back.
+    What the numbers mean is the store's business (a plain sequence in ``seq``, ``tx`` 0, on
+    every store; PostgreSQL still reads cursors of its earlier design, a transaction id and
+    a row id); readers only compare and hand them back.
     """
 
     tx: int

@@ -45,7 +45,7 @@ def activity_entry(
     comment = entry_comment(logged_meta)
     logged = {
         "id": case.id,
-        "event": event_name,
+        "event": str(event_name),  # a plain str, as JSON would give it back: never the enum
         "meta": logged_meta,
         "status": case.status,
         "data": case.data,
@@ -59,7 +59,7 @@ def activity_entry(
         id=new_id(),
         case_id=case.id,
         changed_by=actor,
-        event_name=event_name,
+        event_name=str(event_name),
         event=logged,
         comment=comment if isinstance(comment, str) or comment is None else str(comment),
         created_at=at,

@@ -30,6 +30,7 @@ class FeedState:
     def __init__(self) -> None:
         self.changes: list[Change] = []
         self.last_seq = 0
+        self.pruned: Position | None = None
         self.webhooks: dict[str, Webhook] = {}
         self.deliveries: dict[str, Delivery] = {}
 
@@ -62,6 +63,28 @@ class MemoryChanges:
             return _copied(found[index])
         return None
 
+    def prune(self, before: datetime, upto: Position, limit: int) -> list[Position]:
+        state = self._state
+        doomed: list[Change] = []
+        for change in state.changes[: max(0, len(state.changes) - 1)]:  # never the newest
+            if len(doomed) == limit or change.position > upto or change.entry.created_at >= before:
+                break
+            doomed.append(change)
+        if not doomed:
+            return []
+        kept, pruned = state.changes, state.pruned
+        state.changes = state.changes[len(doomed) :]
+        state.pruned = doomed[-1].position
+
+        def restore() -> None:
+            state.changes, state.pruned = kept, pruned
+
+        self._journal.undo(restore)
+        return [change.position for change in doomed]
+
+    def pruned(self) -> Position | None:
+        return self._state.pruned
+
     def head(self) -> Position:
         return Position(0, self._state.last_seq)
 
@@ -87,6 +110,9 @@ class MemoryWebhooks:
 
     def get(self, url: str) -> Webhook | None:
         return self._state.webhooks.get(url)
+
+    def all(self) -> list[Webhook]:
+        return sorted(self._state.webhooks.values(), key=lambda w: w.url)
 
     def claim_all(self) -> list[Webhook]:
         # The unit of work holds the store's lock: nobody else can fan out meanwhile.
@@ -146,6 +172,16 @@ class MemoryDeliveries:
                 self._put(attrs.evolve(waiting[0], next_attempt_at=now))
         return True
 
+    def prune(self, before: datetime, limit: int) -> int:
+        ended = [
+            d
+            for d in self._state.deliveries.values()
+            if d.status != PENDING and d.created_at < before
+        ][:limit]
+        for delivery in ended:
+            self._delete(delivery)
+        return len(ended)
+
     def for_case(self, case_id: str) -> list[Delivery]:
         found = [d for d in self._state.deliveries.values() if d.case_id == case_id]
         return sorted(found, key=lambda d: (d.change, d.webhook_url))
@@ -157,6 +193,10 @@ class MemoryDeliveries:
             if d.webhook_url == url and d.case_id == case_id and d.status == PENDING
         ]
         return sorted(found, key=lambda d: d.change)
+
+    def _delete(self, delivery: Delivery) -> None:
+        del self._state.deliveries[delivery.id]
+        self._journal.undo(lambda: self._state.deliveries.__setitem__(delivery.id, delivery))
 
     def _put(self, delivery: Delivery) -> None:
         previous = self._state.deliveries.get(delivery.id)

@@ -8,8 +8,10 @@ for tests.
 
 from __future__ import annotations
 
+import builtins
 import json
 import threading
+from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from types import TracebackType
@@ -20,9 +22,12 @@ import attrs
 from ..application.deadline_query import DUE
 from ..application.idempotency import PURGE_BATCH
 from ..application.query import Deferred, ListPage, ListQuery, within
+from ..domain import search
 from ..domain.deadlines import OVERDUE, RUNNING
 from ..domain.json_values import json_contains
 from ..domain.model import ActivityEntry, Case, DeadlineState, IdempotencyRecord, Timer
+from ..domain.names import Event
+from ..domain.wire import fold_comments
 from ..errors import Conflict, NotFound
 from .feed import FeedState, MemoryChanges, MemoryDeliveries, MemoryWebhooks
 
@@ -57,7 +62,11 @@ def _deadlines_match(states: list[DeadlineState], query: ListQuery) -> bool:
     )
 
 
-def _matches(case: Case, query: ListQuery) -> bool:
+def _deadlines_of(case_id: str, state: _State) -> list[DeadlineState]:
+    return [d for (owner, _), d in state.deadlines.items() if owner == case_id]
+
+
+def _matches(case: Case, query: ListQuery, state: _State) -> bool:
     if query.statuses and case.status not in query.statuses:
         return False
     if query.assigned_to and case.assigned_to not in query.assigned_to:
@@ -66,7 +75,28 @@ def _matches(case: Case, query: ListQuery) -> bool:
         return False
     if case.assigned_to is not None and case.assigned_to in query.exclude_assigned_to:
         return False
-    return not query.data or json_contains(case.data, query.data)
+    if query.unassigned and case.assigned_to is not None:
+        return False
+    if not (query.created.holds(case.created_at) and query.updated.holds(case.updated_at)):
+        return False
+    if query.data and not json_contains(case.data, query.data):
+        return False
+    if query.search and not search.matches(query.search, _texts(case, state)):
+        return False
+    if query.deadlines and not _deadlines_match(_deadlines_of(case.id, state), query):
+        return False
+    return all(_matches(case, also, state) for also in query.also)
+
+
+def _texts(case: Case, state: _State) -> list[str]:
+    """What a search looks in: the data's strings and the comments not deleted, as edited."""
+    entries = sorted(state.activity.get(case.id, []), key=lambda e: (e.created_at, e.id))
+    comments = [
+        entry["comment"]
+        for entry in fold_comments(entries[::-1])
+        if entry["eventName"] == Event.COMMENT and isinstance(entry["comment"], str)
+    ]
+    return [*search.strings(case.data), *comments]
 
 
 def _ordered(
@@ -134,16 +164,16 @@ class MemoryCases:
         found = (self._state.cases.get(case_id) for case_id in case_ids)
         return [_stored_case(case) for case in found if case is not None]
 
+    def count_by(self, query: ListQuery, field: str) -> builtins.list[tuple[str | None, int]]:
+        found = [c for c in self._state.cases.values() if _matches(c, query, self._state)]
+        return list(Counter(getattr(case, field) for case in found).items())
+
     def list(self, query: ListQuery, *, budget: int | None = None) -> ListPage:
+        found = [c for c in self._state.cases.values() if _matches(c, query, self._state)]
         deadlines: dict[str, list[DeadlineState]] = {}
-        for (owner, _), state in self._state.deadlines.items():
-            deadlines.setdefault(owner, []).append(state)
-        found = [
-            c
-            for c in self._state.cases.values()
-            if _matches(c, query)
-            and (not query.deadlines or _deadlines_match(deadlines.get(c.id, []), query))
-        ]
+        if query.sort_column == DUE:
+            for (owner, _), deadline in self._state.deadlines.items():
+                deadlines.setdefault(owner, []).append(deadline)
         page = _ordered(found, query, deadlines)[query.offset : query.offset + query.limit]
         if budget is None:
             return ListPage([_stored_case(c) for c in page], len(found))
@@ -272,6 +302,12 @@ class MemoryIdempotency:
         for slot in expired:
             self._put(slot, None)
         self._put((record.scope, record.key), record)
+
+    def prune(self, now: datetime, limit: int) -> int:
+        expired = [slot for slot, stored in self._records.items() if stored.expires_at <= now]
+        for slot in expired[:limit]:
+            self._put(slot, None)
+        return min(len(expired), limit)
 
     def get(self, scope: str, key: str) -> IdempotencyRecord | None:
         return self._records.get((scope, key))

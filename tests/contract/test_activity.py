@@ -229,3 +229,18 @@ class TestDecorators:
             flow.create({})
         assert flow.list()["meta"]["count"] == 0
         assert settled == []
+
+
+def test_event_names_are_plain_strings_as_json_would_give_them(flow: Taskflow) -> None:
+    case = flow.create({"a": 1})
+    flow.set_status(case["id"], "open")
+    flow.comment(case["id"], "hi", user={"profile": {"id": "a"}})
+
+    log = flow.get(case["id"])["activityLog"]
+
+    # The enum is a str subclass that prints as <Event.COMMENT: 'comment'>: not what a
+    # caller comparing with type() or printing the log expects.
+    assert {type(e["eventName"]) for e in log} == {str}
+    assert {type(e["event"]["event"]) for e in log} == {str}
+    listed = flow.changes()["data"]
+    assert {type(item["entry"]["eventName"]) for item in listed} <= {str}

@@ -327,7 +327,7 @@ def logged(store: Store, case: Case, count: int) -> list[ActivityEntry]:
 
 def settled_changes(store: Store, after: Position | None, count: int) -> list[Change]:
     """The first ``count`` changes after ``after``, once the store serves them all (a store
-    may hold a change back while an older transaction runs, as PostgreSQL does)."""
+    may serve a change a moment after it commits, as PostgreSQL does)."""
     found: list[Change] = []
 
     def enough() -> bool:

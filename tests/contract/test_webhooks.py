@@ -133,12 +133,11 @@ class TestMessages:
             flow.deliver_pending(timeout=2)
             return after["id"] in [r.message["data"]["caseId"] for r in receiver.all()]
 
-        # PostgreSQL may hand over the earlier change first, while a transaction anywhere on
-        # the server (another test's database, when tests run in parallel) is older.
         eventually(arrived)
         if type(store).__name__ != "PostgresStore":
-            # PostgreSQL may also hand over changes that committed a moment before while an
-            # older transaction was still running (at least once, never fewer).
+            # PostgreSQL may also hand over a change that committed a moment before, while it
+            # had no place in the feed yet (taskflow_postgres/changes.py: head; at least
+            # once, never fewer).
             assert flow.deliveries(before["id"]) == []
 
     def test_registering_a_url_again_changes_what_it_receives(

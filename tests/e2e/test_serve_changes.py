@@ -11,8 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from psycopg.conninfo import make_conninfo
 
 from tests.e2e.serving import clean_env, free_port, serving, stop, taskflow_command
+from tests.support.hold_transaction import HeldTransaction
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
@@ -75,3 +77,34 @@ def test_a_waiting_reader_is_answered_when_any_worker_commits(
         assert [i["entry"]["eventName"] for i in page["data"]] == ["comment"]
         assert answered - committed < 10
     assert "Traceback" not in server.log
+
+
+def test_a_transaction_left_open_in_another_database_holds_no_reader_back(
+    tmp_path: Path, postgres_dsn: str
+) -> None:
+    # Issue 24: with one open, `GET /_changes?wait=3` answered nothing until it ended.
+    port = free_port()
+    command = [
+        *taskflow_command(),
+        *("serve", "--dsn", postgres_dsn, "--port", str(port), "--workers", "2"),
+        *("--threads", "4"),
+    ]
+    stranger = HeldTransaction(make_conninfo(postgres_dsn, dbname="postgres"))
+    with serving(command, cwd=tmp_path, env=clean_env(), port=port) as server, stranger:
+        head = get(server.url + "/_changes")["meta"]["next"]
+        after = f"&after={head}" if head else ""
+        answers: list[Any] = []
+        reader = threading.Thread(
+            target=lambda: answers.append(get(f"{server.url}/_changes?wait=3{after}"))
+        )
+        reader.start()
+        time.sleep(0.5)
+        committed = time.monotonic()
+        case = post(server.url + "/", {"n": 1})["data"]
+        reader.join(10)
+        answered = time.monotonic()
+        assert stranger.still_open()
+        assert stop(server) == 0
+
+    assert [item["caseId"] for item in answers[0]["data"]] == [case["id"]]
+    assert answered - committed < 1

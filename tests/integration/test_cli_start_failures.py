@@ -4,6 +4,7 @@ naming what is wrong, exit status 1, before gunicorn starts."""
 from __future__ import annotations
 
 import socket
+import sqlite3
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,7 @@ from psycopg import sql
 from taskflow_cli import serve as serve_module
 from taskflow_cli.main import cli
 from taskflow_postgres import PostgresStore
+from taskflow_sqlite import SqliteStore
 
 ENV_KEYS = (
     "TASKFLOW_DATABASE_URL",
@@ -23,6 +25,13 @@ ENV_KEYS = (
     "TASKFLOW_POOL_SIZE",
     "TASKFLOW_HEADER_TIMEOUT",
     "TASKFLOW_BODY_TIMEOUT",
+    # What names a PostgreSQL server to every command when nothing else names a database.
+    "PGHOST",
+    "PGPORT",
+    "PGUSER",
+    "PGPASSWORD",
+    "PGDATABASE",
+    "PGSERVICE",
 )
 
 
@@ -125,7 +134,7 @@ def taken_port() -> Iterator[int]:
 
 class TestAnAddressThatCannotBeBound:
     def test_a_port_in_use_is_one_line_and_gunicorn_never_starts(
-        self, started: list[dict[str, object]], taken_port: int
+        self, started: list[dict[str, object]], taken_port: int, directory: Path
     ) -> None:
         result = CliRunner().invoke(cli, ["serve", "--port", str(taken_port)])
 
@@ -135,6 +144,8 @@ class TestAnAddressThatCannotBeBound:
             " choose another with --port",
         )
         assert started == []
+        # Found before anything was migrated: no database was made for a server never started.
+        assert not (directory / "taskflow.db").exists()
 
     def test_an_address_of_no_interface_here_is_one_line(
         self, started: list[dict[str, object]]
@@ -241,3 +252,105 @@ class TestHelp:
         assert result.exit_code == 0
         assert "The PostgreSQL server's host" in result.output
         assert "not an address to listen on: that is `serve --host`" in result.output
+
+
+class TestThePgVariables:
+    """One rule for every command: --dsn, else $TASKFLOW_DATABASE_URL, else the PostgreSQL
+    server the PG* variables name, else the SQLite file."""
+
+    @staticmethod
+    def name_in_pg_variables(monkeypatch: pytest.MonkeyPatch, dsn: str) -> None:
+        parts = psycopg.conninfo.conninfo_to_dict(dsn)
+        for key in ("host", "port", "user", "dbname", "password"):
+            if parts.get(key):
+                variable = "PGDATABASE" if key == "dbname" else f"PG{key.upper()}"
+                monkeypatch.setenv(variable, str(parts[key]))
+
+    @pytest.mark.postgres
+    def test_serve_checks_the_database_they_name(
+        self,
+        started: list[dict[str, object]],
+        directory: Path,
+        monkeypatch: pytest.MonkeyPatch,
+        postgres_empty_dsn: str,
+    ) -> None:
+        self.name_in_pg_variables(monkeypatch, postgres_empty_dsn)
+
+        result = CliRunner().invoke(cli, ["serve", "--no-migrate", "--port", "0"])
+
+        assert_one_line_error(result, "postgresql://")
+        assert "has no taskflow schema: run `taskflow migrate` first" in result.stderr
+        assert not (directory / "taskflow.db").exists()
+        assert started == []
+
+    @pytest.mark.postgres
+    def test_timers_fire_on_the_database_they_name(
+        self, directory: Path, monkeypatch: pytest.MonkeyPatch, postgres_dsn: str
+    ) -> None:
+        self.name_in_pg_variables(monkeypatch, postgres_dsn)
+
+        result = CliRunner().invoke(cli, ["timers", "--once"])
+
+        assert result.exit_code == 0, result.output
+        assert not (directory / "taskflow.db").exists()
+
+
+class TestNoSilentSqliteFile:
+    """A SQLite path that names no database is an error where a command only checks or works
+    on a database: a typo must not become a new, empty one."""
+
+    def test_serve_no_migrate_on_a_missing_file_creates_nothing(
+        self, started: list[dict[str, object]], directory: Path
+    ) -> None:
+        args = ["serve", "--no-migrate", "--port", "0", "--dsn", "sqlite:///empty.db"]
+
+        result = CliRunner().invoke(cli, args)
+
+        assert_one_line_error(result, "the SQLite file ./empty.db does not exist")
+        assert "run `taskflow migrate` to create it" in result.stderr
+        assert not (directory / "empty.db").exists()
+        assert started == []
+
+    def test_serve_no_migrate_on_a_file_without_the_schema_migrates_nothing(
+        self, started: list[dict[str, object]], directory: Path
+    ) -> None:
+        sqlite3.connect(directory / "blank.db").close()
+        args = ["serve", "--no-migrate", "--port", "0", "--dsn", "sqlite:///blank.db"]
+
+        result = CliRunner().invoke(cli, args)
+
+        assert_one_line_error(result, "the SQLite file ./blank.db has no taskflow schema")
+        tables = sqlite3.connect(directory / "blank.db").execute("SELECT name FROM sqlite_master")
+        assert tables.fetchall() == []
+        assert started == []
+
+    def test_timers_on_a_missing_file_fail_instead_of_firing_nothing(self, directory: Path) -> None:
+        result = CliRunner().invoke(cli, ["timers", "--once", "--dsn", "sqlite:///typo.db"])
+
+        assert_one_line_error(result, "the SQLite file ./typo.db does not exist")
+        assert "fired" not in result.output
+        assert not (directory / "typo.db").exists()
+
+    def test_a_relative_path_that_exists_as_an_absolute_one_gets_a_hint(
+        self, directory: Path, tmp_path_factory: pytest.TempPathFactory
+    ) -> None:
+        real = tmp_path_factory.mktemp("elsewhere") / "x.db"
+        store = SqliteStore(real)
+        store.migrate()
+        store.close()
+        relative = str(real).lstrip("/")
+
+        result = CliRunner().invoke(cli, ["timers", "--once", "--dsn", f"sqlite:///{relative}"])
+
+        assert_one_line_error(result, f"the SQLite file ./{relative} does not exist")
+        assert f"did you mean the absolute path, sqlite:////{relative}?" in result.stderr
+
+    @pytest.mark.postgres
+    def test_timers_on_a_database_without_the_schema_fail_in_one_line(
+        self, directory: Path, postgres_empty_dsn: str
+    ) -> None:
+        result = CliRunner().invoke(cli, ["timers", "--once", "--dsn", postgres_empty_dsn])
+
+        assert_one_line_error(result, "postgresql://")
+        assert "has no taskflow schema: run `taskflow migrate` first" in result.stderr
+        assert "LINE" not in result.output

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import threading
 import time
 from typing import Any
@@ -15,6 +16,8 @@ from tests.integration.http_support import *  # noqa: F403
 from tests.integration.http_support import as_user, assert_json_error, create_case
 from tests.receiver import eventually
 from tests.stores import store  # noqa: F401 (every store: these answers depend on it)
+
+Client = falcon.testing.TestClient
 
 
 def feed(client: falcon.testing.TestClient, **params: str) -> falcon.testing.Result:
@@ -135,3 +138,31 @@ class TestBadInput:
     def test_the_bounds_are_accepted(self, client: falcon.testing.TestClient) -> None:
         assert feed(client, limit="1000", wait="0").status_code == 200
         assert feed(client, limit="1", wait="0.01").status_code == 200
+
+
+def test_a_cursor_into_pruned_changes_answers_410_naming_where_to_read_on(
+    client: Client, flow: Taskflow
+) -> None:
+    for n in range(3):
+        create_case(client, {"n": n})
+    feed = eventually_all(client, 3)
+    flow.prune(datetime.timedelta(0))
+
+    result = client.simulate_get("/_changes", params={"after": feed[0]})
+
+    body = assert_json_error(result, 410)
+    assert body["errors"] == {"after": "pruned", "restartAfter": feed[1]}
+    assert f"after={feed[1]}" in body["message"]
+    again = client.simulate_get("/_changes", params={"after": feed[1]}).json
+    assert [item["cursor"] for item in again["data"]] == feed[2:]
+
+
+def eventually_all(client: Client, count: int) -> list[str]:
+    found: list[str] = []
+
+    def enough() -> bool:
+        found[:] = [i["cursor"] for i in client.simulate_get("/_changes").json["data"]]
+        return len(found) >= count
+
+    eventually(enough)
+    return found

@@ -42,6 +42,21 @@ class TestNotReady:
         finally:
             store.close()
 
+    def test_a_database_the_server_does_not_have_is_not_ready_and_says_to_migrate(
+        self, postgres_empty_dsn: str
+    ) -> None:
+        missing = postgres_empty_dsn.rpartition("/")[0] + "/taskflow_no_such_database_here"
+        store = PostgresStore(missing, max_size=2)
+        try:
+            client = falcon.testing.TestClient(create_app(Taskflow(store)))
+            body = assert_json_error(client.simulate_get("/_ready"), 503)
+            assert body["message"] == (
+                "The server answers but has no such database: run `taskflow migrate`, "
+                "which creates it"
+            )
+        finally:
+            store.close()
+
     def test_an_unreachable_database_is_not_ready(self) -> None:
         store = PostgresStore("postgresql://nobody@127.0.0.1:1/none", timeout=1)
         try:

@@ -155,6 +155,13 @@ class TestServingTheOriginalsRows:
         assert flow.list({"data": {"model": "pil"}})["meta"]["count"] == 1
         assert [c["id"] for c in flow.list({"status": "closed"})["data"]] == [CLOSED_CASE]
 
+    def test_old_cases_are_found_by_the_words_of_their_data_and_comments(
+        self, flow: Taskflow
+    ) -> None:
+        assert [c["id"] for c in flow.list({"q": "licence first"})["data"]] == [OPEN_CASE]
+        assert [c["id"] for c in flow.list({"q": "renew"})["data"]] == [CLOSED_CASE]
+        assert flow.counts("status", {"q": "look"})["data"] == [{"value": "open", "count": 1}]
+
     def test_an_old_case_can_be_changed_and_commented_on(self, flow: Taskflow) -> None:
         user = {"profile": {"id": ALICE_UUID}}
         flow.update(CLOSED_CASE, {"nested": {"b": 3}}, user=user)

@@ -1,0 +1,190 @@
+"""Finding the work (docs/finding.md) under load: search, counts and views on a real
+PostgreSQL, and what keeping the search index costs the writes.
+
+python -m benchmarks.finding --cases 1000000 (default 100,000; same options as run.py's
+where they share a name). Seeds its own database (benchmarks/finding_seed.sql: names, a
+few text fields, a word on 20 cases, comments on a tenth), times the search backfill
+(what migration 0012 does to a database that already holds cases), then runs wrk against
+`taskflow serve --app benchmarks.finding_app:flow` (five views):
+
+- GET /?q=<a word on 20 cases>, alone and with status, at 4 connections;
+- GET /_counts?by=status (the counters), and with a q and a data[...] filter;
+- GET /_views (five views);
+- POST /, PUT /{id} and POST /{id}/comment with the search triggers off and on, in turns
+  in the same run: the cost of keeping the index.
+
+Results: results/finding-<cases>.{md,json}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import subprocess
+import sys
+import time
+from typing import Any
+
+import psycopg
+
+from taskflow_postgres import PostgresStore
+
+from .run import (
+    HERE,
+    RESULTS,
+    Server,
+    case_id,
+    log,
+    median_of,
+    recreate_database,
+    save,
+    with_database,
+    wrk,
+)
+
+BACKFILL = """
+insert into case_search (case_id, document)
+select id, taskflow_search_document(id, data) from cases
+on conflict (case_id) do nothing
+"""
+SEARCH_TRIGGERS = [
+    ("cases", "cases_searched_on_insert"),
+    ("cases", "cases_searched_on_data_change"),
+    ("activity_log", "activity_searched_on_comment"),
+]
+
+
+def seed(dsn: str, cases: int) -> tuple[float, float]:
+    """Seed, then index the search words in bulk; the seconds each took."""
+    started = time.monotonic()
+    subprocess.run(
+        [
+            "psql",
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-v",
+            f"cases={cases}",
+            "-f",
+            str(HERE / "finding_seed.sql"),
+            dsn,
+        ],
+        check=True,
+    )
+    seeded = time.monotonic() - started
+    started = time.monotonic()
+    with psycopg.connect(dsn) as conn:
+        conn.execute(BACKFILL)
+    backfill = time.monotonic() - started
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE cases")
+        conn.execute("VACUUM ANALYZE activity_log")
+        conn.execute("VACUUM ANALYZE case_search")
+    return seeded, backfill
+
+
+def set_search_triggers(dsn: str, *, on: bool) -> None:
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for table, trigger in SEARCH_TRIGGERS:
+            verb = "ENABLE" if on else "DISABLE"
+            conn.execute(f"ALTER TABLE {table} {verb} TRIGGER {trigger}")
+
+
+def render(result: dict[str, Any]) -> str:
+    lines = [
+        f"# Finding the work, {result['cases']:,} cases",
+        "",
+        f"Seeded in {result['seed_s']:.1f} s; search words of every case indexed in bulk in "
+        f"{result['backfill_s']:.1f} s (migration 0012's backfill does the same).",
+        "",
+        "| endpoint | connections | req/s | p50 ms | p99 ms | errors |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in result["rows"]:
+        lines.append(
+            f"| {row['name']} | {row['connections']} | {row['rps']:.0f} | {row['p50_ms']:.1f}"
+            f" | {row['p99_ms']:.1f} | {row['errors']} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=100_000)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per measurement")
+    parser.add_argument("--repeat", type=int, default=3, help="measurements per row (median)")
+    parser.add_argument("--connections", type=int, default=16, help="for the writes")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument(
+        "--dsn",
+        default=os.environ.get("BENCH_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"),
+    )
+    parser.add_argument("--database", default="taskflow_bench_finding")
+    parser.add_argument("--reuse", action="store_true", help="keep an already seeded database")
+    args = parser.parse_args(argv)
+
+    missing = [tool for tool in ("wrk", "psql") if shutil.which(tool) is None]
+    if missing:
+        print(f"missing: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    RESULTS.mkdir(exist_ok=True)
+    dsn = with_database(args.dsn, args.database)
+    result: dict[str, Any] = {"cases": args.cases, "seed_s": 0.0, "backfill_s": 0.0, "rows": []}
+    if not args.reuse:
+        log(f"creating {args.database} and seeding {args.cases:,} cases")
+        recreate_database(args.dsn, args.database)
+        store = PostgresStore(dsn)
+        store.migrate()
+        store.close()
+        result["seed_s"], result["backfill_s"] = seed(dsn, args.cases)
+        log(f"seeded in {result['seed_s']:.1f} s, search words in {result['backfill_s']:.1f} s")
+
+    ids = RESULTS / "ids.txt"
+    rng = random.Random(42)
+    ids.write_text("\n".join(case_id(rng.randint(1, args.cases)) for _ in range(10_000)) + "\n")
+    os.environ["FIND_WORDS"] = str(args.cases // 20)
+
+    def measure(name: str, path: str, script: str | None, connections: int, **env: str) -> None:
+        os.environ.update(env)
+        runs = [
+            wrk(server.url + path, script, connections, args.duration, ids)
+            for _ in range(args.repeat)
+        ]
+        for key in env:
+            os.environ.pop(key)
+        row = {"name": name, "connections": connections, **median_of(runs)}
+        log(f"{name} at {connections}: {row['rps']:.0f} req/s, p50 {row['p50_ms']:.1f} ms")
+        result["rows"].append(row)
+
+    server = Server(dsn, args.workers, args.threads, extra=("--app", "benchmarks.finding_app:flow"))
+    try:
+        measure("GET /?q=", "/", "search.lua", 4)
+        measure("GET /?q=&status=", "/", "search.lua", 4, FIND_EXTRA="&status=approved")
+        measure("GET /_counts?by=status", "/_counts?by=status", None, 4)
+        measure("GET /_counts?by=status&q=", "/_counts?by=status&q=w42x", None, 4)
+        measure(
+            "GET /_counts?by=status&data[...]=",
+            "/_counts?by=status&data%5Blicence%5D%5Btype%5D=project",
+            None,
+            4,
+        )
+        measure("GET /_views", "/_views", None, 4)
+        c = args.connections
+        # Off and on in turns, so that the machine's drift falls on both alike.
+        for turn in ("off", "on", "off", "on"):
+            set_search_triggers(dsn, on=turn == "on")
+            measure(f"POST / (search {turn})", "/", "create.lua", c)
+            measure(f"PUT /{{id}} (search {turn})", "/", "update.lua", c)
+            measure(f"POST /{{id}}/comment (search {turn})", "/", "comment.lua", c)
+    finally:
+        set_search_triggers(dsn, on=True)
+        server.stop()
+    save(f"finding-{args.cases}", result, render)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
