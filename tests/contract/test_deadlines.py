@@ -476,3 +476,18 @@ class TestRepository:
             assert uow.deadlines.for_case(case_id) == [paused]
             assert uow.deadlines.for_cases([case_id, other, "not-an-id"]) == [paused]
             assert uow.timers.for_case(case_id) == []
+
+
+class TestViewsAndCounts:
+    def test_a_view_and_a_count_take_the_deadline_filters(
+        self, flow: Taskflow, submitted: Any, clock: Clock
+    ) -> None:
+        flow.create({})
+        flow.view("late", {"overdue": "true"}, title="Overdue")
+        assert flow.list({"view": "late"})["meta"]["count"] == 0
+        clock.at = at(22)
+        flow.run_due_timers()
+        assert [c["id"] for c in flow.list({"view": "late"})["data"]] == [submitted["id"]]
+        assert flow.views() == [{"name": "late", "title": "Overdue", "count": 1}]
+        counted = flow.counts("status", {"overdue": "true"})
+        assert counted == {"data": [{"value": "submitted", "count": 1}], "meta": {"count": 1}}
