@@ -188,12 +188,16 @@ def _listing_parameters() -> list[dict[str, Any]]:
             "schema": {
                 "type": "object",
                 "properties": {
-                    "column": {"enum": ["createdAt", "updatedAt", "status", "assignedTo", "id"]},
+                    "column": {
+                        "enum": ["createdAt", "updatedAt", "status", "assignedTo", "id", "due"]
+                    },
                     "ascending": {"enum": ["true", "false"]},
                 },
                 # Other keys are ignored, as the original ignored them.
             },
-            "description": "`sort[column]=...&sort[ascending]=true|false`",
+            "description": "`sort[column]=...&sort[ascending]=true|false`; `due` (the earliest"
+            " due of a case's running or overdue deadlines) is ascending by default, cases"
+            " without one last",
         },
         {
             "name": "limit",
@@ -206,6 +210,20 @@ def _listing_parameters() -> list[dict[str, Any]]:
             "schema": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
         },
         *finding_parameters(),
+        {
+            "name": "overdue",
+            "in": "query",
+            "schema": {"enum": ["true", "false"]},
+            "description": "`true`: only cases with an overdue deadline",
+        },
+        {
+            "name": "due",
+            "in": "query",
+            "style": "deepObject",
+            "explode": True,
+            "schema": {"type": "object", "properties": {"to": {"type": "string"}}},
+            "description": "`due[to]=<ISO 8601>`: only cases with a running deadline due before",
+        },
     ]
 
 

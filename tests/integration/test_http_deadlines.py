@@ -165,3 +165,10 @@ class TestListing:
         error = assert_json_error(client.simulate_get("/?due[to]=tomorrow"), 400)
         assert error["errors"] == {"due[to]": "invalid"}
         assert_json_error(client.simulate_get("/?overdue=maybe"), 400)
+
+
+def test_the_openapi_document_names_the_deadline_parameters(client: Client) -> None:
+    listing = client.simulate_get("/openapi.json").json["paths"]["/"]["get"]["parameters"]
+    named = {p["name"]: p for p in listing}
+    assert {"overdue", "due"} <= set(named)
+    assert "due" in named["sort"]["schema"]["properties"]["column"]["enum"]
