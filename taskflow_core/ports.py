@@ -108,6 +108,12 @@ class DeadlineRepository(Protocol):
     def for_case(self, case_id: str) -> list[DeadlineState]:
         """The case's deadline states, by name."""
 
+    def hold(self, case_id: str) -> tuple[Case, list[DeadlineState]] | None:
+        """The case, locked as ``CaseRepository.get(lock=True)`` locks it, with its deadline
+        states (by name), in one read; None when there is no such case. What a request on a
+        flow with deadlines reads first: its answer and its status changes need the states,
+        and then cost no read of their own."""
+
     def for_cases(self, case_ids: Sequence[str]) -> list[DeadlineState]:
         """The deadline states of these cases (a listing's page), by case then name."""
 

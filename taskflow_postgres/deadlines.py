@@ -7,10 +7,10 @@ from typing import Any
 
 from psycopg import Connection, sql
 
-from taskflow_core.domain.model import DEADLINE_FIELDS, DeadlineState, Timer
+from taskflow_core.domain.model import DEADLINE_FIELDS, Case, DeadlineState, Timer
 
 from .db import execute, fetch_all, fetch_one, render
-from .rows import id_param, utc
+from .rows import CASE_COLUMNS, case_from_row, id_param, utc
 
 _COLUMNS = sql.SQL(", ").join(sql.Identifier(c) for c in DEADLINE_FIELDS)
 
@@ -53,6 +53,28 @@ _FOR_CASES = render(
 )
 
 
+# The case locked (as cases.py's FOR UPDATE), its deadline states aggregated beside it: the
+# first read of a request on a flow with deadlines, one round trip for both.
+_HOLD = render(
+    sql.SQL(
+        """
+    SELECT {case_columns}, (
+        SELECT coalesce(json_agg(json_build_object({pairs}) ORDER BY d.name), '[]')
+        FROM deadlines AS d WHERE d.case_id = c.id
+    ) AS deadlines
+    FROM cases AS c WHERE c.id = %s
+    FOR UPDATE OF c
+    """
+    ).format(
+        case_columns=sql.SQL(", ").join(sql.Identifier("c", col) for col in CASE_COLUMNS),
+        pairs=sql.SQL(", ").join(
+            sql.SQL("{}, {}").format(sql.Literal(col), sql.Identifier("d", col))
+            for col in DEADLINE_FIELDS
+        ),
+    )
+)
+
+
 class PostgresDeadlineRepository:
     def __init__(self, conn: Connection[Any]) -> None:
         self._conn = conn
@@ -85,6 +107,15 @@ class PostgresDeadlineRepository:
 
     def for_case(self, case_id: str) -> list[DeadlineState]:
         return self.for_cases([case_id])
+
+    def hold(self, case_id: str) -> tuple[Case, list[DeadlineState]] | None:
+        key = id_param(case_id)
+        if key is None:
+            return None
+        row = fetch_one(self._conn, _HOLD, (key,))
+        if row is None:
+            return None
+        return case_from_row(row), [_deadline_from_row(d) for d in row["deadlines"]]
 
     def for_cases(self, case_ids: Sequence[str]) -> list[DeadlineState]:
         keys = [key for key in (id_param(c) for c in case_ids) if key is not None]

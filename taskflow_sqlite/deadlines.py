@@ -6,9 +6,9 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from taskflow_core.domain.model import DEADLINE_FIELDS, DeadlineState, Timer
+from taskflow_core.domain.model import DEADLINE_FIELDS, Case, DeadlineState, Timer
 
-from .repositories import Execute
+from .repositories import Execute, SqliteCaseRepository
 from .timers import SqliteTimerRepository
 from .timestamps import parse_timestamp, timestamp
 
@@ -51,6 +51,12 @@ class SqliteDeadlineRepository:
 
     def for_case(self, case_id: str) -> list[DeadlineState]:
         return self.for_cases([case_id])
+
+    def hold(self, case_id: str) -> tuple[Case, list[DeadlineState]] | None:
+        # Embedded: two statements cost no round trip, and the unit of work holds the write
+        # lock already (BEGIN IMMEDIATE).
+        case = SqliteCaseRepository(self._execute).get(case_id, lock=True)
+        return None if case is None else (case, self.for_case(case_id))
 
     def for_cases(self, case_ids: Sequence[str]) -> list[DeadlineState]:
         if not case_ids:

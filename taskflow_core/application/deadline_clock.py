@@ -23,7 +23,7 @@ from ..domain.deadlines import (
     Deadlines,
     deadline_event,
 )
-from ..domain.model import DeadlineState, Timer
+from ..domain.model import Case, DeadlineState, Timer
 from ..errors import NotFound
 from ..ports import UnitOfWork
 
@@ -50,6 +50,15 @@ class DeadlineClock:
     def created(self, case_id: str) -> None:
         """A case this transaction created has no states yet: nothing to read."""
         self._states[case_id] = {}
+
+    def hold(self, case_id: str) -> Case | None:
+        """The case locked, its states read with it in one read (and kept)."""
+        found = self._uow.deadlines.hold(case_id)
+        if found is None:
+            return None
+        case, states = found
+        self._states[case_id] = {s.name: s for s in states}
+        return case
 
     def follow(self, case_id: str, status: str) -> None:
         """Move the case's deadlines that ``status`` starts, pauses or stops."""

@@ -268,6 +268,10 @@ class MemoryDeadlines:
     def for_case(self, case_id: str) -> list[DeadlineState]:
         return self.for_cases([case_id])
 
+    def hold(self, case_id: str) -> tuple[Case, list[DeadlineState]] | None:
+        case = self._uow.cases.get(case_id, lock=True)
+        return None if case is None else (case, self.for_case(case_id))
+
     def for_cases(self, case_ids: Sequence[str]) -> list[DeadlineState]:
         wanted = set(case_ids)
         found = [d for (owner, _), d in self._state.deadlines.items() if owner in wanted]

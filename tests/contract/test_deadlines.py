@@ -491,3 +491,16 @@ class TestViewsAndCounts:
         assert flow.views() == [{"name": "late", "title": "Overdue", "count": 1}]
         counted = flow.counts("status", {"overdue": "true"})
         assert counted == {"data": [{"value": "submitted", "count": 1}], "meta": {"count": 1}}
+
+
+class TestHolding:
+    def test_hold_reads_the_case_with_its_states(self, store: Store, submitted: Any) -> None:
+        with store.unit_of_work() as uow:
+            found = uow.deadlines.hold(submitted["id"])
+            assert found is not None
+            case, states = found
+            assert case.id == submitted["id"]
+            assert case.version == submitted["version"]
+            assert [(s.name, s.state, s.due) for s in states] == [("decision", "running", at(22))]
+            assert uow.deadlines.hold("00000000-0000-4000-8000-000000000000") is None
+            assert uow.deadlines.hold("not-an-id") is None

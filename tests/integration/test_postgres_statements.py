@@ -196,18 +196,17 @@ def test_a_listing_past_its_budget_reads_the_rest_in_batches_within_it(
     assert len(statements.during(call)) == 3
 
 
-# With deadlines declared (SPEC §14): what a status change that starts one costs, and what
-# a read costs. A change that moves a deadline reads the case's states and writes the state
-# with its timers in one statement (taskflow_postgres/deadlines.py), and the answer reuses
-# the states read: two statements more, one short of the target of one. Reading the states
-# with the case's lock would fold the read in too.
+# With deadlines declared (SPEC §14): a change reads the case's deadline states with its
+# lock (taskflow_postgres/deadlines.py, hold), so neither the answer nor a status change
+# reads them again; one that moves a deadline writes the state with its timers in one
+# statement. A read costs one more: the states beside the case or the page.
 DEADLINE_EXPECTED = {
     "GET /{id}": 2,  # the case with its log, its deadline states
     "GET /": 2,  # the page with its count, the page's deadline states
-    # lock, update, read the states, write the state and its timer, log, read back, commit
-    "PUT /{id}/status starting a deadline": 7,
-    # no deadline names the status: only the answer's read of the states
-    "PUT /{id}/status naming no deadline": 6,
+    # lock with the states, update, write the state and its timer, log, read back, commit
+    "PUT /{id}/status starting a deadline": 6,
+    # as without deadlines: the states came with the lock
+    "PUT /{id}/status naming no deadline": 5,
 }
 
 
