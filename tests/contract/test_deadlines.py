@@ -176,6 +176,17 @@ class TestTheClockFollowsTheStatus:
         assert deadline(again)["state"] == "running"
         assert deadline(again)["startedAt"] == iso(at(16, 9))
 
+    def test_a_deadline_starting_at_new_starts_with_the_case(
+        self, store: Store, clock: Clock
+    ) -> None:
+        flow = Taskflow(store, clock=clock).deadline(
+            "triage", within=timedelta(hours=4), starts=["new"], stops=["open"]
+        )
+        case = flow.create({})
+        assert deadline(case, "triage")["due"] == iso(MONDAY + timedelta(hours=4))
+        clock.at = MONDAY + timedelta(hours=1)
+        assert deadline(flow.set_status(case["id"], "open"), "triage")["state"] == "met"
+
     def test_a_status_a_hook_sets_moves_the_clock_too(self, flow: Taskflow) -> None:
         flow.hook("create", lambda event: event.set_status("submitted"))
         case = flow.create({})
