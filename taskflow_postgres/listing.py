@@ -99,13 +99,12 @@ _WITHIN = sql.SQL("(page.spent <= %s OR page.spent = page.size)")
 
 
 # The listing's deadline parameters (SPEC §14), each a lookup in migrations/0013_deadlines.sql's
-# partial indexes, and the earliest due the ``due`` sort orders by.
-_OVERDUE = (
-    "EXISTS (SELECT 1 FROM deadlines AS d WHERE d.case_id = cases.id AND d.state = 'overdue')"
-)
+# partial indexes, and the earliest due the ``due`` sort orders by. The ids go to cases as an
+# array: as an EXISTS, the planner hash-joined them to a scan of every case (35 ms at 100,000
+# cases with 1,000 overdue; 6 ms as an array: tests/integration/test_postgres_deadline_indexes.py).
+_OVERDUE = "id = ANY(ARRAY(SELECT d.case_id FROM deadlines AS d WHERE d.state = 'overdue'))"
 _DUE_BEFORE: LiteralString = (
-    "EXISTS (SELECT 1 FROM deadlines AS d WHERE d.case_id = cases.id"
-    " AND d.state = 'running' AND d.due < %s)"
+    "id = ANY(ARRAY(SELECT d.case_id FROM deadlines AS d WHERE d.state = 'running' AND d.due < %s))"
 )
 _EARLIEST_DUE = (
     "(SELECT min(d.due) FROM deadlines AS d WHERE d.case_id = {case}"
