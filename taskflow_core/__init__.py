@@ -2,6 +2,7 @@
 
 from .application.commands import Context, Outcome
 from .application.query import ListPage, ListQuery
+from .domain.calendar import BusinessCalendar, BusinessDays, holidays_from_lines
 from .domain.clock import Clock
 from .domain.events import CaseHandle, Hook, HookEvent
 from .domain.model import ActivityEntry, Case, IdempotencyRecord
@@ -37,6 +38,8 @@ __all__ = [
     "DISTRIBUTION",
     "ActivityEntry",
     "ActivityRepository",
+    "BusinessCalendar",
+    "BusinessDays",
     "Case",
     "CaseHandle",
     "CaseRepository",
@@ -66,4 +69,5 @@ __all__ = [
     "TaskflowError",
     "UnitOfWork",
     "default_actor_id",
+    "holidays_from_lines",
 ]

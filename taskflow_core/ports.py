@@ -20,6 +20,7 @@ from .domain.model import (
     ActivityEntry,
     Case,
     Change,
+    DeadlineState,
     Delivery,
     IdempotencyRecord,
     Position,
@@ -89,6 +90,32 @@ class TimerRepository(Protocol):
         """The timer with the earliest ``fire_at`` not after ``now``, held with its case for
         the rest of the unit of work, so no other unit of work fires it too; timers (and
         cases) other units of work hold are skipped, not waited for. None when none is due."""
+
+
+class DeadlineRepository(Protocol):
+    """Where each case's deadlines stand (SPEC §14), one state per (case, deadline name)."""
+
+    def save(
+        self, state: DeadlineState, *, timers: Sequence[Timer] = (), cancel: Sequence[str] = ()
+    ) -> None:
+        """Insert the state, or replace the case's state of that deadline; with it, set
+        ``timers`` (of the state's case, as ``TimerRepository.set`` does) and delete the
+        case's timers named in ``cancel``. A SQL store does all of it in one statement: a
+        status change that moves a deadline costs one write more, not three."""
+
+    def get(self, case_id: str, name: str) -> DeadlineState | None: ...
+
+    def for_case(self, case_id: str) -> list[DeadlineState]:
+        """The case's deadline states, by name."""
+
+    def hold(self, case_id: str) -> tuple[Case, list[DeadlineState]] | None:
+        """The case, locked as ``CaseRepository.get(lock=True)`` locks it, with its deadline
+        states (by name), in one read; None when there is no such case. What a request on a
+        flow with deadlines reads first: its answer and its status changes need the states,
+        and then cost no read of their own."""
+
+    def for_cases(self, case_ids: Sequence[str]) -> list[DeadlineState]:
+        """The deadline states of these cases (a listing's page), by case then name."""
 
 
 class IdempotencyRepository(Protocol):
@@ -243,6 +270,9 @@ class UnitOfWork(Protocol):
 
     @property
     def idempotency(self) -> IdempotencyRepository: ...
+
+    @property
+    def deadlines(self) -> DeadlineRepository: ...
 
     @property
     def changes(self) -> ChangeRepository: ...

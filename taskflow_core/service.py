@@ -18,6 +18,7 @@ from .application.commands import (
     Command,
     Context,
     CreateCase,
+    DeadlineAction,
     DeleteComment,
     EditComment,
     MergePatch,
@@ -37,7 +38,9 @@ from .background.http_sender import HttpSender, Sender
 from .background.relay import DEFAULT_PER_WEBHOOK, DEFAULT_TIMEOUT, DEFAULT_WORKERS, Relay
 from .background.timers import MAX_PER_SWEEP, run_due
 from .domain.addresses import Reach
+from .domain.calendar import BusinessCalendar, BusinessDays, Span
 from .domain.clock import Clock, Timeline, system_clock, utc
+from .domain.deadlines import EXTEND, NO_DEADLINES, REINSTATE, REMOVE, Deadline, Deadlines
 from .domain.events import Hook
 from .domain.hooks import HookBus, parse_pattern
 from .domain.model import Webhook
@@ -104,6 +107,7 @@ class Taskflow:
         self._transitions = Transitions()
         self._lock = threading.Lock()
         self._decorators: Decorators = ()
+        self._deadlines: Deadlines = NO_DEADLINES
         self._reach = Reach(private=allow_private_webhooks, loopback=allow_loopback_webhooks)
         self._send_webhook = send_webhook or HttpSender(self._reach)
         self._secrets = secrets
@@ -165,6 +169,29 @@ class Taskflow:
         target or a guard that is not callable.
         """
         self._transitions.declare(source, target, guard)
+        return self
+
+    def deadline(
+        self,
+        name: str,
+        *,
+        within: BusinessDays | timedelta,
+        starts: Iterable[str],
+        pauses: Iterable[str] = (),
+        stops: Iterable[str] = (),
+        calendar: BusinessCalendar | None = None,
+        remind: BusinessDays | timedelta | None = None,
+    ) -> Taskflow:
+        """Declare the deadline ``name`` ([a-z0-9-]+): ``within`` of entering a ``starts``
+        status, paused (keeping what is left) by entering a ``pauses`` status, ended by a
+        ``stops`` status; counted in ``calendar`` (default: Monday to Friday, no holidays,
+        UTC). ``deadline:<name>:passed`` fires when it runs out, ``deadline:<name>:reminder``
+        ``remind`` before. Returns the flow. ValueError for a bad or repeated name, a
+        negative span, a malformed status or a status in two of the lists
+        (docs/deadlines.md)."""
+        declared = Deadline(name, within, starts, pauses, stops, calendar, remind)
+        with self._lock:
+            self._deadlines = self._deadlines.add(declared)
         return self
 
     def workflow(self) -> dict[str, Any]:
@@ -258,7 +285,7 @@ class Taskflow:
         """``get``, with the case's version beside it (what an HTTP ETag is made of), which
         decorators cannot drop."""
         workflow = self._transitions.snapshot()
-        return reads.read(self.store, case_id, workflow, self._decorators, user)
+        return reads.read(self.store, case_id, workflow, self._decorators, user, self._deadlines)
 
     def next_statuses(self, case_id: str, user: Any = None) -> builtins.list[str]:
         """The statuses ``user`` may move the case to, sorted (empty when nothing is declared).
@@ -270,9 +297,8 @@ class Taskflow:
         (``status``, ``assignedTo``, ``data``, ``sort``, ``limit``, ``offset``...; see
         docs/http.md), without activity, decorated for ``user``. InvalidRequest for a query it
         cannot take."""
-        return reads.list_cases(
-            self.store, self._finding.query(query, user), self._decorators, user
-        )
+        parsed = self._finding.query(query, user)
+        return reads.list_cases(self.store, parsed, self._decorators, user, self._deadlines)
 
     def listing(
         self,
@@ -286,7 +312,9 @@ class Taskflow:
         one read; the rest of the page as the listing's ``rest`` is iterated, a batch within
         the budget at a time (taskflow_core/application/listing.py)."""
         parsed = self._finding.query(query, user)
-        return reads.list_streamed(self.store, parsed, self._decorators, user, budget)
+        return reads.list_streamed(
+            self.store, parsed, self._decorators, user, budget, self._deadlines
+        )
 
     def timers(self, case_id: str) -> builtins.list[dict[str, Any]]:
         """The case's pending timers, soonest first: ``[{"name", "due"}]``."""
@@ -333,10 +361,11 @@ class Taskflow:
         tried again later with backoff. Safe to run in any number of processes at once."""
         moment = utc(now) if now is not None else utc(self.clock())
         hooks, workflow = self._hooks.snapshot(), self._transitions.snapshot()
+        deadlines = self._deadlines
         self._subscriptions.save(self.store)
 
         def begin(uow: UnitOfWork) -> Pipeline:
-            return self._writes.begin(uow, hooks, Context(), workflow)
+            return self._writes.begin(uow, hooks, Context(), workflow, deadlines)
 
         return run_due(self.store, begin, moment, MAX_PER_SWEEP)
 
@@ -471,11 +500,65 @@ class Taskflow:
         command = DeleteComment(case_id, comment_id)
         return self.execute(command, Context(user, None, expected_version, idempotency_key)).case
 
+    def extend_deadline(
+        self,
+        case_id: str,
+        name: str,
+        *,
+        by: Span | None = None,
+        until: datetime | None = None,
+        reason: str,
+        user: Any = None,
+        payload: Any = None,
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> dict[str, Any]:
+        """Move the deadline's due on ``by`` (a timedelta or ``BusinessDays``) or to
+        ``until`` (an aware datetime in the future): exactly one of them. An overdue
+        deadline extended past now runs again. ``Conflict`` unless it is running or overdue;
+        ``NotFound`` for a name not declared."""
+        command = DeadlineAction(case_id, name, EXTEND, reason, by, until)
+        return self.execute(command, Context(user, payload, expected_version, idempotency_key)).case
+
+    def remove_deadline(
+        self,
+        case_id: str,
+        name: str,
+        *,
+        reason: str,
+        user: Any = None,
+        payload: Any = None,
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> dict[str, Any]:
+        """Take the deadline off the case (state ``removed``): no longer counted or fired.
+        ``Conflict`` when it never started or is removed already."""
+        command = DeadlineAction(case_id, name, REMOVE, reason)
+        return self.execute(command, Context(user, payload, expected_version, idempotency_key)).case
+
+    def reinstate_deadline(
+        self,
+        case_id: str,
+        name: str,
+        *,
+        reason: str,
+        user: Any = None,
+        payload: Any = None,
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> dict[str, Any]:
+        """Put a removed deadline back, in the state and with the due it had (a running one
+        whose due has passed meanwhile fires at once). ``Conflict`` unless it is removed."""
+        command = DeadlineAction(case_id, name, REINSTATE, reason)
+        return self.execute(command, Context(user, payload, expected_version, idempotency_key)).case
+
     # -- the seam --------------------------------------------------------------------------
 
     def execute(self, command: Command, context: Context) -> Outcome:
         """Run one command in one transaction, with the hooks, workflow and decorators of
         this moment; every mutation, from Python or HTTP, passes here."""
-        rules = Rules(self._hooks.snapshot(), self._transitions.snapshot(), self._decorators)
+        rules = Rules(
+            self._hooks.snapshot(), self._transitions.snapshot(), self._decorators, self._deadlines
+        )
         self._subscriptions.save(self.store)
         return self._writes.execute(command, context, rules)

@@ -26,6 +26,7 @@ from .resources import (
     CasesResource,
     CommentResource,
     CommentsResource,
+    DeadlineResource,
     StatusResource,
     TimersResource,
     WorkflowResource,
@@ -96,6 +97,7 @@ def create_app(
     add_route(app, "/{case_id}/status", StatusResource(flow, **deps))
     add_route(app, "/{case_id}/assign", AssignResource(flow, **deps))
     add_route(app, "/{case_id}/timers", TimersResource(flow, **deps))
+    add_route(app, "/{case_id}/deadlines/{name}", DeadlineResource(flow, **deps))
     # The original answered on both spellings; one resource instance serves each pair.
     add_route(app, "/{case_id}/comment", comments)
     add_route(app, "/{case_id}/comments", comments)

@@ -188,12 +188,16 @@ def _listing_parameters() -> list[dict[str, Any]]:
             "schema": {
                 "type": "object",
                 "properties": {
-                    "column": {"enum": ["createdAt", "updatedAt", "status", "assignedTo", "id"]},
+                    "column": {
+                        "enum": ["createdAt", "updatedAt", "status", "assignedTo", "id", "due"]
+                    },
                     "ascending": {"enum": ["true", "false"]},
                 },
                 # Other keys are ignored, as the original ignored them.
             },
-            "description": "`sort[column]=...&sort[ascending]=true|false`",
+            "description": "`sort[column]=...&sort[ascending]=true|false`; `due` (the earliest"
+            " due of a case's running or overdue deadlines) is ascending by default, cases"
+            " without one last",
         },
         {
             "name": "limit",
@@ -206,6 +210,20 @@ def _listing_parameters() -> list[dict[str, Any]]:
             "schema": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
         },
         *finding_parameters(),
+        {
+            "name": "overdue",
+            "in": "query",
+            "schema": {"enum": ["true", "false"]},
+            "description": "`true`: only cases with an overdue deadline",
+        },
+        {
+            "name": "due",
+            "in": "query",
+            "style": "deepObject",
+            "explode": True,
+            "schema": {"type": "object", "properties": {"to": {"type": "string"}}},
+            "description": "`due[to]=<ISO 8601>`: only cases with a running deadline due before",
+        },
     ]
 
 
@@ -229,6 +247,24 @@ def _schemas() -> dict[str, Schema]:
                 "createdAt": {"type": "string"},
                 "updatedAt": {"type": "string"},
                 "version": {"type": "integer", "minimum": 1},
+                "deadlines": {
+                    "type": "array",
+                    "items": _ref("Deadline"),
+                    "description": "When the flow declares deadlines: every one, in order",
+                },
+            },
+        },
+        "Deadline": {
+            "type": "object",
+            "required": ["name", "state", "due", "startedAt"],
+            "properties": {
+                "name": {"type": "string"},
+                "state": {
+                    "type": ["string", "null"],
+                    "enum": ["running", "paused", "overdue", "met", "missed", "removed", None],
+                },
+                "due": text_or_null,
+                "startedAt": text_or_null,
             },
         },
         "CaseWithLog": {
@@ -406,6 +442,43 @@ def _paths() -> dict[str, dict[str, Any]]:
         "/{case_id}/comments": add_comment,
         "/{case_id}/comment/{comment_id}": comment_ops,
         "/{case_id}/comments/{comment_id}": comment_ops,
+        "/{case_id}/deadlines/{name}": {
+            "parameters": [
+                _CASE_ID,
+                {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}},
+            ],
+            "put": _mutation(
+                "Extend, remove or reinstate a deadline, with a reason (404: no such deadline;"
+                " 409: its state does not allow the action)",
+                _body(
+                    {
+                        "type": "object",
+                        "required": ["action", "reason"],
+                        "properties": {
+                            "action": {"enum": ["extend", "remove", "reinstate"]},
+                            "reason": {"type": "string", "minLength": 1},
+                            "by": {
+                                "oneOf": [
+                                    {
+                                        "type": "object",
+                                        "required": ["businessDays"],
+                                        "properties": {
+                                            "businessDays": {"type": "integer", "minimum": 1}
+                                        },
+                                    },
+                                    {
+                                        "type": "object",
+                                        "required": ["days"],
+                                        "properties": {"days": {"type": "number"}},
+                                    },
+                                ]
+                            },
+                            "until": {"type": "string", "format": "date-time"},
+                        },
+                    }
+                ),
+            ),
+        },
         "/{case_id}/timers": {
             "parameters": [_CASE_ID],
             "get": {

@@ -26,6 +26,7 @@ from taskflow_core.application.commands import (
     Outcome,
     SetStatus,
     UpdateData,
+    deadline_action_from_json,
 )
 from taskflow_core.domain.validation import MAX_DEPTH, canonical_id
 from taskflow_core.errors import InvalidRequest
@@ -173,6 +174,15 @@ class TimersResource(_Resource):
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, case_id: str) -> None:
         write_json(resp, data(self.flow.timers(case_id)))
+
+
+class DeadlineResource(_Resource):
+    """``/{case_id}/deadlines/{name}``: extend, remove or reinstate a deadline, with a
+    reason."""
+
+    def on_put(self, req: falcon.Request, resp: falcon.Response, case_id: str, name: str) -> None:
+        body = self.body(req, case_id)
+        self.execute(req, resp, deadline_action_from_json(case_id, name, body), body)
 
 
 class CommentsResource(_Resource):

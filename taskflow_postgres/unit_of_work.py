@@ -13,6 +13,7 @@ from .activity import PostgresActivityRepository
 from .cases import PostgresCaseRepository
 from .changes import PostgresChangeRepository
 from .connections import Connections, Pool
+from .deadlines import PostgresDeadlineRepository
 from .errors import DatabaseUnavailable, one_line, translated
 from .idempotency import PostgresIdempotencyRepository
 from .sequencer import Sequencer
@@ -34,6 +35,7 @@ class PostgresUnitOfWork:
     cases: PostgresCaseRepository
     activity: PostgresActivityRepository
     timers: PostgresTimerRepository
+    deadlines: PostgresDeadlineRepository
     idempotency: PostgresIdempotencyRepository
 
     changes: PostgresChangeRepository
@@ -72,6 +74,7 @@ class PostgresUnitOfWork:
         self.cases = PostgresCaseRepository(conn)
         self.activity = PostgresActivityRepository(conn)
         self.timers = PostgresTimerRepository(conn)
+        self.deadlines = PostgresDeadlineRepository(conn)
         self.idempotency = PostgresIdempotencyRepository(conn)
         self.changes = PostgresChangeRepository(conn, wake=self._wake)
         self.webhooks = PostgresWebhookRepository(conn)

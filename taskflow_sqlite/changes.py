@@ -8,7 +8,8 @@ from typing import Any
 
 from taskflow_core.domain.model import Change, Position
 
-from .repositories import ENTRY_COLUMNS, Execute, entry_from_row, parse_timestamp
+from .repositories import ENTRY_COLUMNS, Execute, entry_from_row
+from .timestamps import parse_timestamp
 
 _ENTRIES = ", ".join(f"a.{column}" for column in ENTRY_COLUMNS)
 _SELECT = (

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from taskflow_core.application.query import ListQuery
 
-# How the store writes an instant (repositories.timestamp): passed in, as that module reads
+# How the store writes an instant (timestamps.timestamp): passed in, as that module reads
 # listings through this one.
 Stamp = Callable[[datetime], str]
 

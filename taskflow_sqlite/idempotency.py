@@ -11,7 +11,8 @@ from typing import Any
 from taskflow_core.application.idempotency import PURGE_BATCH
 from taskflow_core.domain.model import IdempotencyRecord
 
-from .repositories import Execute, parse_timestamp, timestamp
+from .repositories import Execute
+from .timestamps import parse_timestamp, timestamp
 
 _COLUMNS = "scope, key, fingerprint, status, body, version, created_at, expires_at"
 

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import json
 
+from taskflow_core.application.deadline_query import DUE
 from taskflow_core.application.query import ListQuery
 
 from . import finding
 from .json_contains import SQL_NAME
+
+# The earliest due of a case's running or overdue deadlines (the deadlines_due_index).
+_EARLIEST_DUE = (
+    "(SELECT min(d.due) FROM deadlines AS d WHERE d.case_id = cases.id"
+    " AND d.state IN ('running', 'overdue'))"
+)
 
 
 def where(query: ListQuery, stamp: finding.Stamp) -> tuple[str, list[object]]:
@@ -42,6 +49,17 @@ def _filters(
         conditions.append(f"(assigned_to IS NULL OR assigned_to NOT IN ({marks}))")
         params.extend(query.exclude_assigned_to)
     finding.add_filters(query, conditions, params, stamp)
+    if query.deadlines.overdue:
+        conditions.append(
+            "EXISTS (SELECT 1 FROM deadlines AS d WHERE d.case_id = cases.id"
+            " AND d.state = 'overdue')"
+        )
+    if query.deadlines.due_to is not None:
+        conditions.append(
+            "EXISTS (SELECT 1 FROM deadlines AS d WHERE d.case_id = cases.id"
+            " AND d.state = 'running' AND d.due < ?)"
+        )
+        params.append(stamp(query.deadlines.due_to))
     for also in query.also:
         _filters(also, conditions, params, stamp)
 
@@ -52,6 +70,9 @@ def order_by(query: ListQuery) -> str:
     # No column means creation order (ListQuery's default direction is oldest first).
     column = query.sort_field  # the columns are named after the Case fields
     direction, nulls = ("ASC", "NULLS LAST") if query.ascending else ("DESC", "NULLS FIRST")
+    if column == DUE:
+        # Cases without a running or overdue deadline last, whichever the direction.
+        return f"ORDER BY {_EARLIEST_DUE} {direction} NULLS LAST, id {direction}"
     if column == "id":
         return f"ORDER BY id {direction}"
     return f"ORDER BY {column} {direction} {nulls}, id {direction}"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from taskflow_core.application.query import Deferred, ListPage, ListQuery, within
@@ -13,6 +12,7 @@ from taskflow_core.domain.model import CASE_FIELDS, ENTRY_FIELDS, ActivityEntry,
 from taskflow_core.errors import NotFound
 
 from . import listing
+from .timestamps import parse_timestamp, timestamp
 
 # Runs one statement inside the unit of work's transaction.
 Execute = Callable[[str, Sequence[object]], sqlite3.Cursor]
@@ -176,16 +176,6 @@ def entry_from_row(row: Sequence[Any]) -> ActivityEntry:
         created_at=parse_timestamp(created_at),
         updated_at=parse_timestamp(updated_at),
     )
-
-
-def timestamp(value: datetime) -> str:
-    # Fixed width, always UTC ('2026-11-27T08:00:00.123456+00:00'), so that text order is
-    # time order in ORDER BY and in the indexes.
-    return value.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def parse_timestamp(text: str) -> datetime:
-    return datetime.fromisoformat(text)
 
 
 def _json(value: Any) -> str:

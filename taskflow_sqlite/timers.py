@@ -8,7 +8,8 @@ from typing import Any
 
 from taskflow_core.domain.model import TIMER_FIELDS, Timer
 
-from .repositories import Execute, parse_timestamp, timestamp
+from .repositories import Execute
+from .timestamps import parse_timestamp, timestamp
 
 _COLUMNS = ", ".join(TIMER_FIELDS)
 

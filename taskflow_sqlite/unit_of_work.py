@@ -11,6 +11,7 @@ from taskflow_core.ports import (
     ActivityRepository,
     CaseRepository,
     ChangeRepository,
+    DeadlineRepository,
     DeliveryRepository,
     IdempotencyRepository,
     TimerRepository,
@@ -18,6 +19,7 @@ from taskflow_core.ports import (
 )
 
 from .changes import SqliteChangeRepository
+from .deadlines import SqliteDeadlineRepository
 from .errors import translated
 from .idempotency import SqliteIdempotencyRepository
 from .pool import ConnectionPool
@@ -48,6 +50,7 @@ class SqliteUnitOfWork:
     cases: CaseRepository
     activity: ActivityRepository
     timers: TimerRepository
+    deadlines: DeadlineRepository
     idempotency: IdempotencyRepository
     changes: ChangeRepository
     webhooks: WebhookRepository
@@ -64,6 +67,7 @@ class SqliteUnitOfWork:
         self.cases = SqliteCaseRepository(self._execute)
         self.activity = SqliteActivityRepository(self._execute)
         self.timers = SqliteTimerRepository(self._execute)
+        self.deadlines = SqliteDeadlineRepository(self._execute)
         self.idempotency = SqliteIdempotencyRepository(self._execute)
         self.changes = SqliteChangeRepository(self._execute)
         self.webhooks = SqliteWebhookRepository(self._execute)

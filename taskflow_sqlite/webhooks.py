@@ -16,7 +16,8 @@ import attrs
 
 from taskflow_core.domain.model import FAILED, PENDING, Delivery, Position, Webhook
 
-from .repositories import Execute, parse_timestamp, timestamp
+from .repositories import Execute
+from .timestamps import parse_timestamp, timestamp
 
 _DELIVERY_COLUMNS = (
     "id, webhook_url, change_tx, change_seq, case_id, event_name, status, attempts,"

@@ -7,9 +7,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from ..domain.deadlines import Deadlines, deadline_to_wire
 from ..domain.json_values import check_encodable
+from ..domain.model import DeadlineState
 from ..domain.wire import encode_json
 from ..domain.workflow import Workflow
+from ..ports import UnitOfWork
 
 Decorator = Callable[[dict[str, Any], Any], dict[str, Any]]
 # Each decorator with whether it also applies to listings (``decorate(fn, list=...)``).
@@ -42,6 +45,25 @@ def with_next(case: dict[str, Any], workflow: Workflow, user: Any) -> dict[str, 
     if workflow.declared:
         case["nextStatuses"] = workflow.allowed(case, user)
     return case
+
+
+def deadlines_of(
+    case: dict[str, Any], declared: Deadlines, states: Iterable[DeadlineState]
+) -> dict[str, Any]:
+    """The case with ``deadlines``: every declared one, in declaration order, as its stored
+    state shows it (``state`` null before it first starts). Only when a flow declares any:
+    with none, the answer stays as it was."""
+    if declared:
+        found = {s.name: s for s in states}
+        case["deadlines"] = [deadline_to_wire(d.name, found.get(d.name)) for d in declared.declared]
+    return case
+
+
+def with_deadlines(case: dict[str, Any], declared: Deadlines, uow: UnitOfWork) -> dict[str, Any]:
+    """A single case with its deadlines, read in ``uow`` (no read when none is declared)."""
+    if not declared:
+        return case
+    return deadlines_of(case, declared, uow.deadlines.for_case(case["id"]))
 
 
 def decorated(

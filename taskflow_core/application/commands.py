@@ -8,10 +8,13 @@ holds checked arguments only; running it is one call on the transaction.
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import attrs
 
+from ..domain.calendar import BusinessDays, Span
+from ..domain.deadlines import ACTIONS, EXTEND, NAME_RE
 from ..domain.json_values import deep_merge, merge_patch
 from ..domain.model import IdempotencyRecord
 from ..domain.validation import (
@@ -21,7 +24,7 @@ from ..domain.validation import (
     check_data,
     check_status,
 )
-from ..errors import InvalidRequest
+from ..errors import InvalidRequest, NotFound
 from .idempotency import check_idempotency_key
 from .pipeline import Pipeline
 
@@ -218,3 +221,118 @@ class DeleteComment:
     def run(self, tx: Pipeline) -> str:
         tx.delete_comment(self.case_id, self.comment_id)
         return self.case_id
+
+
+def _deadline_name(value: object) -> str:
+    # A name no deadline can have is as unknown as one not declared: 404 either way.
+    if not isinstance(value, str) or not NAME_RE.fullmatch(value):
+        raise NotFound("No deadline of that name")
+    return value
+
+
+def _action(value: object) -> str:
+    if value not in ACTIONS:
+        raise InvalidRequest(
+            f"action is one of {', '.join(ACTIONS)}", {"action": "invalid" if value else "required"}
+        )
+    return str(value)
+
+
+def _reason(value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidRequest("reason is required, a non-empty string", {"reason": "required"})
+    return value
+
+
+def _by(value: object) -> Span | None:
+    if value is None:
+        return None
+    if isinstance(value, BusinessDays):
+        return value
+    if isinstance(value, timedelta) and value > timedelta(0):
+        return value
+    raise InvalidRequest("by is a positive timedelta or BusinessDays", {"by": "invalid"})
+
+
+def _until(value: object) -> datetime | None:
+    if value is None:
+        return None
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        raise InvalidRequest("until is a timezone-aware datetime", {"until": "invalid"})
+    return value
+
+
+@attrs.frozen
+class DeadlineAction:
+    """Extend, remove or reinstate a case's deadline (SPEC §14), with the reason why: the
+    event ``deadline:<name>:<action>``. Extending takes exactly one of ``by`` and ``until``;
+    the other actions neither."""
+
+    case_id: str = attrs.field(converter=canonical_id)
+    name: str = attrs.field(converter=_deadline_name)
+    action: str = attrs.field(converter=_action)
+    reason: str = attrs.field(converter=_reason)
+    by: Span | None = attrs.field(default=None, converter=_by)
+    until: datetime | None = attrs.field(default=None, converter=_until)
+
+    def __attrs_post_init__(self) -> None:
+        given = (self.by is not None) + (self.until is not None)
+        if self.action == EXTEND and given != 1:
+            raise InvalidRequest(
+                "extend takes exactly one of by and until", {"by": "exactly one of by, until"}
+            )
+        if self.action != EXTEND and given:
+            raise InvalidRequest(f"{self.action} takes neither by nor until", {"by": "not allowed"})
+
+    def run(self, tx: Pipeline) -> str:
+        tx.deadline_action(
+            self.case_id, self.name, self.action, self.reason, by=self.by, until=self.until
+        )
+        return self.case_id
+
+
+def _span_from_json(value: object) -> Span | None:
+    """``{"businessDays": n}`` or ``{"days": n}``, as a request body writes ``by``."""
+    if value is None:
+        return None
+    if isinstance(value, dict) and len(value) == 1:
+        ((unit, amount),) = value.items()
+        number = isinstance(amount, int | float) and not isinstance(amount, bool)
+        if unit == "businessDays" and number and amount == int(amount) and amount > 0:
+            return BusinessDays(int(amount))
+        if unit == "days" and number and 0 < amount <= MAX_EXTENSION_DAYS:
+            return timedelta(days=amount)
+    raise InvalidRequest('by is {"businessDays": n} or {"days": n}, n positive', {"by": "invalid"})
+
+
+def _moment_from_json(value: object) -> datetime | None:
+    """An ISO 8601 timestamp with an offset, as a request body writes ``until``."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise InvalidRequest(
+            "until is an ISO 8601 timestamp with a UTC offset", {"until": "invalid"}
+        )
+    return moment
+
+
+# A bound that keeps a timedelta (and the due it makes) far inside what datetimes hold.
+MAX_EXTENSION_DAYS = 36_500
+
+
+def deadline_action_from_json(case_id: str, name: str, body: dict[str, Any]) -> DeadlineAction:
+    """The command a JSON body asks for: ``{"action", "reason", "by"?, "until"?}``."""
+    canonical_id(case_id)  # a request naming no case is a 404 whatever its body
+    _deadline_name(name)
+    return DeadlineAction(
+        case_id,
+        name,
+        body.get("action"),
+        body.get("reason"),
+        _span_from_json(body.get("by")),
+        _moment_from_json(body.get("until")),
+    )

@@ -17,7 +17,15 @@ from typing import Any
 
 import attrs
 
+from ..domain.calendar import Span
 from ..domain.clock import Clock, Timeline, TransactionClock, timestamp, utc
+from ..domain.deadlines import (
+    NO_DEADLINES,
+    PASSED,
+    Deadlines,
+    deadline_event,
+    deadline_of_timer,
+)
 from ..domain.events import CaseHandle, DataChange, HookEvent, HookHandlers
 from ..domain.model import NEW_STATUS, ActivityEntry, Case, Timer, new_id
 from ..domain.names import Event, pre, status_event, timer_event
@@ -28,6 +36,7 @@ from ..domain.wire import case_to_wire, edited_comment_id
 from ..domain.workflow import NO_WORKFLOW, Workflow
 from ..errors import Forbidden, HookUsageError, NotFound, PreconditionFailed
 from ..ports import UnitOfWork
+from .deadline_clock import DeadlineClock
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +76,7 @@ class Pipeline:
         clock: Clock | Timeline,
         redact: Redactor,
         workflow: Workflow = NO_WORKFLOW,
+        deadlines: Deadlines = NO_DEADLINES,
     ) -> None:
         self.uow = uow
         self.hooks = hooks
@@ -76,6 +86,7 @@ class Pipeline:
         self.actor = actor
         self.req = new_id()
         self.clock = TransactionClock(clock)
+        self.deadline_clock = DeadlineClock(uow, deadlines, self.clock)
         self.redact = redact
         self.redirect_to: str | None = None
         self._held: dict[str, Case] = {}
@@ -96,7 +107,12 @@ class Pipeline:
         """The case, locked against other writers for the rest of the transaction."""
         held = self._held.get(case_id)
         if held is None:
-            held = self.uow.cases.get(case_id, lock=True)
+            # With deadlines declared, their states come with the lock: the answer and a
+            # status change need them, and then read nothing more.
+            if self.deadline_clock.declared:
+                held = self.deadline_clock.hold(case_id)
+            else:
+                held = self.uow.cases.get(case_id, lock=True)
             if held is None:
                 raise NotFound("Case not found")
             self._held[case_id] = held
@@ -144,6 +160,9 @@ class Pipeline:
             self.uow.cases.add(case)
             self._held[case_id] = case
             self._versioned.add(case_id)
+            if self.deadline_clock.declared:
+                self.deadline_clock.created(case_id)
+                self.deadline_clock.follow(case_id, NEW_STATUS)
 
         self._dispatch(case_id, Event.CREATE, meta, insert, pre_hooks=False)
         return case_id
@@ -174,11 +193,16 @@ class Pipeline:
         def apply(case: Case) -> Case:
             return attrs.evolve(case, status=status, updated_at=self.clock.now())
 
+        saving = self._saving(case_id, apply)
+
+        def change() -> None:
+            saving()
+            # The clocks follow the status in the same transaction, whoever changes it.
+            self.deadline_clock.follow(case_id, status)
+
         # Undeclared, there is nothing to check: not even a closure on the hot path.
         check = self._transition(case_id, previous, status) if self.workflow.declared else None
-        self._dispatch(
-            case_id, status_event(previous, status), meta, self._saving(case_id, apply), check=check
-        )
+        self._dispatch(case_id, status_event(previous, status), meta, change, check=check)
 
     def _transition(self, case_id: str, previous: str, status: str) -> Callable[[], None]:
         """The status event's check: the declared workflow, for this request's user."""
@@ -244,8 +268,55 @@ class Pipeline:
         first: a hook may set it again, and then that one stays."""
         self.uow.timers.delete(timer.case_id, timer.name)
         self.hold(timer.case_id)
+        of_deadline = deadline_of_timer(timer.name)
+        if of_deadline is not None:
+            self._fire_deadline(timer.case_id, *of_deadline)
+            return
         meta = {"name": timer.name, "due": timestamp(timer.due), "user": None}
         self._dispatch(timer.case_id, timer_event(timer.name), meta, None)
+
+    # -- deadlines (SPEC §14): the moves are deadline_clock.py's ---------------------------
+
+    def deadline_action(
+        self,
+        case_id: str,
+        name: str,
+        action: str,
+        reason: str,
+        *,
+        by: Span | None = None,
+        until: datetime | None = None,
+    ) -> None:
+        """The ``deadline:<name>:<action>`` event: extend, remove or reinstate the case's
+        deadline. Refused before any hook when its state does not allow the action."""
+        self.hold(case_id)
+        changed, before, deadline = self.deadline_clock.act(
+            case_id, name, action, by=by, until=until
+        )
+        due = None if changed.due is None else timestamp(changed.due)
+        meta = {
+            "name": name,
+            "reason": reason,
+            "due": due,
+            "user": self.user,
+            "payload": self.payload,
+        }
+
+        def change() -> None:
+            self.deadline_clock.apply(deadline, before, changed)
+
+        self._dispatch(case_id, deadline_event(name, action), meta, change)
+
+    def _fire_deadline(self, case_id: str, name: str, what: str) -> None:
+        """A deadline's timer came due: ``deadline:<name>:passed`` (running becomes overdue)
+        or ``deadline:<name>:reminder``; nothing when the deadline no longer runs."""
+        found = self.deadline_clock.due(case_id, name)
+        if found is None:
+            return
+        current, due = found
+        meta = {"name": name, "due": timestamp(due), "user": None}
+        change = (lambda: self.deadline_clock.passed(current)) if what == PASSED else None
+        self._dispatch(case_id, deadline_event(name, what), meta, change)
 
     def _own_comment(self, case_id: str, comment_id: str) -> None:
         self.hold(case_id)

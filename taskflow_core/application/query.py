@@ -12,8 +12,9 @@ from ..domain.ranges import TimeRange, parse_range
 from ..domain.search import search_words
 from ..domain.validation import check_storable, quoted
 from ..errors import InvalidRequest
+from .deadline_query import DUE, NO_DEADLINE_FILTERS, DeadlineFilters, parse_deadline_filters
 
-SortColumn = Literal["createdAt", "updatedAt", "status", "assignedTo", "id"]
+SortColumn = Literal["createdAt", "updatedAt", "status", "assignedTo", "id", "due"]
 # Each sort column of the listing, and the Case field (and so the stores' column) it orders by.
 SORT_FIELDS: dict[SortColumn, str] = {
     "createdAt": "created_at",
@@ -22,7 +23,8 @@ SORT_FIELDS: dict[SortColumn, str] = {
     "assignedTo": "assigned_to",
     "id": "id",
 }
-SORT_COLUMNS: tuple[SortColumn, ...] = tuple(SORT_FIELDS)
+# "due" is no Case field: the earliest due of the case's deadlines (deadline_query.py).
+SORT_COLUMNS: tuple[SortColumn, ...] = (*SORT_FIELDS, DUE)
 EXCLUDE_KEYS = ("status", "assignedTo")
 # A page's size, of a listing and of the change feed alike.
 DEFAULT_LIMIT = 100
@@ -57,10 +59,15 @@ class ListQuery:
     updated: TimeRange = attrs.field(factory=TimeRange)
     # The filters of a named view, ANDed with these (their sort and page are not used).
     also: tuple[ListQuery, ...] = ()
+    # Deadlines (docs/deadlines.md): only overdue cases, or cases due before a moment.
+    deadlines: DeadlineFilters = NO_DEADLINE_FILTERS
 
     @property
     def sort_field(self) -> str:
-        """The Case field the page is ordered by (then by id)."""
+        """The Case field the page is ordered by (then by id); ``due`` is none (a store
+        orders by its cases' deadlines for it)."""
+        if self.sort_column == DUE:
+            return DUE
         return SORT_FIELDS[self.sort_column or "createdAt"]
 
     @property
@@ -77,6 +84,7 @@ class ListQuery:
             or self.created
             or self.updated
             or self.also
+            or self.deadlines
         )
 
 
@@ -184,10 +192,11 @@ def parse_list_query(query: Mapping[str, Any] | None) -> ListQuery:
             f"sort[column] must be one of: {', '.join(SORT_COLUMNS)}",
             {"sort[column]": "unknown"},
         )
-    # Descending by default when a column is named, as the original. Only the exact words
-    # count: the original read "TRUE" as descending, and reading it as ascending would
-    # silently reverse a client's order (SPEC §3); anything else is refused.
-    ascending = _boolean("sort[ascending]", sort.get("ascending"), column is None)
+    # Descending by default when a column is named, as the original, but for the soonest due,
+    # which comes first unless asked otherwise. Only the exact words count: the original read
+    # "TRUE" as descending, and reading it as ascending would silently reverse a client's
+    # order (SPEC §3); anything else is refused.
+    ascending = _boolean("sort[ascending]", sort.get("ascending"), column in (None, DUE))
 
     return ListQuery(
         statuses=_strings("status", q.get("status")),
@@ -203,4 +212,5 @@ def parse_list_query(query: Mapping[str, Any] | None) -> ListQuery:
         unassigned=_boolean("unassigned", q.get("unassigned"), False),
         created=parse_range("createdAt", q.get("createdAt")),
         updated=parse_range("updatedAt", q.get("updatedAt")),
+        deadlines=parse_deadline_filters(q),
     )

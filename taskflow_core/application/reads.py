@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..domain.clock import timestamp
+from ..domain.deadlines import NO_DEADLINES, Deadlines
+from ..domain.model import DeadlineState
 from ..domain.validation import canonical_id
 from ..domain.wire import case_to_wire, delivery_to_wire, encode_json
 from ..domain.workflow import Workflow
@@ -17,7 +19,14 @@ from ..errors import NotFound
 from ..ports import EncodedListings, Store, UnitOfWork
 from . import feed
 from . import query as query_module
-from .answers import Decorators, decorated, listing_answer, single_case
+from .answers import (
+    Decorators,
+    deadlines_of,
+    decorated,
+    listing_answer,
+    single_case,
+    with_deadlines,
+)
 from .commands import Outcome
 from .listing import Listing, listing
 from .pipeline import read_case
@@ -25,11 +34,16 @@ from .query import EncodedPage, ListPage, ListQuery, parse_list_query
 
 
 def read(
-    store: Store, case_id: str, workflow: Workflow, decorators: Decorators, user: Any
+    store: Store,
+    case_id: str,
+    workflow: Workflow,
+    decorators: Decorators,
+    user: Any,
+    deadlines: Deadlines = NO_DEADLINES,
 ) -> Outcome:
     found = canonical_id(case_id)
     with store.unit_of_work(read_only=True) as uow:
-        case = read_case(uow, found)
+        case = with_deadlines(read_case(uow, found), deadlines, uow)
     # The version beside the case: decorators may drop it, an ETag may not.
     return Outcome(single_case(case, workflow, user, decorators), case["version"])
 
@@ -41,18 +55,35 @@ def next_statuses(store: Store, case_id: str, workflow: Workflow, user: Any) -> 
     return workflow.allowed(case, user)
 
 
+def _states_by_case(
+    uow: UnitOfWork, deadlines: Deadlines, case_ids: list[str]
+) -> dict[str, list[DeadlineState]]:
+    """The deadline states of a page's cases, in one read; none when none is declared."""
+    found: dict[str, list[DeadlineState]] = {}
+    if deadlines and case_ids:
+        for state in uow.deadlines.for_cases(case_ids):
+            found.setdefault(state.case_id, []).append(state)
+    return found
+
+
 def list_cases(
     store: Store,
     query: Mapping[str, Any] | ListQuery | None,
     decorators: Decorators,
     user: Any,
+    deadlines: Deadlines = NO_DEADLINES,
 ) -> dict[str, Any]:
     # A service resolves named views first (finding.py), and passes the query parsed.
     parsed = query if isinstance(query, ListQuery) else parse_list_query(query)
     with store.unit_of_work(read_only=True) as uow:
         page = uow.cases.list(parsed)
-    cases = (decorated(case_to_wire(c), user, decorators, listing=True) for c in page.cases)
-    return listing_answer(cases, page.count)
+        states = _states_by_case(uow, deadlines, [c.id for c in page.cases])
+
+    def present(case: Any) -> dict[str, Any]:
+        wire = deadlines_of(case_to_wire(case), deadlines, states.get(case.id, ()))
+        return decorated(wire, user, decorators, listing=True)
+
+    return listing_answer((present(c) for c in page.cases), page.count)
 
 
 def list_streamed(
@@ -61,6 +92,7 @@ def list_streamed(
     decorators: Decorators,
     user: Any,
     budget: int | None,
+    deadlines: Deadlines = NO_DEADLINES,
 ) -> Listing:
     if budget is None:
         budget = query_module.LISTING_BUDGET  # looked up now, so a test can lower it
@@ -70,14 +102,20 @@ def list_streamed(
     with store.unit_of_work(read_only=True) as uow:
         cases = uow.cases
         page: ListPage | EncodedPage
-        if not on_lists and isinstance(cases, EncodedListings):
-            # The store writes each case's JSON itself: nothing to decorate.
+        if not on_lists and not deadlines and isinstance(cases, EncodedListings):
+            # The store writes each case's JSON itself: nothing to decorate or add.
             page = cases.list_encoded(parsed, budget=budget)
         else:
             page = cases.list(parsed, budget=budget)
+        states: dict[str, list[DeadlineState]] = {}
+        if deadlines and isinstance(page, ListPage):
+            # States are small: those of the cases read past the budget come now too.
+            ids = [c.id for c in page.cases] + [d.id for d in page.deferred]
+            states = _states_by_case(uow, deadlines, ids)
 
     def present(case: Any) -> str:
-        return encode_json(decorated(case_to_wire(case), user, decorators, listing=True))
+        wire = deadlines_of(case_to_wire(case), deadlines, states.get(case.id, ()))
+        return encode_json(decorated(wire, user, decorators, listing=True))
 
     return listing(store, page, budget, present)
 

@@ -14,6 +14,7 @@ from typing import Any
 import attrs
 
 from ..domain.clock import Timeline, utc
+from ..domain.deadlines import NO_DEADLINES, Deadlines
 from ..domain.events import Hook
 from ..domain.hooks import HookSet
 from ..domain.model import IdempotencyRecord
@@ -23,7 +24,7 @@ from ..domain.workflow import Workflow
 from ..errors import InvalidRequest
 from ..ports import Store, UnitOfWork
 from . import idempotency
-from .answers import Decorators, checked, single_case, single_case_body
+from .answers import Decorators, checked, deadlines_of, single_case, single_case_body
 from .commands import Command, Context, Outcome
 from .pipeline import Pipeline, read_case
 
@@ -50,6 +51,7 @@ class Rules:
     hooks: HookSet[Hook]
     workflow: Workflow
     decorators: Decorators
+    deadlines: Deadlines = NO_DEADLINES
 
 
 @attrs.frozen
@@ -73,7 +75,7 @@ class WritePath:
                 stored = idempotency.claim(uow, claimed)
                 if stored is not None:
                     return Outcome.replay(stored)  # leaving the block rolls back
-            tx = self.begin(uow, rules.hooks, context, rules.workflow)
+            tx = self.begin(uow, rules.hooks, context, rules.workflow, rules.deadlines)
             if context.expected_version is not None and command.case_id is not None:
                 tx.check_version(command.case_id, context.expected_version)
             answered = command.run(tx)
@@ -81,6 +83,10 @@ class WritePath:
             # no later request's changes.
             case = read_case(uow, answered)
             version = case["version"]
+            if rules.deadlines:
+                # The states as this transaction left them: read already if it moved them.
+                states = tx.deadline_clock.states(answered)
+                case = deadlines_of(case, rules.deadlines, states)
             result = single_case(case, rules.workflow, context.user, rules.decorators)
             body = None
             if claimed is not None:
@@ -99,7 +105,12 @@ class WritePath:
         return canonical_actor(check_actor_id(self.actor_id(user)))
 
     def begin(
-        self, uow: UnitOfWork, hooks: HookSet[Hook], context: Context, workflow: Workflow
+        self,
+        uow: UnitOfWork,
+        hooks: HookSet[Hook],
+        context: Context,
+        workflow: Workflow,
+        deadlines: Deadlines = NO_DEADLINES,
     ) -> Pipeline:
         """The pipeline of one request (or one timer's firing) in ``uow``."""
         return Pipeline(
@@ -111,6 +122,7 @@ class WritePath:
             clock=self.clock,
             redact=self.redact,
             workflow=workflow,
+            deadlines=deadlines,
         )
 
     def _pending(self, command: Command, context: Context, key: str) -> IdempotencyRecord:

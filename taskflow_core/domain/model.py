@@ -64,6 +64,29 @@ class Timer:
     last_error: str | None = None
 
 
+def _aware_or_none(_: Any, attribute: attrs.Attribute[datetime | None], value: Any) -> None:
+    if value is not None and value.tzinfo is None:
+        raise ValueError(f"{attribute.name} must be timezone-aware")
+
+
+@attrs.frozen(kw_only=True)
+class DeadlineState:
+    """Where a case's deadline stands (SPEC §14): one per (case, deadline name).
+
+    ``due`` is kept through a pause and a removal (what a reinstate goes back to); ``remaining``
+    is what a pause keeps (business days, or seconds, to count from the resume; None when
+    it was overdue already); ``prior`` is the state a removal ended.
+    """
+
+    case_id: str
+    name: str
+    state: str
+    due: datetime | None = attrs.field(default=None, validator=_aware_or_none)
+    started_at: datetime | None = attrs.field(default=None, validator=_aware_or_none)
+    remaining: float | None = None
+    prior: str | None = None
+
+
 @attrs.frozen(kw_only=True)
 class IdempotencyRecord:
     """A request made under an idempotency key, and its answer once it has succeeded.
@@ -155,6 +178,7 @@ class Delivery:
 CASE_FIELDS: tuple[str, ...] = tuple(field.name for field in attrs.fields(Case))
 ENTRY_FIELDS: tuple[str, ...] = tuple(field.name for field in attrs.fields(ActivityEntry))
 TIMER_FIELDS: tuple[str, ...] = tuple(field.name for field in attrs.fields(Timer))
+DEADLINE_FIELDS: tuple[str, ...] = tuple(field.name for field in attrs.fields(DeadlineState))
 
 
 def new_id() -> str:

@@ -19,11 +19,13 @@ from typing import Any, Self
 
 import attrs
 
+from ..application.deadline_query import DUE
 from ..application.idempotency import PURGE_BATCH
 from ..application.query import Deferred, ListPage, ListQuery, within
 from ..domain import search
+from ..domain.deadlines import OVERDUE, RUNNING
 from ..domain.json_values import json_contains
-from ..domain.model import ActivityEntry, Case, IdempotencyRecord, Timer
+from ..domain.model import ActivityEntry, Case, DeadlineState, IdempotencyRecord, Timer
 from ..domain.names import Event
 from ..domain.wire import fold_comments
 from ..errors import Conflict, NotFound
@@ -45,6 +47,25 @@ def _stored_case(case: Case) -> Case:
     return attrs.evolve(case, data=_copy(case.data))
 
 
+def _earliest_due(states: list[DeadlineState]) -> datetime | None:
+    dues = [s.due for s in states if s.state in (RUNNING, OVERDUE) and s.due is not None]
+    return min(dues, default=None)
+
+
+def _deadlines_match(states: list[DeadlineState], query: ListQuery) -> bool:
+    wanted = query.deadlines
+    if wanted.overdue and not any(s.state == OVERDUE for s in states):
+        return False
+    due_to = wanted.due_to
+    return due_to is None or any(
+        s.state == RUNNING and s.due is not None and s.due < due_to for s in states
+    )
+
+
+def _deadlines_of(case_id: str, state: _State) -> list[DeadlineState]:
+    return [d for (owner, _), d in state.deadlines.items() if owner == case_id]
+
+
 def _matches(case: Case, query: ListQuery, state: _State) -> bool:
     if query.statuses and case.status not in query.statuses:
         return False
@@ -62,6 +83,8 @@ def _matches(case: Case, query: ListQuery, state: _State) -> bool:
         return False
     if query.search and not search.matches(query.search, _texts(case, state)):
         return False
+    if query.deadlines and not _deadlines_match(_deadlines_of(case.id, state), query):
+        return False
     return all(_matches(case, also, state) for also in query.also)
 
 
@@ -76,8 +99,20 @@ def _texts(case: Case, state: _State) -> list[str]:
     return [*search.strings(case.data), *comments]
 
 
-def _ordered(cases: list[Case], query: ListQuery) -> list[Case]:
+def _ordered(
+    cases: list[Case], query: ListQuery, deadlines: dict[str, list[DeadlineState]]
+) -> list[Case]:
     field = query.sort_field
+    if field == DUE:
+        # The soonest first (or last); cases without a running or overdue deadline last.
+        timed = [(c, _earliest_due(deadlines.get(c.id, []))) for c in cases]
+        with_due = sorted(
+            ((c, d) for c, d in timed if d is not None),
+            key=lambda pair: (pair[1], pair[0].id),
+            reverse=not query.ascending,
+        )
+        without = sorted((c for c, d in timed if d is None), key=lambda c: c.id)
+        return [c for c, _ in with_due] + without
 
     # PostgreSQL's default: NULL sorts above every value (last ascending, first descending).
     def key(case: Case) -> tuple[bool, Any, str]:
@@ -93,6 +128,7 @@ class _State:
         self.cases: dict[str, Case] = {}
         self.activity: dict[str, list[ActivityEntry]] = {}
         self.timers: dict[tuple[str, str], Timer] = {}
+        self.deadlines: dict[tuple[str, str], DeadlineState] = {}
         self.idempotency: dict[tuple[str, str], IdempotencyRecord] = {}
         self.feed = FeedState()
 
@@ -134,7 +170,11 @@ class MemoryCases:
 
     def list(self, query: ListQuery, *, budget: int | None = None) -> ListPage:
         found = [c for c in self._state.cases.values() if _matches(c, query, self._state)]
-        page = _ordered(found, query)[query.offset : query.offset + query.limit]
+        deadlines: dict[str, list[DeadlineState]] = {}
+        if query.sort_column == DUE:
+            for (owner, _), deadline in self._state.deadlines.items():
+                deadlines.setdefault(owner, []).append(deadline)
+        page = _ordered(found, query, deadlines)[query.offset : query.offset + query.limit]
         if budget is None:
             return ListPage([_stored_case(c) for c in page], len(found))
         sizes = [_size(case.data) for case in page]
@@ -203,6 +243,47 @@ class MemoryTimers:
             self._state.timers[key] = timer
 
 
+class MemoryDeadlines:
+    def __init__(self, uow: MemoryUnitOfWork) -> None:
+        self._uow = uow
+        self._state = uow.state
+
+    def save(
+        self, state: DeadlineState, *, timers: Sequence[Timer] = (), cancel: Sequence[str] = ()
+    ) -> None:
+        if state.case_id not in self._state.cases:
+            raise NotFound("Case not found")
+        key = (state.case_id, state.name)
+        previous = self._state.deadlines.get(key)
+        self._state.deadlines[key] = state
+        self._uow.undo(lambda: self._restore(key, previous))
+        for timer in timers:
+            self._uow.timers.set(timer)
+        for name in cancel:
+            self._uow.timers.delete(state.case_id, name)
+
+    def get(self, case_id: str, name: str) -> DeadlineState | None:
+        return self._state.deadlines.get((case_id, name))
+
+    def for_case(self, case_id: str) -> list[DeadlineState]:
+        return self.for_cases([case_id])
+
+    def hold(self, case_id: str) -> tuple[Case, list[DeadlineState]] | None:
+        case = self._uow.cases.get(case_id, lock=True)
+        return None if case is None else (case, self.for_case(case_id))
+
+    def for_cases(self, case_ids: Sequence[str]) -> list[DeadlineState]:
+        wanted = set(case_ids)
+        found = [d for (owner, _), d in self._state.deadlines.items() if owner in wanted]
+        return sorted(found, key=lambda d: (d.case_id, d.name))
+
+    def _restore(self, key: tuple[str, str], state: DeadlineState | None) -> None:
+        if state is None:
+            self._state.deadlines.pop(key, None)
+        else:
+            self._state.deadlines[key] = state
+
+
 class MemoryIdempotency:
     """Every unit of work holds the store's lock, so a claim never meets another's."""
 
@@ -259,6 +340,7 @@ class MemoryUnitOfWork:
         self.cases = MemoryCases(self)
         self.activity = MemoryActivity(self)
         self.timers = MemoryTimers(self)
+        self.deadlines = MemoryDeadlines(self)
         self.idempotency = MemoryIdempotency(self)
         self.changes = MemoryChanges(self, state.feed)
         self.webhooks = MemoryWebhooks(self, state.feed)

@@ -10,6 +10,7 @@ the commit, on a connection of their own), and reads the answer back.
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 from typing import Any
 
 import falcon.testing
@@ -200,3 +201,39 @@ def test_a_listing_past_its_budget_reads_the_rest_in_batches_within_it(
     # The page with its count and the two cases that fit, then the other four by id, two
     # at a time: one statement per budget's worth of data, never one per case.
     assert len(statements.during(call)) == 3
+
+
+# With deadlines declared (SPEC §14): a change reads the case's deadline states with its
+# lock (taskflow_postgres/deadlines.py, hold), so neither the answer nor a status change
+# reads them again; one that moves a deadline writes the state with its timers in one
+# statement. A read costs one more: the states beside the case or the page.
+DEADLINE_EXPECTED = {
+    "GET /{id}": 2,  # the case with its log, its deadline states
+    "GET /": 2,  # the page with its count, the page's deadline states
+    # lock with the states, update, write the state and its timer, log, read back, commit
+    "PUT /{id}/status starting a deadline": 6,
+    # as without deadlines: the states came with the lock
+    "PUT /{id}/status naming no deadline": 5,
+}
+
+
+@pytest.mark.parametrize("endpoint", list(DEADLINE_EXPECTED))
+def test_deadlines_cost_the_statements_pinned_here(
+    postgres_store: PostgresStore, statements: Statements, endpoint: str
+) -> None:
+    flow = Taskflow(postgres_store).deadline("decision", within=timedelta(days=5), starts=["open"])
+    client = falcon.testing.TestClient(create_app(flow, middleware=[HeaderAuth()]))
+    cid = client.simulate_post("/", json={"subject": "x"}).json["data"]["id"]
+    method, path, body = {
+        "GET /{id}": ("GET", f"/{cid}", None),
+        "GET /": ("GET", "/", None),
+        "PUT /{id}/status starting a deadline": ("PUT", f"/{cid}/status", {"status": "open"}),
+        "PUT /{id}/status naming no deadline": ("PUT", f"/{cid}/status", {"status": "other"}),
+    }[endpoint]
+
+    def call() -> None:
+        result = client.simulate_request(method, path, json=body, headers=as_user("alice"))
+        assert result.status_code == 200, result.text
+        assert "deadlines" in str(result.json)
+
+    assert len(statements.during(call)) == DEADLINE_EXPECTED[endpoint], statements.sent

@@ -31,7 +31,7 @@ def test_cases_from_before_the_migration_are_found_after_it(
         other = flow.create({"applicant": "Alan Turing"})
 
         monkeypatch.setattr(migrations, "available", lambda: shipped)
-        assert store.migrate() == ["0007_search"]
+        assert store.migrate()[0] == "0007_search"  # then the migrations shipped after it
         assert ids(flow, "ada final") == [case["id"]]
         assert ids(flow, "draft") == []
         assert ids(flow, "turing") == [other["id"]]
