@@ -12,23 +12,18 @@ from __future__ import annotations
 import copy
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta
 from typing import Any
 
 import attrs
 
-from ..domain.calendar import Span
-from ..domain.clock import Clock, Timeline, TransactionClock, timestamp, utc
+from ..domain.clock import Clock, Timeline, TransactionClock
 from ..domain.deadlines import (
     NO_DEADLINES,
-    PASSED,
     Deadlines,
-    deadline_event,
-    deadline_of_timer,
 )
 from ..domain.events import CaseHandle, DataChange, HookEvent, HookHandlers
-from ..domain.model import NEW_STATUS, ActivityEntry, Case, Timer, new_id
-from ..domain.names import Event, pre, status_event, timer_event
+from ..domain.model import NEW_STATUS, ActivityEntry, Case, new_id
+from ..domain.names import Event, pre, status_event
 from ..domain.record import activity_entry
 from ..domain.redaction import Redactor
 from ..domain.validation import canonical_id, same_id
@@ -37,6 +32,7 @@ from ..domain.workflow import NO_WORKFLOW, Workflow
 from ..errors import Forbidden, HookUsageError, NotFound, PreconditionFailed
 from ..ports import UnitOfWork
 from .deadline_clock import DeadlineClock
+from .timed_events import TimedEvents
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +49,7 @@ def read_case(uow: UnitOfWork, case_id: str) -> dict[str, Any]:
     return case_to_wire(case, activity)
 
 
-class Pipeline:
+class Pipeline(TimedEvents):
     """The state of one request: its unit of work, hooks, actor, clock and settled callbacks.
 
     Cases this transaction has locked or created are kept in an identity map: their rows are
@@ -253,70 +249,6 @@ class Pipeline:
         self._own_comment(case_id, comment_id)
         meta = {"id": comment_id, "user": self.user}
         self._dispatch(case_id, Event.DELETE_COMMENT, meta, None)
-
-    def set_timer(self, case_id: str, name: str, at: datetime | timedelta) -> None:
-        self.hold(case_id)
-        due = utc(self.clock.wall() + at if isinstance(at, timedelta) else at)
-        self.uow.timers.set(Timer(case_id=case_id, name=name, due=due, fire_at=due))
-
-    def cancel_timer(self, case_id: str, name: str) -> None:
-        self.hold(case_id)
-        self.uow.timers.delete(case_id, name)
-
-    def fire_timer(self, timer: Timer) -> None:
-        """The ``timer:<name>`` event of a timer claimed in this transaction, which removes it
-        first: a hook may set it again, and then that one stays."""
-        self.uow.timers.delete(timer.case_id, timer.name)
-        self.hold(timer.case_id)
-        of_deadline = deadline_of_timer(timer.name)
-        if of_deadline is not None:
-            self._fire_deadline(timer.case_id, *of_deadline)
-            return
-        meta = {"name": timer.name, "due": timestamp(timer.due), "user": None}
-        self._dispatch(timer.case_id, timer_event(timer.name), meta, None)
-
-    # -- deadlines (SPEC §14): the moves are deadline_clock.py's ---------------------------
-
-    def deadline_action(
-        self,
-        case_id: str,
-        name: str,
-        action: str,
-        reason: str,
-        *,
-        by: Span | None = None,
-        until: datetime | None = None,
-    ) -> None:
-        """The ``deadline:<name>:<action>`` event: extend, remove or reinstate the case's
-        deadline. Refused before any hook when its state does not allow the action."""
-        self.hold(case_id)
-        changed, before, deadline = self.deadline_clock.act(
-            case_id, name, action, by=by, until=until
-        )
-        due = None if changed.due is None else timestamp(changed.due)
-        meta = {
-            "name": name,
-            "reason": reason,
-            "due": due,
-            "user": self.user,
-            "payload": self.payload,
-        }
-
-        def change() -> None:
-            self.deadline_clock.apply(deadline, before, changed)
-
-        self._dispatch(case_id, deadline_event(name, action), meta, change)
-
-    def _fire_deadline(self, case_id: str, name: str, what: str) -> None:
-        """A deadline's timer came due: ``deadline:<name>:passed`` (running becomes overdue)
-        or ``deadline:<name>:reminder``; nothing when the deadline no longer runs."""
-        found = self.deadline_clock.due(case_id, name)
-        if found is None:
-            return
-        current, due = found
-        meta = {"name": name, "due": timestamp(due), "user": None}
-        change = (lambda: self.deadline_clock.passed(current)) if what == PASSED else None
-        self._dispatch(case_id, deadline_event(name, what), meta, change)
 
     def _own_comment(self, case_id: str, comment_id: str) -> None:
         self.hold(case_id)
