@@ -15,6 +15,9 @@ from openapi_spec_validator import validate
 from schemathesis.checks import positive_data_acceptance
 
 from taskflow_core import Taskflow
+from taskflow_core.application.feed import MAX_WAIT
+from taskflow_core.application.idempotency import MAX_KEY_LENGTH
+from taskflow_core.application.query import MAX_LIMIT, MAX_OFFSET
 from taskflow_core.memory import MemoryStore
 from taskflow_core.ports import Store
 from taskflow_falcon import create_app
@@ -61,6 +64,32 @@ def test_the_document_is_valid_openapi_3_1(memory_store: Store) -> None:
 
 def test_the_document_names_exactly_the_routes_the_app_serves(memory_store: Store) -> None:
     assert documented_routes() == served_routes(create_app(Taskflow(memory_store)))
+
+
+def test_every_operation_has_a_unique_name_and_a_declared_tag() -> None:
+    document = openapi_document()
+    declared = {tag["name"] for tag in document["tags"]}
+    operations = [
+        operation
+        for item in document["paths"].values()
+        for method, operation in item.items()
+        if method != "parameters"
+    ]
+    names = [operation["operationId"] for operation in operations]
+    assert len(names) == len(set(names))
+    assert all(len(op["tags"]) == 1 and op["tags"][0] in declared for op in operations)
+
+
+def test_the_limits_are_the_ones_the_code_enforces() -> None:
+    paths = openapi_document()["paths"]
+    by_name = {p["name"]: p for p in paths["/"]["get"]["parameters"]}
+    assert by_name["limit"]["schema"]["maximum"] == MAX_LIMIT
+    assert by_name["offset"]["schema"]["maximum"] == MAX_OFFSET
+    feed = {p["name"]: p for p in paths["/_changes"]["get"]["parameters"]}
+    assert feed["limit"]["schema"]["maximum"] == MAX_LIMIT
+    assert feed["wait"]["schema"]["maximum"] == MAX_WAIT
+    key = next(p for p in paths["/"]["post"]["parameters"] if p["name"] == "Idempotency-Key")
+    assert key["schema"]["maxLength"] == MAX_KEY_LENGTH
 
 
 def test_the_docs_page_is_served_without_anything_from_elsewhere(memory_store: Store) -> None:
