@@ -60,3 +60,20 @@ def check_answers(store: Store) -> None:
         raise click.ClickException(f"cannot connect to the database: {one_line(exc)}") from exc
     except StoreError as exc:
         raise click.ClickException(one_line(exc)) from exc
+
+
+def check_not_misconfigured(store: Store) -> None:
+    """For a command that waits out an outage (``taskflow relay``): fail in one line now on
+    what waiting cannot mend (no such database, no schema, a host name that resolves to
+    nothing); any other failure to connect is left to be waited out."""
+    try:
+        check_ready(store)
+    except (DatabaseMissing, NotMigrated):
+        check_answers(store)  # says it as serve and timers do
+    except StoreUnavailable as exc:
+        if _UNKNOWN_HOST in str(exc):
+            raise click.ClickException(f"cannot connect to the database: {one_line(exc)}") from exc
+
+
+# What libpq says of a host name no resolver knows.
+_UNKNOWN_HOST = "could not translate host name"

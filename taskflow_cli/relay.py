@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import sys
 import threading
 from types import FrameType
 
@@ -22,6 +21,8 @@ from taskflow_core.application.feed import waiter_of
 from taskflow_core.background.relay import DEFAULT_PER_WEBHOOK, DEFAULT_TIMEOUT, DEFAULT_WORKERS
 from taskflow_core.errors import StoreError, one_line
 
+from .database import check_not_misconfigured
+from .loading import load_app
 from .options import dsn_option
 
 logger = logging.getLogger("taskflow.relay")
@@ -98,17 +99,17 @@ def run(
     help="POSTs in flight at once to one URL: a receiver that hangs holds only these.",
 )
 def relay(dsn: str | None, app: str | None, timeout: float, workers: int, per_webhook: int) -> None:
-    # A host module in the working directory is importable, as for `taskflow serve`.
-    if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
     url = database_url(dsn)
     if url:
         # A host module builds its store from the environment, as under `taskflow serve`.
         os.environ[DATABASE_URL_ENV] = url
+    spec = app or app_spec()
+    flow = load_app(spec, lambda: load_flow(spec, url, existing=True))
     try:
-        flow = load_flow(app or app_spec(), url)
-    except (ImportError, AttributeError, TypeError, ValueError) as exc:
-        raise click.ClickException(f"cannot load the app: {one_line(exc)}") from exc
+        check_not_misconfigured(flow.store)
+    except click.ClickException:
+        flow.store.close()
+        raise
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s [%(process)d] %(levelname)s %(name)s: %(message)s"
     )

@@ -52,7 +52,7 @@ def test_an_app_that_cannot_be_loaded_is_one_line_and_exit_1(
     for spec in ("no_such_module:flow", "notaflow:flow", "notaflow:missing"):
         result = CliRunner().invoke(cli, ["relay", "--app", spec], env=CLEAN_ENV)
         assert result.exit_code == 1, result.output
-        assert result.output.startswith("Error: cannot load the app:")
+        assert result.output.startswith(f"Error: cannot load the app {spec}: "), result.output
         assert len(result.output.strip().splitlines()) == 1
 
 
@@ -115,3 +115,23 @@ def test_a_plain_relay_delivers_the_webhooks_the_database_holds(
     finally:
         stop.set()
         thread.join(10)
+
+
+@pytest.mark.postgres
+def test_a_database_without_the_schema_is_one_line_not_retried_forever(
+    postgres_empty_dsn: str,
+) -> None:
+    result = CliRunner().invoke(cli, ["relay", "--dsn", postgres_empty_dsn], env=CLEAN_ENV)
+
+    assert result.exit_code == 1, result.output
+    assert "has no taskflow schema: run `taskflow migrate` first" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_a_sqlite_file_that_is_not_there_is_one_line_and_not_created(tmp_path: Path) -> None:
+    missing = tmp_path / "typo.db"
+    result = CliRunner().invoke(cli, ["relay", "--dsn", f"sqlite:///{missing}"], env=CLEAN_ENV)
+
+    assert result.exit_code == 1, result.output
+    assert "does not exist" in result.output
+    assert not missing.exists()
