@@ -15,6 +15,7 @@ from taskflow_core.application.deadline_query import DeadlineFilters
 from taskflow_core.application.query import ListQuery
 from taskflow_postgres.listing import list_statement
 from taskflow_postgres.migrate import apply_pending
+from tests.support.databases import Databases
 
 pytestmark = pytest.mark.postgres
 
@@ -50,7 +51,7 @@ QUERIES = {
 
 
 @pytest.fixture(scope="module")
-def seeded(postgres_server: Any) -> Iterator[psycopg.Connection]:
+def seeded(postgres_server: Any, postgres_databases: Databases) -> Iterator[psycopg.Connection]:
     name = f"{postgres_server.dbname}_deadline_explain"
     server = {
         "host": postgres_server.host,
@@ -64,14 +65,17 @@ def seeded(postgres_server: Any) -> Iterator[psycopg.Connection]:
     try:
         with psycopg.connect(dbname=name, autocommit=True, **server) as conn:
             apply_pending(conn)
+            # The plans depend on the rows, not on what the triggers keep beside them (search
+            # words, status counts): seeded without them, in a tenth of the time.
+            conn.execute("ALTER TABLE cases DISABLE TRIGGER USER")
             conn.execute(SEED, (ROWS,))
             conn.execute(SEED_DEADLINES)
+            conn.execute("ALTER TABLE cases ENABLE TRIGGER USER")
             conn.execute("VACUUM ANALYZE cases")
             conn.execute("VACUUM ANALYZE deadlines")
             yield conn
     finally:
-        with psycopg.connect(dbname="postgres", autocommit=True, **server) as admin:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+        postgres_databases.drop_later(name)
 
 
 def scans(conn: psycopg.Connection, query: ListQuery) -> list[tuple[str, str, str]]:

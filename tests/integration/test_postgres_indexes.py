@@ -16,6 +16,7 @@ from psycopg import sql
 from taskflow_core import ListQuery
 from taskflow_postgres.listing import list_statement
 from taskflow_postgres.migrate import apply_pending
+from tests.support.databases import Databases
 
 pytestmark = pytest.mark.postgres
 
@@ -68,7 +69,7 @@ SORTS = {
 
 @pytest.fixture(scope="module")
 def seeded(
-    postgres_server: Any, tmp_path_factory: pytest.TempPathFactory
+    postgres_server: Any, postgres_databases: Databases, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[psycopg.Connection]:
     """One seeded database for the whole module: seeding is the slow part."""
     name = f"{postgres_server.dbname}_explain"
@@ -89,8 +90,7 @@ def seeded(
             conn.execute("VACUUM ANALYZE cases")
             yield conn
     finally:
-        with psycopg.connect(dbname="postgres", autocommit=True, **server) as admin:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+        postgres_databases.drop_later(name)
 
 
 def scans(conn: psycopg.Connection, query: ListQuery) -> list[tuple[str, str]]:

@@ -2,31 +2,29 @@
 (PG* settings, else 127.0.0.1:5432 as postgres), else on a private server started for the run.
 
 Two kinds of fresh database: ``postgres_dsn`` is already migrated (cloned with ``CREATE
-DATABASE ... TEMPLATE`` from a template migrated once per test process: cloning takes a tenth
-of what migrating takes), ``postgres_empty_dsn`` is empty, for the tests of migrating itself and
-of adopting the original's tables.
+DATABASE ... TEMPLATE`` from a template migrated once per test process, and emptied for the
+next test when the test left its schema alone: tests/support/databases.py),
+``postgres_empty_dsn`` is empty, for the tests of migrating itself and of adopting the
+original's tables.
 """
 
-import itertools
 import os
-import queue
-import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import quote
 
 import psycopg
 import pytest
-from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 from pytest_postgresql import factories
 
 from taskflow_postgres import PostgresStore
+from tests.support.databases import Databases
 from tests.support.tcp_proxy import TcpProxy
 
 __all__ = [
     "postgres_database",
-    "postgres_dropper",
+    "postgres_databases",
     "postgres_dsn",
     "postgres_empty_database",
     "postgres_empty_dsn",
@@ -87,89 +85,36 @@ else:
     )
 
 
-class _Dropper:
-    """Drops the tests' databases on a thread of its own. ``DROP DATABASE`` waits for a
-    checkpoint of the whole server (seconds on a busy one), which no test needs to wait for;
-    the last ones are dropped before the test process ends."""
-
-    def __init__(self, server: Any) -> None:
-        self._server = server
-        self._names: queue.SimpleQueue[str | None] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._run, name="drop-test-databases")
-        self._thread.start()
-
-    def drop(self, name: str) -> None:
-        self._names.put(name)
-
-    def close(self) -> None:
-        self._names.put(None)
-        self._thread.join()
-
-    def _run(self) -> None:
-        with _maintenance(self._server) as conn:
-            while (name := self._names.get()) is not None:
-                conn.execute(
-                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-                )
-
-
-def _maintenance(server: Any) -> psycopg.Connection:
-    return psycopg.connect(
-        host=server.host,
-        port=server.port,
-        user=server.user,
-        password=server.password,
-        dbname=server.maintenance_dbname,
-        autocommit=True,
-    )
-
-
 @pytest.fixture(scope="session")
-def postgres_dropper(postgres_server: Any) -> Iterator[_Dropper]:
-    dropper = _Dropper(postgres_server)
-    yield dropper
-    dropper.close()
-
-
-_numbers = itertools.count()
-
-
-def _fresh_database(server: Any, dropper: _Dropper) -> Iterator[psycopg.Connection]:
-    """A database of the test's own, cloned from ``server``'s template; dropped after it."""
-    name = f"{server.dbname}_{next(_numbers)}"
-    with _maintenance(server) as conn:
-        conn.execute(
-            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-                sql.Identifier(name), sql.Identifier(server.template_dbname)
-            )
-        )
-    try:
-        with psycopg.connect(
-            host=server.host,
-            port=server.port,
-            user=server.user,
-            password=server.password,
-            dbname=name,
-        ) as connection:
-            yield connection
-    finally:
-        dropper.drop(name)
+def postgres_databases(postgres_server: Any) -> Iterator[Databases]:
+    databases = Databases(postgres_server)
+    yield databases
+    databases.close()
 
 
 @pytest.fixture
 def postgres_database(
-    postgres_migrated_server: Any, postgres_dropper: _Dropper
+    postgres_migrated_server: Any, postgres_databases: Databases
 ) -> Iterator[psycopg.Connection]:
-    """A connection to a database created for the test with every migration applied."""
-    yield from _fresh_database(postgres_migrated_server, postgres_dropper)
+    """A connection to a database of the test's own with every migration applied (emptied
+    after a test that left its schema as it was, and given to the next)."""
+    with (
+        postgres_databases.fresh(postgres_migrated_server.template_dbname, reuse=True) as name,
+        postgres_databases.connect(name) as connection,
+    ):
+        yield connection
 
 
 @pytest.fixture
 def postgres_empty_database(
-    postgres_server: Any, postgres_dropper: _Dropper
+    postgres_server: Any, postgres_databases: Databases
 ) -> Iterator[psycopg.Connection]:
     """A connection to a database created empty for the test."""
-    yield from _fresh_database(postgres_server, postgres_dropper)
+    with (
+        postgres_databases.fresh(postgres_server.template_dbname, reuse=False) as name,
+        postgres_databases.connect(name) as connection,
+    ):
+        yield connection
 
 
 def _url(connection: psycopg.Connection) -> str:
