@@ -52,30 +52,17 @@ QUERIES = {
 
 @pytest.fixture(scope="module")
 def seeded(postgres_server: Any, postgres_databases: Databases) -> Iterator[psycopg.Connection]:
-    name = f"{postgres_server.dbname}_deadline_explain"
-    server = {
-        "host": postgres_server.host,
-        "port": postgres_server.port,
-        "user": postgres_server.user,
-        "password": postgres_server.password,
-    }
-    with psycopg.connect(dbname="postgres", autocommit=True, **server) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        with psycopg.connect(dbname=name, autocommit=True, **server) as conn:
-            apply_pending(conn)
-            # The plans depend on the rows, not on what the triggers keep beside them (search
-            # words, status counts): seeded without them, in a tenth of the time.
-            conn.execute("ALTER TABLE cases DISABLE TRIGGER USER")
-            conn.execute(SEED, (ROWS,))
-            conn.execute(SEED_DEADLINES)
-            conn.execute("ALTER TABLE cases ENABLE TRIGGER USER")
-            conn.execute("VACUUM ANALYZE cases")
-            conn.execute("VACUUM ANALYZE deadlines")
-            yield conn
-    finally:
-        postgres_databases.drop_later(name)
+    with postgres_databases.scratch("deadline_explain") as conn:
+        apply_pending(conn)
+        # The plans depend on the rows, not on what the triggers keep beside them (search
+        # words, status counts): seeded without them, in a tenth of the time.
+        conn.execute("ALTER TABLE cases DISABLE TRIGGER USER")
+        conn.execute(SEED, (ROWS,))
+        conn.execute(SEED_DEADLINES)
+        conn.execute("ALTER TABLE cases ENABLE TRIGGER USER")
+        conn.execute("VACUUM ANALYZE cases")
+        conn.execute("VACUUM ANALYZE deadlines")
+        yield conn
 
 
 def scans(conn: psycopg.Connection, query: ListQuery) -> list[tuple[str, str, str]]:

@@ -72,25 +72,12 @@ def seeded(
     postgres_server: Any, postgres_databases: Databases, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[psycopg.Connection]:
     """One seeded database for the whole module: seeding is the slow part."""
-    name = f"{postgres_server.dbname}_explain"
-    server = {
-        "host": postgres_server.host,
-        "port": postgres_server.port,
-        "user": postgres_server.user,
-        "password": postgres_server.password,
-    }
-    with psycopg.connect(dbname="postgres", autocommit=True, **server) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        with psycopg.connect(dbname=name, autocommit=True, **server) as conn:
-            apply_pending(conn)
-            conn.execute(SEED, (ROWS,))
-            # What autovacuum would have done on a live table: statistics, visibility map.
-            conn.execute("VACUUM ANALYZE cases")
-            yield conn
-    finally:
-        postgres_databases.drop_later(name)
+    with postgres_databases.scratch("explain") as conn:
+        apply_pending(conn)
+        conn.execute(SEED, (ROWS,))
+        # What autovacuum would have done on a live table: statistics, visibility map.
+        conn.execute("VACUUM ANALYZE cases")
+        yield conn
 
 
 def scans(conn: psycopg.Connection, query: ListQuery) -> list[tuple[str, str]]:

@@ -111,9 +111,19 @@ class Databases:
             if not kept:
                 self._drops.put(name)
 
-    def drop_later(self, name: str) -> None:
-        """Drop a database a test made itself, on the dropping thread: no test waits for it."""
-        self._drops.put(name)
+    @contextmanager
+    def scratch(self, suffix: str) -> Iterator[psycopg.Connection[Any]]:
+        """An empty database of a module's own (one it seeds, say), on an autocommit
+        connection; dropped on the dropping thread afterwards, so no test waits for it."""
+        name = f"{self._server.dbname}_{suffix}"
+        with self._maintenance() as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        try:
+            with self.connect(name, autocommit=True) as conn:
+                yield conn
+        finally:
+            self._drops.put(name)
 
     def _create(self, template: str) -> str:
         name = f"{template.removesuffix('_tmpl')}_{next(_numbers)}"
