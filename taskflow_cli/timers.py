@@ -47,7 +47,10 @@ def timers(dsn: str | None, app_spec: str | None, interval: float, once: bool) -
         raise
     sweeper = Sweeper(flow, interval)
     if once:
-        click.echo(f"fired {sweeper.sweep_once()} timer(s)")
+        try:
+            click.echo(f"fired {sweeper.sweep_once()} timer(s)")
+        finally:
+            flow.store.close()
         return
 
     def stop(signum: int, frame: FrameType | None) -> None:
