@@ -73,7 +73,8 @@ def run(
     "app",
     metavar="MODULE:ATTR",
     help="A host module's configured Taskflow: its flow.webhook() registrations are saved "
-    "first. Default: a plain flow, delivering to the webhooks the database holds.",
+    "first. Default: a plain flow, delivering to the webhooks the database holds."
+    " [env: TASKFLOW_APP]",
 )
 @click.option(
     "--timeout",
