@@ -98,7 +98,9 @@ class HttpSender:
         except PrivateAddress as exc:
             raise DeliveryFailed(str(exc)) from None
         except (OSError, http.client.HTTPException) as exc:
-            if cut_off.is_set():
+            # A socket's own timeout is what is left of the whole, so it may fire a moment
+            # before the watchdog (a TLS handshake's, say): the same deadline, passed.
+            if cut_off.is_set() or isinstance(exc, TimeoutError):
                 raise DeliveryFailed(f"timed out after {timeout:g}s") from None
             text = str(exc) or type(exc).__name__
             raise DeliveryFailed(f"{type(exc).__name__}: {phrase(text)}") from exc
