@@ -22,6 +22,7 @@ from taskflow_core import (
 from taskflow_core.domain.clock import timestamp
 from taskflow_core.domain.model import DeadlineState, Timer
 from taskflow_core.ports import Store
+from tests.support.clock import HandClock
 
 from .conftest import ALICE
 
@@ -37,21 +38,13 @@ def iso(moment: datetime) -> str:
     return timestamp(moment)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.at = MONDAY
-
-    def __call__(self) -> datetime:
-        return self.at
+@pytest.fixture
+def clock() -> HandClock:
+    return HandClock(MONDAY)
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def flow(store: Store, clock: Clock) -> Taskflow:
+def flow(store: Store, clock: HandClock) -> Taskflow:
     return Taskflow(store, clock=clock).deadline(
         "decision",
         within=BusinessDays(10),
@@ -116,7 +109,7 @@ class TestTheClockFollowsTheStatus:
         }
 
     def test_a_pause_keeps_the_business_days_left(
-        self, flow: Taskflow, submitted: Any, clock: Clock
+        self, flow: Taskflow, submitted: Any, clock: HandClock
     ) -> None:
         clock.at = at(9, 12)  # Wednesday: 8 business days left (10th to 21st)
         paused = flow.set_status(submitted["id"], "returned")
@@ -129,7 +122,9 @@ class TestTheClockFollowsTheStatus:
         assert deadline(resumed)["due"] == iso(at(25))
         assert deadline(resumed)["startedAt"] == iso(MONDAY)
 
-    def test_a_pause_of_a_timedelta_keeps_the_time_left(self, store: Store, clock: Clock) -> None:
+    def test_a_pause_of_a_timedelta_keeps_the_time_left(
+        self, store: Store, clock: HandClock
+    ) -> None:
         flow = Taskflow(store, clock=clock).deadline(
             "reply", within=timedelta(hours=48), starts=["open"], pauses=["waiting"]
         )
@@ -142,14 +137,14 @@ class TestTheClockFollowsTheStatus:
         assert deadline(resumed, "reply")["due"] == iso(MONDAY + 3 * DAY + timedelta(hours=38))
 
     def test_entering_a_starts_status_while_running_changes_nothing(
-        self, flow: Taskflow, submitted: Any, clock: Clock
+        self, flow: Taskflow, submitted: Any, clock: HandClock
     ) -> None:
         clock.at = MONDAY + 2 * DAY
         again = flow.set_status(submitted["id"], "submitted")
         assert deadline(again) == deadline(submitted)
 
     def test_stopping_before_the_due_is_met(
-        self, flow: Taskflow, submitted: Any, clock: Clock
+        self, flow: Taskflow, submitted: Any, clock: HandClock
     ) -> None:
         clock.at = at(15)
         granted = flow.set_status(submitted["id"], "granted")
@@ -159,7 +154,7 @@ class TestTheClockFollowsTheStatus:
         assert flow.run_due_timers() == 0
 
     def test_stopping_after_it_passed_is_missed(
-        self, flow: Taskflow, submitted: Any, clock: Clock
+        self, flow: Taskflow, submitted: Any, clock: HandClock
     ) -> None:
         clock.at = at(23)
         flow.run_due_timers()
@@ -167,7 +162,7 @@ class TestTheClockFollowsTheStatus:
         assert deadline(refused)["state"] == "missed"
 
     def test_a_new_clock_starts_after_one_ended(
-        self, flow: Taskflow, submitted: Any, clock: Clock
+        self, flow: Taskflow, submitted: Any, clock: HandClock
     ) -> None:
         clock.at = at(15)
         flow.set_status(submitted["id"], "granted")
@@ -177,7 +172,7 @@ class TestTheClockFollowsTheStatus:
         assert deadline(again)["startedAt"] == iso(at(16, 9))
 
     def test_a_deadline_starting_at_new_starts_with_the_case(
-        self, store: Store, clock: Clock
+        self, store: Store, clock: HandClock
     ) -> None:
         flow = Taskflow(store, clock=clock).deadline(
             "triage", within=timedelta(hours=4), starts=["new"], stops=["open"]
@@ -208,7 +203,7 @@ class TestTheClockFollowsTheStatus:
 
 class TestEvents:
     def test_the_due_moment_fires_passed_once(
-        self, flow: Taskflow, submitted: Any, clock: Clock
+        self, flow: Taskflow, submitted: Any, clock: HandClock
     ) -> None:
         seen: list[dict[str, Any]] = []
         flow.hook("deadline:*:passed", lambda event: seen.append(event.meta))
@@ -222,7 +217,7 @@ class TestEvents:
         assert seen == [{"name": "decision", "due": iso(at(22)), "user": None}]
 
     def test_the_reminder_fires_its_span_before(
-        self, flow: Taskflow, submitted: Any, clock: Clock
+        self, flow: Taskflow, submitted: Any, clock: HandClock
     ) -> None:
         clock.at = at(18)
         assert flow.run_due_timers() == 1
@@ -231,7 +226,7 @@ class TestEvents:
         assert deadline(case)["state"] == "running"
 
     def test_a_failing_hook_is_retried_later(
-        self, flow: Taskflow, submitted: Any, clock: Clock, caplog: pytest.LogCaptureFixture
+        self, flow: Taskflow, submitted: Any, clock: HandClock, caplog: pytest.LogCaptureFixture
     ) -> None:
         failing = [True]
 
@@ -250,14 +245,14 @@ class TestEvents:
         assert deadline(flow.get(submitted["id"]))["state"] == "overdue"
 
     def test_a_paused_deadline_fires_nothing(
-        self, flow: Taskflow, submitted: Any, clock: Clock
+        self, flow: Taskflow, submitted: Any, clock: HandClock
     ) -> None:
         flow.set_status(submitted["id"], "returned")
         clock.at = at(30)
         assert flow.run_due_timers() == 0
 
     def test_a_sweeper_without_the_declaration_still_fires_it(
-        self, store: Store, flow: Taskflow, submitted: Any, clock: Clock
+        self, store: Store, flow: Taskflow, submitted: Any, clock: HandClock
     ) -> None:
         clock.at = at(22)
         assert Taskflow(store, clock=clock).run_due_timers() == 2
@@ -266,7 +261,7 @@ class TestEvents:
 
 class TestActions:
     def test_extending_by_business_days_moves_the_due_and_logs_the_reason(
-        self, flow: Taskflow, submitted: Any, clock: Clock
+        self, flow: Taskflow, submitted: Any, clock: HandClock
     ) -> None:
         clock.at = MONDAY + timedelta(hours=1)
         case = flow.extend_deadline(
@@ -285,7 +280,7 @@ class TestActions:
         assert case["version"] == submitted["version"] + 1
 
     def test_an_overdue_deadline_extended_past_now_runs_again(
-        self, flow: Taskflow, submitted: Any, clock: Clock
+        self, flow: Taskflow, submitted: Any, clock: HandClock
     ) -> None:
         clock.at = at(23)
         flow.run_due_timers()
@@ -300,7 +295,7 @@ class TestActions:
         assert deadline(flow.get(submitted["id"]))["state"] == "overdue"
 
     def test_removing_stops_it_and_reinstating_gives_it_back(
-        self, flow: Taskflow, submitted: Any, clock: Clock
+        self, flow: Taskflow, submitted: Any, clock: HandClock
     ) -> None:
         clock.at = MONDAY + timedelta(hours=1)
         removed = flow.remove_deadline(submitted["id"], "decision", reason="withdrawn by mistake")
@@ -386,7 +381,7 @@ class TestBadInput:
         with pytest.raises(ValueError, match=r"deadline|within|calendar|status"):
             flow.deadline(name, **arguments)
 
-    def test_a_calendar_with_holidays_is_used(self, store: Store, clock: Clock) -> None:
+    def test_a_calendar_with_holidays_is_used(self, store: Store, clock: HandClock) -> None:
         calendar = BusinessCalendar(holidays=[at(8).date()], timezone="Europe/London")
         flow = Taskflow(store, clock=clock).deadline(
             "d", within=BusinessDays(1), starts=["submitted"], calendar=calendar
@@ -397,7 +392,7 @@ class TestBadInput:
 
 class TestListing:
     @pytest.fixture
-    def three(self, flow: Taskflow, clock: Clock) -> dict[str, str]:
+    def three(self, flow: Taskflow, clock: HandClock) -> dict[str, str]:
         """An overdue case, two running ones due on the 22nd and the 23rd, and one with no
         deadline running."""
         ids = {}
@@ -491,7 +486,7 @@ class TestRepository:
 
 class TestViewsAndCounts:
     def test_a_view_and_a_count_take_the_deadline_filters(
-        self, flow: Taskflow, submitted: Any, clock: Clock
+        self, flow: Taskflow, submitted: Any, clock: HandClock
     ) -> None:
         flow.create({})
         flow.view("late", {"overdue": "true"}, title="Overdue")

@@ -12,27 +12,20 @@ from docs.examples import deadlines
 from docs.examples.deadlines import configure
 from taskflow_core import Taskflow
 from taskflow_core.ports import Store
+from tests.support.clock import HandClock
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 T0 = datetime(2031, 3, 2, 9, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.at = T0
-
-    def __call__(self) -> datetime:
-        return self.at
+@pytest.fixture
+def clock() -> HandClock:
+    return HandClock(T0)
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def flow(store: Store, clock: Clock) -> Taskflow:
+def flow(store: Store, clock: HandClock) -> Taskflow:
     return configure(Taskflow(store, clock=clock))
 
 
@@ -56,7 +49,7 @@ def test_submitting_starts_a_reminder_and_a_deadline(flow: Taskflow, submitted: 
 
 
 def test_a_week_of_silence_sends_a_reminder_and_sets_the_next(
-    flow: Taskflow, submitted: Any, clock: Clock
+    flow: Taskflow, submitted: Any, clock: HandClock
 ) -> None:
     clock.at = T0 + 7 * DAY
     assert flow.run_due_timers() == 1
@@ -65,7 +58,7 @@ def test_a_week_of_silence_sends_a_reminder_and_sets_the_next(
     assert timers(flow, case)["reminder"] == "2031-03-16"
 
 
-def test_a_comment_moves_the_reminder(flow: Taskflow, submitted: Any, clock: Clock) -> None:
+def test_a_comment_moves_the_reminder(flow: Taskflow, submitted: Any, clock: HandClock) -> None:
     clock.at = T0 + 5 * DAY
     flow.comment(submitted["id"], "Could you send the vaccination record?")
     assert timers(flow, submitted)["reminder"] == "2031-03-14"
@@ -73,7 +66,7 @@ def test_a_comment_moves_the_reminder(flow: Taskflow, submitted: Any, clock: Clo
     assert flow.run_due_timers() == 0
 
 
-def test_a_decision_cancels_both(flow: Taskflow, submitted: Any, clock: Clock) -> None:
+def test_a_decision_cancels_both(flow: Taskflow, submitted: Any, clock: HandClock) -> None:
     clock.at = T0 + 12 * DAY
     flow.set_status(submitted["id"], "approved")
     assert timers(flow, submitted) == {}
@@ -82,7 +75,7 @@ def test_a_decision_cancels_both(flow: Taskflow, submitted: Any, clock: Clock) -
 
 
 def test_forty_days_without_a_decision_withdraws_it(
-    flow: Taskflow, submitted: Any, clock: Clock
+    flow: Taskflow, submitted: Any, clock: HandClock
 ) -> None:
     clock.at = T0 + 40 * DAY
     fired = flow.run_due_timers()

@@ -11,26 +11,19 @@ import pytest
 from taskflow_core import HookEvent, NotFound, Taskflow
 from taskflow_core.background.timers import FIRST_RETRY
 from taskflow_core.ports import Store
+from tests.support.clock import HandClock
 
 T0 = datetime(2030, 1, 1, 9, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.at = T0
-
-    def __call__(self) -> datetime:
-        return self.at
+@pytest.fixture
+def clock() -> HandClock:
+    return HandClock(T0)
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def timed(store: Store, clock: Clock) -> Taskflow:
+def timed(store: Store, clock: HandClock) -> Taskflow:
     """A flow whose create hook sets a reminder for seven days later."""
     flow = Taskflow(store, clock=clock)
     flow.hook("create", lambda event: event.set_timer("reminder", 7 * DAY))
@@ -46,7 +39,7 @@ class TestSetting:
         case = timed.create({})
         assert timed.timers(case["id"]) == [{"name": "reminder", "due": "2030-01-08T09:00:00.000Z"}]
 
-    def test_an_aware_datetime_sets_it_at_that_moment(self, store: Store, clock: Clock) -> None:
+    def test_an_aware_datetime_sets_it_at_that_moment(self, store: Store, clock: HandClock) -> None:
         flow = Taskflow(store, clock=clock)
         at = datetime(2030, 2, 1, 12, 0, tzinfo=UTC)
         flow.hook("create", lambda event: event.set_timer("deadline", at))
@@ -92,7 +85,7 @@ class TestSetting:
         assert [t["name"] for t in timed.timers(other["id"])] == ["follow-up", "reminder"]
 
     def test_set_timer_in_pre_create_is_refused_with_a_warning(
-        self, store: Store, clock: Clock, caplog: pytest.LogCaptureFixture
+        self, store: Store, clock: HandClock, caplog: pytest.LogCaptureFixture
     ) -> None:
         flow = Taskflow(store, clock=clock)
         flow.hook("pre-create", lambda event: event.set_timer("early", DAY))
@@ -122,13 +115,13 @@ class TestSetting:
 
 
 class TestFiring:
-    def test_nothing_fires_before_it_is_due(self, timed: Taskflow, clock: Clock) -> None:
+    def test_nothing_fires_before_it_is_due(self, timed: Taskflow, clock: HandClock) -> None:
         timed.create({})
         clock.at = T0 + 7 * DAY - timedelta(seconds=1)
         assert timed.run_due_timers() == 0
 
     def test_a_due_timer_fires_its_event_once_with_an_entry(
-        self, timed: Taskflow, clock: Clock
+        self, timed: Taskflow, clock: HandClock
     ) -> None:
         seen: list[tuple[str, dict[str, Any], Any]] = []
         timed.hook("pre-timer:reminder", lambda e: seen.append((e.event, dict(e.meta), e.status)))
@@ -145,7 +138,9 @@ class TestFiring:
         assert fired["activityLog"][0]["event"]["meta"] == meta
         assert timed.timers(case["id"]) == []
 
-    def test_a_timer_in_the_past_fires_at_the_next_sweep(self, store: Store, clock: Clock) -> None:
+    def test_a_timer_in_the_past_fires_at_the_next_sweep(
+        self, store: Store, clock: HandClock
+    ) -> None:
         flow = Taskflow(store, clock=clock)
         flow.hook("create", lambda event: event.set_timer("late", -DAY))
         case = flow.create({})
@@ -157,7 +152,7 @@ class TestFiring:
         timed.create({})
         assert timed.run_due_timers(now=T0 + 8 * DAY) == 1
 
-    def test_a_deadline_hook_can_change_the_case(self, timed: Taskflow, clock: Clock) -> None:
+    def test_a_deadline_hook_can_change_the_case(self, timed: Taskflow, clock: HandClock) -> None:
         timed.hook("timer:reminder", lambda event: event.set_status("withdrawn"))
         case = timed.create({})
         clock.at = T0 + 7 * DAY
@@ -166,7 +161,7 @@ class TestFiring:
         assert withdrawn["status"] == "withdrawn"
         assert names(withdrawn) == ["status:new:withdrawn", "timer:reminder", "create"]
 
-    def test_a_timer_hook_may_set_the_next_timer(self, timed: Taskflow, clock: Clock) -> None:
+    def test_a_timer_hook_may_set_the_next_timer(self, timed: Taskflow, clock: HandClock) -> None:
         timed.hook("timer:reminder", lambda event: event.set_timer("reminder", 7 * DAY))
         case = timed.create({})
         clock.at = T0 + 7 * DAY
@@ -175,7 +170,7 @@ class TestFiring:
         clock.at = T0 + 14 * DAY
         assert timed.run_due_timers() == 1
 
-    def test_every_due_timer_fires_in_one_sweep(self, timed: Taskflow, clock: Clock) -> None:
+    def test_every_due_timer_fires_in_one_sweep(self, timed: Taskflow, clock: HandClock) -> None:
         for _ in range(5):
             timed.create({})
         clock.at = T0 + 7 * DAY
@@ -185,7 +180,7 @@ class TestFiring:
 
 class TestFailures:
     def test_a_failing_hook_keeps_the_timer_and_it_is_retried_after_backoff(
-        self, timed: Taskflow, clock: Clock, caplog: pytest.LogCaptureFixture
+        self, timed: Taskflow, clock: HandClock, caplog: pytest.LogCaptureFixture
     ) -> None:
         broken = [True]
 
@@ -213,7 +208,9 @@ class TestFailures:
         assert names(fired) == ["update", "timer:reminder", "create"]
         assert timed.timers(case["id"]) == []
 
-    def test_a_failing_timer_does_not_hold_up_the_others(self, store: Store, clock: Clock) -> None:
+    def test_a_failing_timer_does_not_hold_up_the_others(
+        self, store: Store, clock: HandClock
+    ) -> None:
         flow = Taskflow(store, clock=clock)
         flow.hook("create", lambda event: event.set_timer(event.data["name"], DAY))
 
