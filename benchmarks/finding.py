@@ -22,7 +22,6 @@ import argparse
 import os
 import random
 import shutil
-import subprocess
 import sys
 import time
 from typing import Any
@@ -32,7 +31,6 @@ import psycopg
 from taskflow_postgres import PostgresStore
 
 from .run import (
-    HERE,
     RESULTS,
     Server,
     case_id,
@@ -43,6 +41,7 @@ from .run import (
     with_database,
     wrk,
 )
+from .run import seed as run_seed
 
 BACKFILL = """
 insert into case_search (case_id, document)
@@ -58,22 +57,7 @@ SEARCH_TRIGGERS = [
 
 def seed(dsn: str, cases: int) -> tuple[float, float]:
     """Seed, then index the search words in bulk; the seconds each took."""
-    started = time.monotonic()
-    subprocess.run(
-        [
-            "psql",
-            "-q",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-v",
-            f"cases={cases}",
-            "-f",
-            str(HERE / "finding_seed.sql"),
-            dsn,
-        ],
-        check=True,
-    )
-    seeded = time.monotonic() - started
+    seeded = run_seed(dsn, cases, "finding_seed.sql")
     started = time.monotonic()
     with psycopg.connect(dsn) as conn:
         conn.execute(BACKFILL)
