@@ -18,7 +18,7 @@ from .changes import DEFAULT_MAX_WAITING, ChangesResource
 from .errors import install_error_handlers
 from .finding import CountsResource, ViewsResource
 from .operations import HealthResource, ReadyResource
-from .reference import DocsResource, OpenApiResource
+from .reference import DocsAssetResource, DocsResource, OpenApiResource
 from .rendering import JSON_TYPE
 from .resources import (
     AssignResource,
@@ -84,6 +84,7 @@ def create_app(
     comment = CommentResource(flow, **deps)
     add_route(app, "/openapi.json", OpenApiResource())
     add_route(app, "/docs", DocsResource())
+    add_route(app, "/docs/assets/{name}", DocsAssetResource())
     add_route(app, "/_health", HealthResource())
     add_route(app, "/_ready", ReadyResource(flow))
     add_route(app, "/_changes", ChangesResource(flow, enabled=feed, max_waiting=max_waiting))

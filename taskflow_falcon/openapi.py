@@ -17,6 +17,7 @@ from taskflow_core import DISTRIBUTION
 from taskflow_core.application.feed import MAX_WAIT
 from taskflow_core.application.query import MAX_LIMIT
 
+from .openapi_examples import add_examples
 from .openapi_finding import finding_paths, finding_schemas
 from .openapi_parts import (
     CASE_ID,
@@ -38,6 +39,25 @@ from .openapi_parts import (
     ref,
 )
 from .openapi_schemas import schemas
+
+# Answered whoever asks, whatever authentication is configured.
+OPEN_PATHS = frozenset({"/_health", "/_ready"})
+
+SECURITY_SCHEMES = {
+    "bearer": {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "An access token of the identity provider (`taskflow serve --auth jwt`)",
+    },
+    "forwardedUser": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-Forwarded-User",
+        "description": "Set by an authenticating proxy in front (`taskflow serve --auth "
+        "headers`); only safe when the proxy strips it from clients' requests",
+    },
+}
 
 
 def _paths() -> dict[str, dict[str, Any]]:
@@ -97,7 +117,7 @@ def _paths() -> dict[str, dict[str, Any]]:
             ),
             "patch": mutation(
                 "Apply a JSON Merge Patch (RFC 7396) to the case's data",
-                body({"type": "object"}, types=(MERGE_PATCH, JSON)),
+                body(ref("MergePatch"), types=(MERGE_PATCH, JSON)),
                 "415",
             ),
         },
@@ -252,12 +272,31 @@ def _paths() -> dict[str, dict[str, Any]]:
         },
         "/docs": {
             "get": {
-                "summary": "This document as a page",
+                "summary": "This document as a page (Swagger UI, served by this server)",
                 "responses": {
                     "200": {
                         "description": "",
                         "content": {"text/html": {"schema": {"type": "string"}}},
-                    }
+                    },
+                    "301": {"description": "From /docs/ to /docs"},
+                },
+            },
+        },
+        "/docs/assets/{name}": {
+            "parameters": [
+                {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
+            ],
+            "get": {
+                "summary": "A file of the page: Swagger UI's script and stylesheet, its licence",
+                "responses": {
+                    "200": {
+                        "description": "",
+                        "content": {
+                            kind: {"schema": {"type": "string"}}
+                            for kind in ("text/javascript", "text/css", "text/plain")
+                        },
+                    },
+                    **errors("404"),
                 },
             },
         },
@@ -276,6 +315,9 @@ def openapi_document() -> dict[str, Any]:
                 operation["parameters"] = [*operation["parameters"], REQUEST_ID]
                 operation["operationId"], tag = OPERATIONS[method, path]
                 operation["tags"] = [tag]
+                add_examples(operation)
+                if path in OPEN_PATHS:
+                    operation["security"] = []  # load balancers call them unauthenticated
     try:
         version = metadata.version(DISTRIBUTION)
     except metadata.PackageNotFoundError:  # run from a source tree that is not installed
@@ -290,6 +332,14 @@ def openapi_document() -> dict[str, Any]:
             "license": {"name": "MIT", "identifier": "MIT"},
         },
         "tags": [{"name": name, "description": text} for name, text in TAGS.items()],
+        # Relative: "Try it out" and generated clients talk to the server that served it.
+        "servers": [{"url": "/", "description": "This server"}],
+        # What `taskflow serve --auth` can ask for (docs/access.md); with `--auth none` (the
+        # default) nothing is asked, hence the empty alternative.
+        "security": [{}, {"bearer": []}, {"forwardedUser": []}],
         "paths": paths,
-        "components": {"schemas": {**schemas(), **finding_schemas()}},
+        "components": {
+            "schemas": {**schemas(), **finding_schemas()},
+            "securitySchemes": SECURITY_SCHEMES,
+        },
     }

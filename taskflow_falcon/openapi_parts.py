@@ -260,4 +260,5 @@ OPERATIONS: dict[tuple[str, str], tuple[str, str]] = {
     ("get", "/_ready"): ("ready", "operations"),
     ("get", "/openapi.json"): ("openapiDocument", "operations"),
     ("get", "/docs"): ("docsPage", "operations"),
+    ("get", "/docs/assets/{name}"): ("docsAsset", "operations"),
 }

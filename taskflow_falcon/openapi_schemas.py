@@ -15,13 +15,25 @@ def schemas() -> dict[str, Schema]:
             "properties": {"message": {"type": "string"}, "errors": {"type": "object"}},
             "additionalProperties": False,
         },
+        # Named, not inline: code generators make one model of each inline object, and would
+        # make two of this one (Case's and CaseWithLog's).
+        "CaseData": {
+            "type": "object",
+            "description": "The case's data: any JSON object the host's hooks accept",
+            "additionalProperties": True,
+        },
+        "MergePatch": {
+            "type": "object",
+            "description": "A JSON Merge Patch (RFC 7396): null removes a key",
+            "additionalProperties": True,
+        },
         "Case": {
             "type": "object",
             "required": ["id", "status", "data", "assignedTo", "createdAt", "updatedAt"],
             "properties": {
                 "id": {"type": "string"},
                 "status": {"type": "string"},
-                "data": {"type": "object"},
+                "data": ref("CaseData"),
                 "assignedTo": text_or_null,
                 "createdAt": {"type": "string"},
                 "updatedAt": {"type": "string"},
@@ -47,17 +59,22 @@ def schemas() -> dict[str, Schema]:
             },
         },
         "CaseWithLog": {
-            "allOf": [ref("Case")],
-            "type": "object",
-            "required": ["activityLog"],
-            "properties": {
-                "activityLog": {"type": "array", "items": ref("ActivityEntry")},
-                "nextStatuses": {
-                    "type": "array",
-                    "items": {"type": "string"},
-                    "description": "When a workflow is declared",
+            # Both parts inside allOf: generators drop properties set beside an allOf.
+            "allOf": [
+                ref("Case"),
+                {
+                    "type": "object",
+                    "required": ["activityLog"],
+                    "properties": {
+                        "activityLog": {"type": "array", "items": ref("ActivityEntry")},
+                        "nextStatuses": {
+                            "type": "array",
+                            "items": {"type": "string"},
+                            "description": "When a workflow is declared",
+                        },
+                    },
                 },
-            },
+            ],
         },
         "ActivityEntry": {
             "type": "object",

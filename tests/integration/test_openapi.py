@@ -4,6 +4,7 @@ generated from it conform to it (schemathesis, in-process, on SQLite and Postgre
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
 import falcon
@@ -11,6 +12,7 @@ import falcon.testing
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 from schemathesis.checks import positive_data_acceptance
 
@@ -23,6 +25,7 @@ from taskflow_core.ports import Store
 from taskflow_falcon import create_app
 from taskflow_falcon.openapi import openapi_document
 
+JSON = "application/json"
 METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
 # Examples per operation in the suite; `nox -s fuzz` runs many more.
 EXAMPLES = int(os.environ.get("TASKFLOW_FUZZ_EXAMPLES", "25"))
@@ -80,6 +83,34 @@ def test_every_operation_has_a_unique_name_and_a_declared_tag() -> None:
     assert all(len(op["tags"]) == 1 and op["tags"][0] in declared for op in operations)
 
 
+def test_every_json_answer_and_body_has_an_example_its_schema_accepts() -> None:
+    document = openapi_document()
+    checked = 0
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if method == "parameters":
+                continue
+            json_answer = operation["responses"].get("200", {}).get("content", {}).get(JSON)
+            contents = [json_answer] if json_answer else []
+            contents += (operation.get("requestBody") or {}).get("content", {}).values()
+            for content in contents:
+                assert "example" in content, (method, path)
+                # The schema's references point into the document: validate from its root.
+                root = {"components": document["components"], "allOf": [content["schema"]]}
+                Draft202012Validator(root).validate(content["example"])
+                checked += 1
+    assert checked > 25
+
+
+def test_the_document_names_its_server_and_how_it_authenticates() -> None:
+    document = openapi_document()
+    assert document["servers"] == [{"url": "/", "description": "This server"}]
+    assert set(document["components"]["securitySchemes"]) == {"bearer", "forwardedUser"}
+    assert {} in document["security"]  # unauthenticated by default (taskflow serve --auth none)
+    assert document["paths"]["/_health"]["get"]["security"] == []
+    assert document["paths"]["/_ready"]["get"]["security"] == []
+
+
 def test_the_limits_are_the_ones_the_code_enforces() -> None:
     paths = openapi_document()["paths"]
     by_name = {p["name"]: p for p in paths["/"]["get"]["parameters"]}
@@ -93,13 +124,45 @@ def test_the_limits_are_the_ones_the_code_enforces() -> None:
 
 
 def test_the_docs_page_is_served_without_anything_from_elsewhere(memory_store: Store) -> None:
-    page = falcon.testing.TestClient(create_app(Taskflow(memory_store))).simulate_get("/docs")
+    client = falcon.testing.TestClient(create_app(Taskflow(memory_store)))
+    page = client.simulate_get("/docs")
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
-    assert "PUT</span> /{case_id}/status" in page.text
-    assert "<script" not in page.text
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    # Without JavaScript, the plain reference shows.
+    assert "PUT</span> /{case_id}/status" in page.text.split("<noscript>")[1]
+    scripts = re.findall(r"<script[^>]*>", page.text)
+    assert scripts == [
+        '<script src="docs/assets/swagger-ui-bundle.js">',
+        '<script src="docs/assets/docs.js">',
+    ]
     assert "http://" not in page.text
     assert "https://" not in page.text
+    for asset in re.findall(r'(?:src|href)="(docs/assets/[^"]+)"', page.text):
+        served = client.simulate_get("/" + asset)
+        assert served.status_code == 200, asset
+        assert served.headers["x-content-type-options"] == "nosniff"
+        assert len(served.content) > 400
+    start = client.simulate_get("/docs/assets/docs.js").text
+    assert "validatorUrl: null" in start  # no badge fetched from validator.swagger.io
+
+
+def test_the_docs_page_serves_only_its_own_files(memory_store: Store) -> None:
+    client = falcon.testing.TestClient(create_app(Taskflow(memory_store)))
+    for name in ("package.json", "..%2Fapi.py", "swagger-ui.js.map", "x"):
+        answer = client.simulate_get(f"/docs/assets/{name}")
+        assert answer.status_code == 404
+        assert answer.json["message"]
+    licence = client.simulate_get("/docs/assets/LICENSE")
+    assert licence.status_code == 200
+    assert "Apache License" in licence.text
+
+
+def test_docs_with_a_trailing_slash_moves_to_docs(memory_store: Store) -> None:
+    client = falcon.testing.TestClient(create_app(Taskflow(memory_store)))
+    answer = client.simulate_get("/docs/")
+    assert answer.status_code == 301
+    assert answer.headers["location"].endswith("/docs")
 
 
 class Dispatch:
