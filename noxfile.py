@@ -1,11 +1,12 @@
-"""Developer sessions: tests, lint, typecheck, bench. CI runs the lint and typecheck sessions
-itself (.ci/run: ``nox --no-venv`` in the venv the README's test command made)."""
+"""Developer sessions: tests, lint, typecheck, reference, bench. CI runs lint, typecheck
+and reference itself (.ci/run: ``nox --no-venv`` in the venv the README's test command
+made)."""
 
 from __future__ import annotations
 
 import nox
 
-nox.options.sessions = ["tests", "lint", "typecheck"]
+nox.options.sessions = ["tests", "lint", "typecheck", "reference"]
 nox.options.reuse_existing_virtualenvs = True
 
 
@@ -33,6 +34,31 @@ def lint(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     _install(session, "-e", ".[test]")
     session.run("mypy")
+
+
+# What the Python API reference documents: every package the distribution ships.
+PACKAGES = (
+    "taskflow_core",
+    "taskflow_falcon",
+    "taskflow_compose",
+    "taskflow_postgres",
+    "taskflow_sqlite",
+    "taskflow_cli",
+)
+
+
+@nox.session
+def reference(session: nox.Session) -> None:
+    """The Python API reference, made from the docstrings by pdoc into build/reference/
+    (open build/reference/index.html). Fails on any warning pdoc prints, so CI keeps it
+    building cleanly."""
+    _install(session, "-e", ".[test]")
+    printed = session.run(
+        "pdoc", "--docformat", "markdown", "-o", "build/reference", *PACKAGES, silent=True
+    )
+    warnings = [line for line in str(printed).splitlines() if "Warn" in line]
+    if warnings:
+        session.error("pdoc warned:\n" + "\n".join(warnings))
 
 
 @nox.session

@@ -39,13 +39,13 @@ class CaseRepository(Protocol):
         """The case, or None. With ``lock``, hold it against other writers until the unit of
         work ends (``SELECT ... FOR UPDATE``), so read-modify-write cannot lose updates."""
 
-    def get_with_activity(self, case_id: str) -> tuple[Case, list[ActivityEntry]] | None:
+    def get_with_activity(self, case_id: str) -> tuple[Case, builtins.list[ActivityEntry]] | None:
         """The case and its raw activity log, newest first, in one read."""
 
     def save(self, case: Case) -> None:
         """Persist status, data, assigned_to, updated_at and version of an existing case."""
 
-    def get_many(self, case_ids: Sequence[str]) -> list[Case]:
+    def get_many(self, case_ids: Sequence[str]) -> builtins.list[Case]:
         """The cases with these ids, in the order given; ids of no case are left out."""
 
     def list(self, query: ListQuery, *, budget: int | None = None) -> ListPage:

@@ -244,7 +244,7 @@ class Taskflow(Mutations):
         self._finding.declare(name, query, title)
         return self
 
-    def migrate(self) -> list[str]:
+    def migrate(self) -> builtins.list[str]:
         """Bring the store's schema up to date; the names of the migrations applied."""
         return self.store.migrate()
 
