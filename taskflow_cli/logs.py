@@ -3,6 +3,7 @@ same one-line shape, with the logger's name."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from gunicorn.glogging import Logger
@@ -23,6 +24,12 @@ TASKFLOW_LOGGERS = (
     "taskflow_postgres",
     "taskflow_sqlite",
 )
+
+
+def log_lines() -> None:
+    """The long-running commands besides ``serve`` (``relay``, ``timers``): their records on
+    stderr in serve's one-line shape, so one log pipeline reads all three."""
+    logging.basicConfig(level=logging.INFO, format=FORMAT, datefmt=DATE_FORMAT)
 
 
 def logconfig(*, access_log: bool, app_spec: str | None) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from taskflow_core.errors import StoreError, one_line
 
 from .database import check_not_misconfigured
 from .loading import load_app
+from .logs import log_lines
 from .options import dsn_option
 
 logger = logging.getLogger("taskflow.relay")
@@ -111,9 +112,7 @@ def relay(dsn: str | None, app: str | None, timeout: float, workers: int, per_we
     except click.ClickException:
         flow.store.close()
         raise
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s [%(process)d] %(levelname)s %(name)s: %(message)s"
-    )
+    log_lines()
     stop = threading.Event()
 
     def stop_soon(signum: int, frame: FrameType | None) -> None:

@@ -13,6 +13,7 @@ from taskflow_core.background.sweeper import DEFAULT_INTERVAL, Sweeper
 
 from .database import check_answers
 from .loading import load_app
+from .logs import log_lines
 from .options import dsn_option
 
 
@@ -58,5 +59,6 @@ def timers(dsn: str | None, app_spec: str | None, interval: float, once: bool) -
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    log_lines()
     click.echo(f"firing due timers every {interval:g}s; stop with SIGTERM or Ctrl-C", err=True)
     sweeper.run()

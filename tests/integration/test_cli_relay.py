@@ -4,6 +4,10 @@ waits out a store it cannot reach."""
 from __future__ import annotations
 
 import logging
+import os
+import re
+import signal
+import subprocess
 import textwrap
 import threading
 from collections.abc import Iterator
@@ -17,6 +21,7 @@ from taskflow_cli.relay import run
 from taskflow_core import Taskflow
 from taskflow_postgres import PostgresStore
 from taskflow_sqlite import SqliteStore
+from tests.e2e.serving import taskflow_command
 from tests.receiver import Receiver, eventually, receiving
 
 CLEAN_ENV = dict.fromkeys(["TASKFLOW_DATABASE_URL", "TASKFLOW_APP"])
@@ -135,3 +140,33 @@ def test_a_sqlite_file_that_is_not_there_is_one_line_and_not_created(tmp_path: P
     assert result.exit_code == 1, result.output
     assert "does not exist" in result.output
     assert not missing.exists()
+
+
+# serve's line (taskflow_cli/logs.py): `[2026-01-05 10:00:00 +0000] [4242] [INFO] name: text`.
+SERVE_LINE = re.compile(r"\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4}\] \[\d+\] \[[A-Z]+\] [\w.]+: .+")
+
+
+def test_the_relay_logs_in_the_shape_serve_does(tmp_path: Path) -> None:
+    database = tmp_path / "relay.db"
+    made = Taskflow(SqliteStore(database))
+    made.migrate()
+    made.store.close()
+    relay = subprocess.Popen(
+        [*taskflow_command(), "relay", "--dsn", f"sqlite:///{database}"],
+        cwd=tmp_path,
+        env={k: v for k, v in os.environ.items() if k not in CLEAN_ENV},
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert relay.stderr is not None
+        first = relay.stderr.readline().rstrip("\n")
+        relay.send_signal(signal.SIGTERM)
+        rest = relay.communicate(timeout=30)[1].splitlines()
+    finally:
+        relay.kill()
+    lines = [first, *rest]
+    assert "taskflow.relay: relay delivering webhooks" in first
+    assert "taskflow.relay: stopping" in lines[1]
+    for line in lines:
+        assert SERVE_LINE.fullmatch(line), line
