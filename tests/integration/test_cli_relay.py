@@ -143,7 +143,9 @@ def test_a_sqlite_file_that_is_not_there_is_one_line_and_not_created(tmp_path: P
 
 
 # serve's line (taskflow_cli/logs.py): `[2026-01-05 10:00:00 +0000] [4242] [INFO] name: text`.
-SERVE_LINE = re.compile(r"\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4}\] \[\d+\] \[[A-Z]+\] [\w.]+: .+")
+SERVE_LINE = re.compile(
+    r"\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4}\] \[\d+\] \[[A-Z]+\] [\w.]+: .+"
+)
 
 
 def test_the_relay_logs_in_the_shape_serve_does(tmp_path: Path) -> None:
