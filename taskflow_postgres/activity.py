@@ -10,14 +10,14 @@ from taskflow_core.domain.model import ActivityEntry
 
 from .changes import LOG_AND_PUBLISH
 from .db import execute, fetch_all, render
-from .rows import ENTRY_COLUMNS, entry_from_row, id_param, json_param
+from .rows import ENTRY_COLUMNS, entry_from_row, id_param, json_param, newest_first
 
 _COLUMNS = sql.SQL(", ").join(sql.Identifier(c) for c in ENTRY_COLUMNS)
 
 _FOR_CASE = render(
-    sql.SQL(
-        "SELECT {columns} FROM activity_log WHERE case_id = %s ORDER BY created_at DESC, id DESC"
-    ).format(columns=_COLUMNS)
+    sql.SQL("SELECT {columns} FROM activity_log WHERE case_id = %s ORDER BY {newest_first}").format(
+        columns=_COLUMNS, newest_first=newest_first("activity_log")
+    )
 )
 
 

@@ -17,7 +17,14 @@ from taskflow_core.errors import NotFound
 from .db import Params, Query, execute, fetch_all, fetch_one, render
 from .finding import count_by_statement
 from .listing import budgeted_list_statement, encoded_list_statement, list_statement, where_clause
-from .rows import CASE_COLUMNS, case_from_row, entry_from_row, id_param, json_param
+from .rows import (
+    CASE_COLUMNS,
+    case_from_row,
+    entry_from_row,
+    id_param,
+    json_param,
+    newest_first,
+)
 
 _COLUMNS = sql.SQL(", ").join(sql.Identifier(c) for c in CASE_COLUMNS)
 
@@ -39,13 +46,13 @@ _SELECT_WITH_ACTIVITY = render(
     sql.SQL(
         """
     SELECT {columns}, (
-        SELECT coalesce(json_agg(entry ORDER BY entry.created_at DESC, entry.id DESC), '[]')
+        SELECT coalesce(json_agg(entry ORDER BY {newest_first}), '[]')
         FROM activity_log AS entry
         WHERE entry.case_id = cases.id
     ) AS activity
     FROM cases WHERE id = %s
     """
-    ).format(columns=_COLUMNS)
+    ).format(columns=_COLUMNS, newest_first=newest_first("entry"))
 )
 _UPDATE = render(
     sql.SQL(

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from taskflow_core.domain.model import (
@@ -40,6 +41,15 @@ def case_from_row(row: Mapping[str, Any]) -> Case:
         created_at=utc(row["created_at"]),
         updated_at=utc(row["updated_at"]),
         version=row["version"],
+    )
+
+
+def newest_first(table: str) -> sql.Composable:
+    """A case's log newest first: ties on the time (one millisecond, or a clock standing still)
+    in the order the entries were written (the seq of migration 0015; NULL on entries written
+    before it, which keep their old order among themselves, by id)."""
+    return sql.SQL("{t}.created_at DESC, {t}.seq DESC NULLS LAST, {t}.id DESC").format(
+        t=sql.Identifier(table)
     )
 
 

@@ -14,6 +14,11 @@ from taskflow_core.errors import NotFound
 from . import listing
 from .timestamps import parse_timestamp, timestamp
 
+# A case's log newest first; ties on the time (one millisecond, or an injected clock standing
+# still) in the order the entries were written: the table's rowid, which grows as rows are
+# inserted (none of the log's rows is ever deleted while its case lives).
+NEWEST_FIRST = "{t}.created_at DESC, {t}.rowid DESC"
+
 # Runs one statement inside the unit of work's transaction.
 Execute = Callable[[str, Sequence[object]], sqlite3.Cursor]
 
@@ -57,7 +62,7 @@ class SqliteCaseRepository:
         rows = self._execute(
             f"SELECT {case_columns}, {entry_columns} FROM cases AS c"
             " LEFT JOIN activity_log AS a ON a.case_id = c.id"
-            " WHERE c.id = ? ORDER BY a.created_at DESC, a.id DESC",
+            f" WHERE c.id = ? ORDER BY {NEWEST_FIRST.format(t='a')}",
             (case_id,),
         ).fetchall()
         if not rows:
@@ -145,7 +150,7 @@ class SqliteActivityRepository:
     def for_case(self, case_id: str) -> list[ActivityEntry]:
         rows = self._execute(
             f"SELECT {_ENTRIES} FROM activity_log WHERE case_id = ?"
-            " ORDER BY created_at DESC, id DESC",
+            f" ORDER BY {NEWEST_FIRST.format(t='activity_log')}",
             (case_id,),
         ).fetchall()
         return [entry_from_row(row) for row in rows]

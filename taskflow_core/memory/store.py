@@ -90,7 +90,7 @@ def _matches(case: Case, query: ListQuery, state: _State) -> bool:
 
 def _texts(case: Case, state: _State) -> list[str]:
     """What a search looks in: the data's strings and the comments not deleted, as edited."""
-    entries = sorted(state.activity.get(case.id, []), key=lambda e: (e.created_at, e.id))
+    entries = sorted(state.activity.get(case.id, []), key=lambda e: e.created_at)
     comments = [
         entry["comment"]
         for entry in fold_comments(entries[::-1])
@@ -201,7 +201,9 @@ class MemoryActivity:
 
     def for_case(self, case_id: str) -> list[ActivityEntry]:
         entries = self._state.activity.get(case_id, [])
-        ordered = sorted(entries, key=lambda e: (e.created_at, e.id), reverse=True)
+        # Newest first; ties on the time (a clock standing still) newest written first, as
+        # the stores with a sequence order them: a stable sort of the entries reversed.
+        ordered = sorted(reversed(entries), key=lambda e: e.created_at, reverse=True)
         return [attrs.evolve(e, event=_copy(e.event)) for e in ordered]
 
 

@@ -54,3 +54,18 @@ def test_a_naive_clock_is_refused(store: Store) -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         flow.create({})
     assert flow.list()["meta"]["count"] == 0
+
+
+def test_entries_written_at_one_instant_by_different_processes_keep_the_order_written(
+    store: Store,
+) -> None:
+    # Each flow stands for a process of its own (a timeline of its own): every one writes at
+    # the same instant, so created_at ties across them and only the store can tell the order.
+    flows = [Taskflow(store, clock=Manual(T0)) for _ in range(8)]
+    case = flows[0].create({})
+    for number, flow in enumerate(flows[1:], start=1):
+        flow.comment(case["id"], f"comment {number}")
+
+    comments = [e for e in flows[0].get(case["id"])["activityLog"] if e["comment"]]
+    assert len({entry["createdAt"] for entry in comments}) == 1  # they all tie
+    assert [entry["comment"] for entry in comments] == [f"comment {n}" for n in range(7, 0, -1)]
