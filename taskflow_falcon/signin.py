@@ -3,7 +3,7 @@
 The authorization code flow with PKCE (S256), ``state`` and ``nonce``: ``GET /ui/signin``
 sends the browser to the provider, ``GET /ui/auth/callback`` trades the code for an ID token,
 checks it and sets the session cookie; ``POST /ui/signout`` ends the session. The session is
-a signed cookie (sessions.py) holding a random session id, the user's id, roles and claims,
+a signed cookie (signed_in.py) holding a random session id, the user's id, roles and claims,
 and its expiry. Signing out revokes the session id in the store (``flow.revoke_session``),
 so a copy of the cookie kept from before is refused by every process serving the pages, not
 only the one that answered the sign-out.
@@ -15,92 +15,36 @@ import logging
 import secrets
 import urllib.parse
 from datetime import datetime, timedelta
-from typing import Any
 
-import attrs
 import falcon
 
 from taskflow_core import Taskflow
 from taskflow_core.domain.clock import utc
 
 from .oidc import Provider, SignInFailed, pkce_pair
+from .return_paths import HOME, PAGES, local_path
 from .routing import add_route
-from .sessions import MAX_VALUE_LENGTH, Signer
+from .sessions import Signer
+from .signed_in import DEFAULT_ROLES_CLAIMS, Session, SessionCookies
 
 logger = logging.getLogger(__name__)
 
 SESSION_COOKIE = "taskflow_session"
 STATE_COOKIE = "taskflow_signin"
-PAGES = "/ui"
 SIGNIN_PATH = "/ui/signin"
 CALLBACK_PATH = "/ui/auth/callback"
 SIGNOUT_PATH = "/ui/signout"
-HOME = "/ui/"
 # Long enough to type a password and answer a second factor; short enough that a sign-in
 # left half done is soon worthless.
 SIGNIN_LIFETIME = timedelta(minutes=10)
 # Where a cookie without Secure is still safe to send: this machine only (plain HTTP there
 # is a developer's setup).
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
-# What an ID token says about itself rather than about the user: not kept in the session.
-TOKEN_CLAIMS = frozenset(
-    {"exp", "iat", "nbf", "nonce", "at_hash", "c_hash", "s_hash", "jti", "auth_time", "sid"}
-)
-DEFAULT_ROLES_CLAIMS = ("realm_access.roles", "roles")
 SIGNED_OUT_PAGE = (
     '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Signed out</title>'
     f'</head><body><p>You are signed out.</p><p><a href="{HOME}">Sign in again</a></p>'
     "</body></html>"
 )
-
-
-def local_path(value: str | None) -> str:
-    """``value`` when it is a path of the pages on this server, else the inbox: the return
-    address after signing in must not send the browser elsewhere (an open redirect)."""
-    if not value:
-        return HOME
-    # Decoded until nothing changes, so that no encoding (%2F%2F, %252F...) hides a host.
-    decoded, previous = value, None
-    while decoded != previous:
-        previous, decoded = decoded, urllib.parse.unquote(decoded)
-    # Browsers drop tabs and newlines from a Location, and read a backslash as a slash.
-    if any(ord(c) <= 0x20 or ord(c) == 0x7F for c in value):
-        return HOME
-    for text in (value, decoded):
-        if "\\" in text or any(ord(c) < 0x20 or ord(c) == 0x7F for c in text):
-            return HOME
-        if any(part in (".", "..") for part in urllib.parse.urlsplit(text).path.split("/")):
-            return HOME
-        if text.startswith("//") or not (text == PAGES or text.startswith(PAGES + "/")):
-            return HOME
-        parts = urllib.parse.urlsplit(text)
-        if parts.scheme or parts.netloc:
-            return HOME
-    return value
-
-
-def _claim(claims: dict[str, Any], dotted: str) -> Any:
-    value: Any = claims
-    for part in dotted.split("."):
-        if not isinstance(value, dict):
-            return None
-        value = value.get(part)
-    return value
-
-
-@attrs.frozen
-class Session:
-    """Who is signed in, as the session cookie says."""
-
-    session_id: str
-    user_id: str
-    roles: list[str]
-    claims: dict[str, Any]
-    expires: datetime
-
-    def user(self) -> dict[str, Any]:
-        """``req.context.user``, shaped as the authenticators shape it (SPEC §16)."""
-        return {"profile": {"id": self.user_id}, "roles": list(self.roles), "claims": self.claims}
 
 
 class OidcSignIn:
@@ -136,9 +80,8 @@ class OidcSignIn:
         self.provider = Provider(issuer, client_id, client_secret)
         self.signer = Signer(secret)
         self.scopes = tuple(scopes)
-        self.id_claim = id_claim
-        self.roles_claims = (roles_claim,) if roles_claim else DEFAULT_ROLES_CLAIMS
-        self.session_lifetime = session_lifetime
+        roles_claims = (roles_claim,) if roles_claim else DEFAULT_ROLES_CLAIMS
+        self.sessions = SessionCookies(self.signer, id_claim, roles_claims, session_lifetime)
         self.redirect_uri = redirect_uri
 
     def install(self, app: falcon.App[falcon.Request, falcon.Response], flow: Taskflow) -> None:
@@ -148,60 +91,6 @@ class OidcSignIn:
         add_route(app, SIGNIN_PATH, SignInResource(self, flow))
         add_route(app, CALLBACK_PATH, CallbackResource(self, flow))
         add_route(app, SIGNOUT_PATH, SignOutResource(sessions, flow))
-
-    # -- the session cookie ----------------------------------------------------------------
-
-    def session_from_claims(self, claims: dict[str, Any], now: datetime) -> Session:
-        user_id = claims.get(self.id_claim)
-        if isinstance(user_id, int | float) and not isinstance(user_id, bool):
-            user_id = str(user_id)
-        if not isinstance(user_id, str) or not user_id:
-            raise SignInFailed(f"the ID token has no {self.id_claim!r} claim naming the user")
-        roles: list[str] = []
-        for path in self.roles_claims:
-            found = _claim(claims, path)
-            if isinstance(found, list):
-                roles = [role for role in found if isinstance(role, str)]
-                break
-        kept = {name: value for name, value in claims.items() if name not in TOKEN_CLAIMS}
-        return Session(
-            session_id=secrets.token_urlsafe(24),
-            user_id=user_id,
-            roles=roles,
-            claims=kept,
-            expires=now + self.session_lifetime,
-        )
-
-    def cookie_value(self, session: Session) -> str:
-        payload = {
-            "sid": session.session_id,
-            "id": session.user_id,
-            "roles": session.roles,
-            "claims": session.claims,
-        }
-        value = self.signer.dumps("session", payload, session.expires)
-        if len(value) > MAX_VALUE_LENGTH:
-            # A browser drops a cookie that big: keep who it is, leave the other claims.
-            logger.warning("The ID token's claims do not fit in a cookie; only its id is kept")
-            payload["claims"] = {self.id_claim: session.user_id}
-            value = self.signer.dumps("session", payload, session.expires)
-        return value
-
-    def session_from_cookie(self, value: str | None, now: datetime) -> Session | None:
-        """The session ``value`` holds, if it is one this app signed and it has not expired
-        (revocation is checked by the caller, against the store)."""
-        payload = self.signer.loads("session", value, now)
-        if payload is None:
-            return None
-        sid, user_id = payload.get("sid"), payload.get("id")
-        roles, claims = payload.get("roles"), payload.get("claims")
-        if not (isinstance(sid, str) and isinstance(user_id, str)):
-            return None
-        if not (isinstance(roles, list) and isinstance(claims, dict)):
-            return None
-        return Session(
-            sid, user_id, roles, claims, datetime.fromtimestamp(payload["exp"], now.tzinfo)
-        )
 
 
 def set_cookie(
@@ -259,7 +148,7 @@ class Sessions:
         now = utc(self._flow.clock())
         values = req.get_cookie_values(SESSION_COOKIE) or []
         for value in values:
-            session = self._signin.session_from_cookie(value, now)
+            session = self._signin.sessions.read(value, now)
             if session is not None and not self._flow.session_revoked(session.session_id):
                 return session
         return None
@@ -370,7 +259,7 @@ class CallbackResource:
             if not isinstance(id_token, str):
                 raise SignInFailed("the token answer holds no id_token")
             claims = self._signin.provider.verify_id_token(id_token, str(pending["nonce"]))
-            session = self._signin.session_from_claims(claims, now)
+            session = self._signin.sessions.from_claims(claims, now)
         except SignInFailed as error:
             logger.warning("Sign-in failed: %s", error)
             raise _refuse("Signing in failed; try again", unauthorized=True) from None
@@ -378,7 +267,7 @@ class CallbackResource:
             req,
             resp,
             SESSION_COOKIE,
-            self._signin.cookie_value(session),
+            self._signin.sessions.value(session),
             path=PAGES,
             expires=session.expires,
             now=now,

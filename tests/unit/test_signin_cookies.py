@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from taskflow_falcon.return_paths import local_path
 from taskflow_falcon.sessions import Signer
-from taskflow_falcon.signin import local_path
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 SECRET = "sixteen bytes at least"
