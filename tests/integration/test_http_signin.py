@@ -9,7 +9,6 @@ callback URL before it starts); each test puts a fresh app, on a fresh store, be
 from __future__ import annotations
 
 import base64
-import html
 import json
 import re
 import socketserver
@@ -33,6 +32,7 @@ from taskflow_falcon import create_app
 from taskflow_falcon.oidc import Provider, SignInFailed, pkce_pair
 from taskflow_falcon.signin import SESSION_COOKIE, STATE_COOKIE, OidcSignIn
 from tests.e2e.serving import free_port
+from tests.support.oidc_browser import to_callback
 from tests.support.oidc_provider import RunningProvider, start_provider
 
 CLIENT_ID = "taskflow"
@@ -142,38 +142,6 @@ def site(
 
 
 # -- the browser -------------------------------------------------------------------------------
-
-
-def submit_form(browser: requests.Session, page: requests.Response, **fields: str) -> Any:
-    """Submit the page's form (oidc-provider's login or consent) with its hidden fields."""
-    action = re.search(r'<form[^>]*action="([^"]+)"', page.text)
-    assert action, page.text
-    hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text))
-    target = urllib.parse.urljoin(page.url, html.unescape(action.group(1)))
-    return browser.post(target, data={**hidden, **fields}, allow_redirects=False)
-
-
-def follow(browser: requests.Session, response: requests.Response, stop: str) -> Any:
-    """Follow redirects until one points at a URL starting with ``stop`` (not followed)."""
-    while response.is_redirect:
-        location = urllib.parse.urljoin(response.url, response.headers["location"])
-        if location.startswith(stop):
-            return location
-        response = browser.get(location, allow_redirects=False)
-    return response
-
-
-def to_callback(browser: requests.Session, start: str, stop: str, login: str = "alice") -> str:
-    """Start at ``start`` (a page, or the sign-in) and go through the provider's forms; the
-    callback URL the provider sends the browser back to, not yet visited."""
-    page = follow(browser, browser.get(start, allow_redirects=False), stop)
-    assert isinstance(page, requests.Response), page
-    consent = follow(browser, submit_form(browser, page, login=login, password="any"), stop)
-    if isinstance(consent, str):
-        return consent
-    callback = follow(browser, submit_form(browser, consent), stop)
-    assert isinstance(callback, str), callback.text
-    return callback
 
 
 def sign_in(site: Site, login: str = "alice", page: str = "/ui/whoami") -> requests.Session:
