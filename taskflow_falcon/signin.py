@@ -40,6 +40,8 @@ SIGNIN_LIFETIME = timedelta(minutes=10)
 # Where a cookie without Secure is still safe to send: this machine only (plain HTTP there
 # is a developer's setup).
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+# The callback's query parameters that are credentials: kept out of the access log.
+CALLBACK_SECRETS = frozenset({"code", "state", "session_state"})
 SIGNED_OUT_PAGE = (
     '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Signed out</title>'
     f'</head><body><p>You are signed out.</p><p><a href="{HOME}">Sign in again</a></p>'
@@ -155,6 +157,8 @@ class Sessions:
 
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
         path = req.path
+        if path == CALLBACK_PATH:
+            req.context.secret_query = CALLBACK_SECRETS
         if not (path == PAGES or path.startswith(PAGES + "/")) or path in self.OPEN:
             return
         session = self.current(req)
@@ -246,7 +250,8 @@ class CallbackResource:
         self._flow.revoke_session(used, now + SIGNIN_LIFETIME)
         unset_cookie(req, resp, STATE_COOKIE, path=CALLBACK_PATH)
         if req.get_param("error"):
-            logger.info("The provider refused a sign-in: %s", req.get_param("error"))
+            # The provider's error code, cut short: it arrives in a URL anyone can send.
+            logger.info("The provider refused a sign-in: %.100r", req.get_param("error"))
             raise _refuse("The sign-in was refused", unauthorized=True)
         code = req.get_param("code")
         if not code:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import re
 import socketserver
 import threading
@@ -190,6 +191,21 @@ class TestSigningIn:
         assert user["claims"]["email"] == "alice@example.org"
         assert user["claims"]["iss"] == site.signin.provider.issuer
         assert "nonce" not in user["claims"]
+
+    def test_nothing_of_the_code_or_the_tokens_is_logged(
+        self, site: Site, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        caplog.set_level(logging.DEBUG)
+        browser = requests.Session()
+        callback = to_callback(browser, site.url + "/ui/whoami", f"{site.url}/ui/auth/callback")
+        query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(callback).query))
+        assert browser.get(callback).status_code == 200
+        cookie = session_cookie(browser)
+        # The app's records (the test's own HTTP client logs its requests too).
+        logged = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("taskflow"))
+        assert "/ui/auth/callback?" in logged
+        for secret in (query["code"], query["state"], cookie, cookie.split(".")[1]):
+            assert secret not in logged
 
     def test_roles_come_from_the_roles_claim(self, site: Site) -> None:
         browser = sign_in(site, "admin")
