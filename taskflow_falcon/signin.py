@@ -253,6 +253,11 @@ class CallbackResource:
             # The provider's error code, cut short: it arrives in a URL anyone can send.
             logger.info("The provider refused a sign-in: %.100r", req.get_param("error"))
             raise _refuse("The sign-in was refused", unauthorized=True)
+        # RFC 9207: a provider that names itself in the response must be ours (a code from
+        # another provider, mixed up with this one's, is never sent to this one).
+        issuer = req.get_param("iss")
+        if issuer is not None and issuer.rstrip("/") != self._signin.provider.issuer:
+            raise _refuse("The sign-in came back from another provider")
         code = req.get_param("code")
         if not code:
             raise _refuse("The provider sent no authorization code")

@@ -264,6 +264,21 @@ class TestSigningIn:
     def test_the_api_is_left_to_the_hosts_authentication(self, site: Site) -> None:
         assert requests.get(site.url + "/", allow_redirects=False).status_code == 200
 
+    def test_a_discovery_document_naming_another_issuer_is_not_trusted(
+        self,
+        pages_server: tuple[str, Swappable],
+        provider: RunningProvider,
+        memory_store: MemoryStore,
+        caplog: pytest.LogCaptureFixture,
+    ) -> None:
+        url, swappable = pages_server
+        # The same server under another name: its document says it is 127.0.0.1.
+        elsewhere = provider.issuer.replace("127.0.0.1", "localhost")
+        swappable.app = make_site(url, RunningProvider(elsewhere, provider.log), memory_store).app
+        answer = requests.get(url + "/ui/signin", allow_redirects=False)
+        assert answer.status_code == 503
+        assert "names another issuer" in caplog.text
+
     def test_a_provider_that_cannot_be_reached_answers_503(
         self, pages_server: tuple[str, Swappable], memory_store: MemoryStore
     ) -> None:
@@ -366,6 +381,15 @@ class TestForgedCallbacks:
         assert answer.status_code == 400
         assert SESSION_COOKIE not in answer.cookies
         assert_refused(site, browser)
+
+    def test_a_callback_naming_another_issuer_is_refused(self, site: Site) -> None:
+        browser = requests.Session()
+        callback = to_callback(browser, site.url + "/ui/signin", f"{site.url}/ui/auth/callback")
+        assert "iss=" in callback
+        mixed_up = re.sub(r"iss=[^&]+", "iss=https%3A%2F%2Fevil.example", callback)
+        answer = browser.get(mixed_up, allow_redirects=False)
+        assert answer.status_code == 400
+        assert SESSION_COOKIE not in answer.cookies
 
     def test_a_callback_without_the_browsers_sign_in_cookie_is_refused(self, site: Site) -> None:
         callback = to_callback(
