@@ -41,6 +41,7 @@ CLIENT_SECRET = "the test client's secret"
 SESSION_SECRET = "the session cookies' test secret"
 OTHER_CLIENT = "another-app"
 OTHER_CALLBACK = "/another-app/callback"
+PUBLIC_CLIENT = "taskflow-public"
 
 
 class ThreadingServer(socketserver.ThreadingMixIn, WSGIServer):
@@ -105,6 +106,14 @@ def provider(
             "grant_types": ["authorization_code"],
             "id_token_signed_response_alg": "ES256",
         },
+        {
+            # The pages as a public client: no secret, PKCE alone.
+            "client_id": PUBLIC_CLIENT,
+            "token_endpoint_auth_method": "none",
+            "redirect_uris": [f"{url}/ui/auth/callback"],
+            "response_types": ["code"],
+            "grant_types": ["authorization_code"],
+        },
     ]
     with start_provider(clients, tmp_path_factory.mktemp("oidc")) as running:
         yield running
@@ -118,14 +127,11 @@ class Site:
     app: Any
 
 
-def make_site(url: str, provider: RunningProvider, store: MemoryStore) -> Site:
+def make_site(url: str, provider: RunningProvider, store: MemoryStore, **options: Any) -> Site:
     flow = Taskflow(store)
+    options = {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, **options}
     signin = OidcSignIn(
-        issuer=provider.issuer,
-        client_id=CLIENT_ID,
-        client_secret=CLIENT_SECRET,
-        secret=SESSION_SECRET,
-        roles_claim="roles",
+        issuer=provider.issuer, secret=SESSION_SECRET, roles_claim="roles", **options
     )
     app = create_app(flow, signin=signin)
     app.add_route("/ui/whoami", WhoAmI())
@@ -212,6 +218,32 @@ class TestSigningIn:
         user = browser.post(site.url + "/ui/whoami").json()["user"]
         assert user["profile"]["id"] == "admin"
         assert user["roles"] == ["staff", "admin"]
+
+    def test_a_public_client_signs_in_with_pkce_alone(
+        self,
+        pages_server: tuple[str, Swappable],
+        provider: RunningProvider,
+        memory_store: MemoryStore,
+    ) -> None:
+        url, swappable = pages_server
+        public = make_site(url, provider, memory_store, client_id=PUBLIC_CLIENT, client_secret=None)
+        swappable.app = public.app
+        browser = sign_in(public)
+        assert browser.get(url + "/ui/whoami").json()["user"]["profile"]["id"] == "alice"
+
+    def test_another_claim_may_name_the_user(
+        self,
+        pages_server: tuple[str, Swappable],
+        provider: RunningProvider,
+        memory_store: MemoryStore,
+    ) -> None:
+        url, swappable = pages_server
+        by_email = make_site(url, provider, memory_store, id_claim="email")
+        swappable.app = by_email.app
+        browser = sign_in(by_email, "carol")
+        user = browser.get(url + "/ui/whoami").json()["user"]
+        assert user["profile"] == {"id": "carol@example.org"}
+        assert user["claims"]["sub"] == "carol"
 
     def test_the_return_address_keeps_the_query(self, site: Site) -> None:
         browser = sign_in(site, page="/ui/whoami?status=open&q=a%20b")
