@@ -17,9 +17,14 @@ from taskflow_compose.environment import (
     DEFAULT_DATABASE,
     FEED_ENV,
     HEADER_TIMEOUT_ENV,
+    JWT_ISSUER_ENV,
+    OIDC_CLIENT_ID_ENV,
+    OIDC_CLIENT_SECRET_ENV,
     POOL_SIZE_ENV,
+    SESSION_SECRET_ENV,
 )
 from taskflow_compose.environment import app_spec as app_spec_from_env
+from taskflow_compose.signin import signin_from_env
 from taskflow_compose.wsgi import app_from_env, flow_from_env, host_app_from_env
 from taskflow_core.background.sweeper import Sweeper
 from taskflow_core.ports import Store
@@ -147,6 +152,29 @@ class TaskflowServer(BaseApplication):  # type: ignore[misc]
     "database answers and has it).",
 )
 @click.option(
+    "--jwt-issuer",
+    envvar=JWT_ISSUER_ENV,
+    metavar="URL",
+    help="The OpenID Connect provider's issuer URL (its discovery document is under it).",
+)
+@click.option(
+    "--oidc-client-id",
+    envvar=OIDC_CLIENT_ID_ENV,
+    help="Sign in to the pages under /ui/ with OpenID Connect, as this client of the "
+    "--jwt-issuer provider (docs/signin.md). Ignored for a host's own app.",
+)
+@click.option(
+    "--oidc-client-secret",
+    envvar=OIDC_CLIENT_SECRET_ENV,
+    help="The client's secret at the provider (none: a public client, with PKCE alone).",
+)
+@click.option(
+    "--session-secret",
+    envvar=SESSION_SECRET_ENV,
+    help="The key signing the pages' session cookies: at least 16 bytes, the same on "
+    "every machine serving the pages.",
+)
+@click.option(
     "--access-log/--no-access-log",
     default=True,
     show_default=True,
@@ -164,6 +192,10 @@ def serve(
     timers: bool,
     feed: bool,
     migrate: bool,
+    jwt_issuer: str | None,
+    oidc_client_id: str | None,
+    oidc_client_secret: str | None,
+    session_secret: str | None,
     access_log: bool,
 ) -> None:
     # The workers read their configuration from the environment, exactly as
@@ -177,6 +209,14 @@ def serve(
     os.environ[HEADER_TIMEOUT_ENV] = str(header_timeout)
     os.environ[BODY_TIMEOUT_ENV] = str(body_timeout)
     os.environ[FEED_ENV] = "1" if feed else "0"
+    _sign_in_for_workers(
+        {
+            JWT_ISSUER_ENV: jwt_issuer,
+            OIDC_CLIENT_ID_ENV: oidc_client_id,
+            OIDC_CLIENT_SECRET_ENV: oidc_client_secret,
+            SESSION_SECRET_ENV: session_secret,
+        }
+    )
     spec = app_spec_from_env()
     # First, as it is the cheapest check and changes nothing: a taken port must not leave a
     # database created or migrated behind.
@@ -209,6 +249,18 @@ def serve(
         "when_ready": _when_ready,
     }
     TaskflowServer(options, sweep_timers=timers).run()
+
+
+def _sign_in_for_workers(values: dict[str, str | None]) -> None:
+    """Hand the sign-in's options to the workers, checked now: an incomplete configuration
+    is one line before gunicorn starts, not an error in every worker."""
+    for name, value in values.items():
+        if value:
+            os.environ[name] = value
+    try:
+        signin_from_env()
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
 
 
 def _database_to_prepare(url: str | None, *, existing: bool) -> tuple[Store | None, bool]:

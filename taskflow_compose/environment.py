@@ -24,6 +24,13 @@ WEBHOOK_ALLOW_PRIVATE_ENV = "TASKFLOW_WEBHOOK_ALLOW_PRIVATE"
 # comma-separated, that still open what they sealed (taskflow_compose/sealing.py).
 SECRET_KEY_ENV = "TASKFLOW_SECRET_KEY"
 SECRET_KEYS_OLD_ENV = "TASKFLOW_SECRET_KEYS_OLD"
+# The pages' OpenID Connect sign-in (taskflow_compose/signin.py): the provider's issuer (the
+# one bearer tokens come from too), this app as registered there, and the key signing the
+# session cookies, the same in every worker and on every machine.
+JWT_ISSUER_ENV = "TASKFLOW_JWT_ISSUER"
+OIDC_CLIENT_ID_ENV = "TASKFLOW_OIDC_CLIENT_ID"
+OIDC_CLIENT_SECRET_ENV = "TASKFLOW_OIDC_CLIENT_SECRET"
+SESSION_SECRET_ENV = "TASKFLOW_SESSION_SECRET"
 
 # libpq reads these itself for whatever a DSN and options leave out; any of them set means
 # the environment names a PostgreSQL server.

@@ -11,6 +11,7 @@ from taskflow_falcon.changes import DEFAULT_MAX_WAITING
 
 from .environment import app_spec, database_url, feed_over_http, pool_size
 from .flows import load_attr, load_flow
+from .signin import signin_from_env
 
 
 def flow_from_env() -> Taskflow:
@@ -40,7 +41,7 @@ def app_from_env() -> falcon.App[falcon.Request, falcon.Response]:
     # always answers everything else.
     max_waiting = max(1, threads // 2) if threads else DEFAULT_MAX_WAITING
     return host_app_from_env() or create_app(
-        flow_from_env(), feed=feed_over_http(), max_waiting=max_waiting
+        flow_from_env(), feed=feed_over_http(), max_waiting=max_waiting, signin=signin_from_env()
     )
 
 

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, TypeVar, overload
 
-from .application import reads, retention, subscriptions
+from .application import reads, retention, revocations, subscriptions
 from .application.answers import Decorator, Decorators
 from .application.commands import (
     Command,
@@ -367,6 +367,14 @@ class Taskflow(Mutations):
         return retention.prune(
             self.store, utc(self.clock()), older_than, dry_run=dry_run, batch=batch
         )
+
+    def revoke_session(self, session_id: str, until: datetime) -> None:
+        """Refuse the sign-in session ``session_id`` from now until ``until`` (its expiry),
+        in every process sharing the store (taskflow_falcon/signin.py signs out with it)."""
+        revocations.revoke(self.store, session_id, now=utc(self.clock()), until=until)
+
+    def session_revoked(self, session_id: str) -> bool:
+        return revocations.is_revoked(self.store, session_id, now=utc(self.clock()))
 
     # -- the seam --------------------------------------------------------------------------
 

@@ -50,22 +50,31 @@ def _escaped(found: re.Match[str]) -> str:
     return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
 
 
-def redact_query(query: str, redactor: Redactor = _DEFAULT_REDACTOR) -> str:
-    """The query string with the value of every parameter naming a secret replaced."""
-    if not query or not redactor.fragments:
+def redact_query(
+    query: str, redactor: Redactor = _DEFAULT_REDACTOR, secret: frozenset[str] = frozenset()
+) -> str:
+    """The query string with the value of every parameter naming a secret replaced, and of
+    those ``secret`` names (what the route that answered knows to be credentials)."""
+    if not query or not (redactor.fragments or secret):
         return query
     parts = []
     for part in query.split("&"):
         name, equals, _value = part.partition("=")
-        if equals and redactor.is_secret(unquote_plus(name)):
+        plain = unquote_plus(name)
+        if equals and (plain in secret or redactor.is_secret(plain)):
             part = f"{name}={REDACTED}"
         parts.append(part)
     return "&".join(parts)
 
 
-def loggable_target(path: str, query: str, redactor: Redactor = _DEFAULT_REDACTOR) -> str:
+def loggable_target(
+    path: str,
+    query: str,
+    redactor: Redactor = _DEFAULT_REDACTOR,
+    secret: frozenset[str] = frozenset(),
+) -> str:
     """What the log shows of a request's target: its path and its query, redacted."""
-    return f"{path}?{redact_query(query, redactor)}" if query else path
+    return f"{path}?{redact_query(query, redactor, secret)}" if query else path
 
 
 class AccessLog:
@@ -99,7 +108,9 @@ class AccessLog:
         resp.set_header(REQUEST_ID_HEADER, request_id)
         started = getattr(req.context, "started", None)
         duration_ms = (time.perf_counter() - started) * 1000 if started is not None else 0.0
-        target = loggable_target(req.root_path + req.path, req.query_string, self.redactor)
+        # A route whose query carries credentials (the sign-in's callback: ?code=) names them.
+        secret: frozenset[str] = getattr(req.context, "secret_query", frozenset())
+        target = loggable_target(req.root_path + req.path, req.query_string, self.redactor, secret)
         log_request(req.method, target, req.path, resp.status_code, duration_ms, request_id)
 
 

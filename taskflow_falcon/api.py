@@ -32,6 +32,7 @@ from .resources import (
     WorkflowResource,
 )
 from .routing import EmptySegments, add_route
+from .signin import OidcSignIn
 
 
 class TaskflowApp(falcon.App):  # type: ignore[type-arg]
@@ -53,6 +54,7 @@ def create_app(
     max_body_size: int = DEFAULT_MAX_BODY_SIZE,
     feed: bool = False,
     max_waiting: int | None = DEFAULT_MAX_WAITING,
+    signin: OidcSignIn | None = None,
 ) -> falcon.App[falcon.Request, falcon.Response]:
     """A falcon app serving ``flow`` over HTTP (docs/http.md).
 
@@ -63,7 +65,9 @@ def create_app(
     ``max_waiting``: under a server that cannot park a waiting request (any but ``taskflow
     serve``'s worker, which holds them without a thread), how many ``GET /_changes?wait=``
     requests the process holds on its threads; the others are answered at once, with
-    ``Retry-After`` when empty. None: no limit.
+    ``Retry-After`` when empty. None: no limit. ``signin``: the pages' OpenID Connect
+    sign-in (``taskflow_falcon.signin.OidcSignIn``, docs/signin.md): its routes under
+    ``/ui/`` and the session that sets ``req.context.user`` there.
     """
     # The access log first: it times every request and sees every answer, errors included.
     host_middleware = [] if middleware is None else middleware
@@ -104,4 +108,6 @@ def create_app(
     add_route(app, "/{case_id}/comments", comments)
     add_route(app, "/{case_id}/comment/{comment_id}", comment)
     add_route(app, "/{case_id}/comments/{comment_id}", comment)
+    if signin is not None:
+        signin.install(app, flow)
     return app
