@@ -184,7 +184,9 @@ class Client:
         self, data: Mapping[str, Any], *, idempotency_key: str | None = None
     ) -> dict[str, Any]:
         """Create a case whose data is ``data`` (status ``new``)."""
-        return self._write("POST", "/", dict(data), idempotency_key)
+        # Sent as given: what is no object is the server's to refuse, as the flow refuses it.
+        body = dict(data) if isinstance(data, Mapping) else data
+        return self._write("POST", "/", body, idempotency_key)
 
     def update(
         self,

@@ -116,6 +116,7 @@ class HookUsageError(RuntimeError):
 
 
 __all__ = [
+    "IN_FLIGHT",
     "Conflict",
     "DatabaseMissing",
     "Forbidden",
@@ -125,7 +126,6 @@ __all__ = [
     "MigrationFailed",
     "NotFound",
     "NotMigrated",
-    "IN_FLIGHT",
     "PreconditionFailed",
     "RequestInFlight",
     "StoreError",

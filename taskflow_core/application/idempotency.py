@@ -98,7 +98,8 @@ def pending(scope: str, key: str, request_fingerprint: str, now: datetime) -> Id
 def claim(uow: UnitOfWork, record: IdempotencyRecord) -> IdempotencyRecord | None:
     """Claim ``record``'s key in ``uow``: None when the request is to run now, else the
     stored answer to replay. Raises IdempotencyKeyReused when the key was used for another
-    request, and RequestInFlight (a Conflict) when the request that holds the key has not answered yet."""
+    request, and RequestInFlight (a Conflict) when the request that holds the key has not
+    answered yet."""
     stored = uow.idempotency.claim(record)
     if stored is None:
         return None

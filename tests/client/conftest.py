@@ -1,0 +1,61 @@
+"""The behaviour suite's two sides: the in-process flow, and a ``Client`` talking to a real
+``taskflow serve`` of the same configuration (served.py)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from taskflow_client import Backoff, Client
+from taskflow_core import Taskflow
+from taskflow_core.memory import MemoryStore
+from tests.client.served import build
+from tests.e2e.serving import Server, clean_env, free_port, serving, taskflow_command
+
+ROOT = Path(__file__).resolve().parents[2]
+# Retries in tests wait milliseconds, not the default quarter seconds.
+QUICK = Backoff(first=0.01, longest=0.05)
+
+
+@pytest.fixture(scope="session")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One ``taskflow serve`` per test process, on SQLite, feed on; tests keep apart by
+    tagging their cases (``tag`` fixture) rather than by a server each."""
+    cwd = tmp_path_factory.mktemp("served")
+    port = free_port()
+    command = [
+        *taskflow_command(),
+        *("serve", "--app", "tests.client.served:flow", "--port", str(port), "--feed"),
+        *("--workers", "1"),
+    ]
+    env = clean_env(
+        TASKFLOW_DATABASE_URL=f"sqlite:///{cwd / 'served.db'}",
+        PYTHONPATH=str(ROOT),
+    )
+    with serving(command, cwd=cwd, env=env, port=port) as server:
+        yield server
+
+
+@pytest.fixture
+def client(served: Server) -> Iterator[Client]:
+    with Client(served.url, backoff=QUICK) as remote:
+        yield remote
+
+
+@pytest.fixture(params=["flow", "client"])
+def flow_or_client(request: pytest.FixtureRequest) -> Taskflow | Client:
+    """The same calls, in process (a memory store) and over HTTP (``taskflow serve``)."""
+    if request.param == "flow":
+        return build(MemoryStore())
+    remote: Client = request.getfixturevalue("client")
+    return remote
+
+
+@pytest.fixture
+def tag() -> str:
+    """A value no other test's cases hold: ``data.tag`` filters a shared server's listing
+    down to this test's cases."""
+    return f"t-{uuid.uuid4().hex}"
