@@ -35,18 +35,19 @@ def client(url: str, **options: object) -> Client:
 class TestAnswersThatAreNoTaskflowAnswer:
     def test_an_html_page_names_its_type_and_is_not_retried(self) -> None:
         page = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
-        with canned(answer("200 OK", page, "text/html")) as server:
-            with pytest.raises(UnexpectedResponse) as raised:
-                client(server.url).get("c1")
+        with (
+            canned(answer("200 OK", page, "text/html")) as server,
+            pytest.raises(UnexpectedResponse) as raised,
+        ):
+            client(server.url).get("c1")
         assert "answered 200 with text/html, not JSON" in raised.value.message
         assert "502 Bad Gateway" in raised.value.message
         assert len(server.requests) == 1
 
     def test_a_body_cut_short_is_a_broken_connection_retried_under_one_key(self) -> None:
         cut = answer("200 OK", CASE.encode(), "application/json")[:-10]
-        with canned(cut) as server:
-            with pytest.raises(TransportError) as raised:
-                client(server.url, retries=2).create({"a": 1})
+        with canned(cut) as server, pytest.raises(TransportError) as raised:
+            client(server.url, retries=2).create({"a": 1})
         assert "closed before the whole answer arrived" in raised.value.message
         assert "after 3 attempts" in raised.value.message
         keys = {server.headers(n)["idempotency-key"] for n in range(3)}
@@ -54,41 +55,48 @@ class TestAnswersThatAreNoTaskflowAnswer:
         assert len(keys) == 1
 
     def test_malformed_json_of_the_right_length_is_named_so(self) -> None:
-        with canned(json_answer("200 OK", '{"data": {"id": "c1"')) as server:
-            with pytest.raises(UnexpectedResponse, match="malformed or truncated JSON"):
-                client(server.url).get("c1")
+        with (
+            canned(json_answer("200 OK", '{"data": {"id": "c1"')) as server,
+            pytest.raises(UnexpectedResponse, match="malformed or truncated JSON"),
+        ):
+            client(server.url).get("c1")
 
     def test_a_500_without_json_names_the_status_and_is_not_retried(self) -> None:
-        with canned(
-            answer("500 Internal Server Error", b"Internal Server Error", "text/plain")
-        ) as server:
-            with pytest.raises(UnexpectedResponse) as raised:
-                client(server.url).create({})
+        with (
+            canned(
+                answer("500 Internal Server Error", b"Internal Server Error", "text/plain")
+            ) as server,
+            pytest.raises(UnexpectedResponse) as raised,
+        ):
+            client(server.url).create({})
         assert raised.value.status == 500
         assert "answered 500 with text/plain" in raised.value.message
         assert len(server.requests) == 1
 
     def test_a_500_with_taskflows_body_is_a_server_error_not_retried(self) -> None:
-        with canned(
-            json_answer("500 Internal Server Error", '{"message": "Internal server error"}')
-        ) as server:
-            with pytest.raises(ServerError, match="answered 500: Internal server error"):
-                client(server.url).create({})
+        with (
+            canned(
+                json_answer("500 Internal Server Error", '{"message": "Internal server error"}')
+            ) as server,
+            pytest.raises(ServerError, match="answered 500: Internal server error"),
+        ):
+            client(server.url).create({})
         assert len(server.requests) == 1
 
     def test_a_redirect_to_another_host_is_not_followed(self) -> None:
         moved = answer("302 Found", b"", Location="http://elsewhere.example/")
-        with canned(moved) as server:
-            with pytest.raises(UnexpectedResponse) as raised:
-                client(server.url, token="secret").create({})
+        with canned(moved) as server, pytest.raises(UnexpectedResponse) as raised:
+            client(server.url, token="secret").create({})
         assert "redirect to http://elsewhere.example/" in raised.value.message
         assert "not followed" in raised.value.message
         assert len(server.requests) == 1
 
     def test_json_that_is_no_taskflow_error_is_named_so(self) -> None:
-        with canned(json_answer("404 Not Found", '["what"]')) as server:
-            with pytest.raises(UnexpectedResponse, match="no taskflow error"):
-                client(server.url).get("c1")
+        with (
+            canned(json_answer("404 Not Found", '["what"]')) as server,
+            pytest.raises(UnexpectedResponse, match="no taskflow error"),
+        ):
+            client(server.url).get("c1")
 
 
 class TestNoAnswer:
@@ -107,9 +115,8 @@ class TestNoAnswer:
 
     def test_retries_zero_sends_once(self) -> None:
         cut = answer("200 OK", CASE.encode(), "application/json")[:-10]
-        with canned(cut) as server:
-            with pytest.raises(TransportError):
-                client(server.url, retries=0).create({})
+        with canned(cut) as server, pytest.raises(TransportError):
+            client(server.url, retries=0).create({})
         assert len(server.requests) == 1
 
 
@@ -124,9 +131,11 @@ class TestAnswersThatSayTryAgain:
 
     def test_503s_past_the_retries_are_a_server_error(self) -> None:
         busy = json_answer("503 Service Unavailable", '{"message": "retry later"}')
-        with canned(busy) as server:
-            with pytest.raises(ServerError, match=r"503.*after 3 attempts"):
-                client(server.url, retries=2).get("c1")
+        with (
+            canned(busy) as server,
+            pytest.raises(ServerError, match=r"503.*after 3 attempts"),
+        ):
+            client(server.url, retries=2).get("c1")
 
     def test_the_in_flight_twins_409_is_retried(self) -> None:
         with canned(json_answer("409 Conflict", IN_FLIGHT), json_answer("200 OK", CASE)) as server:
@@ -138,9 +147,8 @@ class TestAnswersThatSayTryAgain:
         refused = json_answer(
             "409 Conflict", '{"message": "no", "errors": {"status": ["submitted"]}}'
         )
-        with canned(refused) as server:
-            with pytest.raises(Conflict) as raised:
-                client(server.url).set_status("c1", "approved")
+        with canned(refused) as server, pytest.raises(Conflict) as raised:
+            client(server.url).set_status("c1", "approved")
         assert raised.value.errors == {"status": ["submitted"]}
         assert len(server.requests) == 1
 
@@ -176,6 +184,8 @@ class TestWhatIsSent:
          ("413 Content Too Large", InvalidRequest)],
     )  # fmt: skip
     def test_statuses_map_to_their_errors(self, status: str, error: type[Exception]) -> None:
-        with canned(json_answer(status, '{"message": "no"}')) as server:
-            with pytest.raises(error, match="no"):
-                client(server.url).get("c1")
+        with (
+            canned(json_answer(status, '{"message": "no"}')) as server,
+            pytest.raises(error, match="no"),
+        ):
+            client(server.url).get("c1")
