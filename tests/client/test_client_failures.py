@@ -189,3 +189,31 @@ class TestWhatIsSent:
             pytest.raises(error, match="no"),
         ):
             client(server.url).get("c1")
+
+
+class TestBulk:
+    """``POST /_bulk`` may not keep answers under keys (issue 30 builds it): it is sent again
+    only when it surely did nothing, unless it is a dry run."""
+
+    BULK = '{"data": [], "meta": {"bulk": "b1", "count": 0, "succeeded": 0, "failed": 0}}'
+
+    def test_a_lost_answer_is_not_sent_again(self) -> None:
+        cut = answer("200 OK", self.BULK.encode(), "application/json")[:-10]
+        with canned(cut) as server, pytest.raises(TransportError):
+            client(server.url).bulk({"status": "submitted"}, ids=["c1"])
+        assert len(server.requests) == 1
+        assert "idempotency-key" in server.headers(0)
+
+    def test_a_dry_run_is_sent_again(self) -> None:
+        cut = answer("200 OK", self.BULK.encode(), "application/json")[:-10]
+        with canned(cut, json_answer("200 OK", self.BULK)) as server:
+            done = client(server.url).bulk({"status": "x"}, ids=["c1"], dry_run=True)
+        assert done["meta"]["bulk"] == "b1"
+        assert len(server.requests) == 2
+
+    def test_a_503_kept_nothing_and_is_sent_again(self) -> None:
+        busy = json_answer("503 Service Unavailable", '{"message": "retry later"}')
+        with canned(busy, json_answer("200 OK", self.BULK)) as server:
+            client(server.url).bulk({"comment": "hi"}, query={"status": ["new"]})
+        assert len(server.requests) == 2
+        assert b'"query":{"status":["new"]}' in server.requests[0]
