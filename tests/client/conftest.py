@@ -45,7 +45,8 @@ def client(served: Server) -> Iterator[Client]:
         yield remote
 
 
-@pytest.fixture(params=["flow", "client"])
+# The client's side starts a real gunicorn (taskflow serve): marked as the e2e tests are.
+@pytest.fixture(params=["flow", pytest.param("client", marks=pytest.mark.e2e)])
 def flow_or_client(request: pytest.FixtureRequest) -> Taskflow | Client:
     """The same calls, in process (a memory store) and over HTTP (``taskflow serve``)."""
     if request.param == "flow":
