@@ -217,3 +217,24 @@ class TestBulk:
             client(server.url).bulk({"comment": "hi"}, query={"status": ["new"]})
         assert len(server.requests) == 2
         assert b'"query":{"status":["new"]}' in server.requests[0]
+
+
+class TestExport:
+    def test_cases_are_read_line_by_line(self) -> None:
+        lines = b'{"id": "c1"}\n\n{"id": "c2"}\n'
+        with canned(answer("200 OK", lines, "application/x-ndjson")) as server:
+            cases = list(client(server.url).export({"status": ["new"]}))
+        assert [c["id"] for c in cases] == ["c1", "c2"]
+        assert server.requests[0].startswith(b"GET /_export?format=ndjson&status%5B%5D=new ")
+
+    def test_an_error_answer_is_the_flows_error(self) -> None:
+        refused = json_answer("400 Bad Request", '{"message": "limit is no number"}')
+        with canned(refused) as server, pytest.raises(InvalidRequest, match="no number"):
+            list(client(server.url).export())
+
+    def test_a_line_that_is_no_json_is_named(self) -> None:
+        with (
+            canned(answer("200 OK", b'{"id": "c1"}\n<html>', "application/x-ndjson")) as server,
+            pytest.raises(UnexpectedResponse, match="a line that is not JSON: <html>"),
+        ):
+            list(client(server.url).export())

@@ -117,3 +117,14 @@ class TestFollowing:
 
         with pytest.raises(InvalidRequest):
             next(follow(page, "bogus", 5, QUICK))
+
+
+def test_an_empty_page_with_retry_after_is_waited_out() -> None:
+    answers = [
+        ({"data": [], "meta": {"next": None}}, 1.0),
+        ({"data": [{"cursor": "a"}], "meta": {"next": "a"}}, 0.0),
+    ]
+    slept: list[float] = []
+    items = follow(lambda after, limit, wait: answers.pop(0), None, 5, QUICK, slept.append)
+    assert next(items)["cursor"] == "a"
+    assert slept == [1.0]
