@@ -50,6 +50,21 @@ class Conflict(TaskflowError):
     default_message = "Conflict"
 
 
+class RequestInFlight(Conflict):
+    """The request that first used an idempotency key has not answered yet; the same request
+    sent again a moment later gets its answer. Marked in ``errors`` (``IN_FLIGHT``) so that a
+    client tells it from every other 409, which retrying cannot change (taskflow_client)."""
+
+    default_message = "A request with this idempotency key is still running; retry it later"
+
+    def __init__(self, message: str | None = None, errors: Mapping[str, Any] | None = None):
+        super().__init__(message, IN_FLIGHT if errors is None else errors)
+
+
+# The field errors of a RequestInFlight: {"Idempotency-Key": "running"}.
+IN_FLIGHT: Mapping[str, Any] = {"Idempotency-Key": "running"}
+
+
 class PreconditionFailed(TaskflowError):
     default_message = "Precondition failed"
 
@@ -101,6 +116,7 @@ class HookUsageError(RuntimeError):
 
 
 __all__ = [
+    "IN_FLIGHT",
     "Conflict",
     "DatabaseMissing",
     "Forbidden",
@@ -111,6 +127,7 @@ __all__ = [
     "NotFound",
     "NotMigrated",
     "PreconditionFailed",
+    "RequestInFlight",
     "StoreError",
     "StoreUnavailable",
     "TaskflowError",

@@ -17,7 +17,7 @@ from typing import Any, cast
 import attrs
 
 from ..domain.model import IdempotencyRecord
-from ..errors import Conflict, IdempotencyKeyReused, InvalidRequest
+from ..errors import IdempotencyKeyReused, InvalidRequest, RequestInFlight
 from ..ports import UnitOfWork
 
 # How long a key is remembered: a client's retries may span an outage of hours, and a key
@@ -98,7 +98,8 @@ def pending(scope: str, key: str, request_fingerprint: str, now: datetime) -> Id
 def claim(uow: UnitOfWork, record: IdempotencyRecord) -> IdempotencyRecord | None:
     """Claim ``record``'s key in ``uow``: None when the request is to run now, else the
     stored answer to replay. Raises IdempotencyKeyReused when the key was used for another
-    request, and Conflict when the request that holds the key has not answered yet."""
+    request, and RequestInFlight (a Conflict) when the request that holds the key has not
+    answered yet."""
     stored = uow.idempotency.claim(record)
     if stored is None:
         return None
@@ -110,5 +111,5 @@ def claim(uow: UnitOfWork, record: IdempotencyRecord) -> IdempotencyRecord | Non
     if not stored.answered:
         # Only a store that shows a claim before it commits gets here: the stores shipped
         # make the second request wait until the first has answered or rolled back.
-        raise Conflict("A request with this idempotency key is still running; retry it later")
+        raise RequestInFlight()
     return stored

@@ -2,7 +2,9 @@
 
 Stopping closes every connection it carries and its listening socket, so a client sees its
 sessions end and new connections refused, as when a server goes down; starting again listens
-on the same port, as when it comes back.
+on the same port, as when it comes back. ``drop_answers(n)`` loses the next ``n`` answers
+instead: the request reaches the upstream server and is carried out, and the connection is
+cut when its answer comes back, as when a network fails at the worst moment.
 """
 
 from __future__ import annotations
@@ -29,6 +31,13 @@ class TcpProxy:
         self._threads: list[threading.Thread] = []
         self._stopping = threading.Event()
         self._listener: socket.socket | None = None
+        self._answers_to_drop = 0
+        self.dropped = 0
+
+    def drop_answers(self, count: int) -> None:
+        """Cut the connection instead of forwarding each of the next ``count`` answers."""
+        with self._lock:
+            self._answers_to_drop = count
 
     def start(self) -> Self:
         if self._listener is not None:
@@ -91,17 +100,27 @@ class TcpProxy:
                     return
                 self._sockets.update((client, server))
             self._spawn(self._pump, client, server)
-            self._spawn(self._pump, server, client)
+            self._spawn(self._pump, server, client, True)
 
-    def _pump(self, source: socket.socket, target: socket.socket) -> None:
+    def _pump(self, source: socket.socket, target: socket.socket, answers: bool = False) -> None:
         try:
             while data := source.recv(65536):
+                if answers and self._take_drop():
+                    break
                 target.sendall(data)
         except OSError:
             pass  # cut by stop(), or by the other side
         # Either side ending ends both, as a dead server ends the client's session.
         _cut(source)
         _cut(target)
+
+    def _take_drop(self) -> bool:
+        with self._lock:
+            if self._answers_to_drop <= 0:
+                return False
+            self._answers_to_drop -= 1
+            self.dropped += 1
+            return True
 
     def _spawn(self, target: Callable[..., None], *args: object) -> None:
         thread = threading.Thread(target=target, args=args, daemon=True)

@@ -16,6 +16,8 @@ LAYERS = {
     "taskflow_postgres": 1,
     "taskflow_sqlite": 1,
     "taskflow_falcon": 1,
+    # The client for other services: the core's errors and value types, httpx, nothing more.
+    "taskflow_client": 1,
     "taskflow_compose": 2,
     "taskflow_cli": 3,
 }
