@@ -44,6 +44,7 @@ PACKAGES = (
     "taskflow_postgres",
     "taskflow_sqlite",
     "taskflow_cli",
+    "taskflow_client",
 )
 
 
