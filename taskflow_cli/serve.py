@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from typing import Any
 
 import click
@@ -18,6 +19,8 @@ from taskflow_compose.environment import (
     FEED_ENV,
     HEADER_TIMEOUT_ENV,
     POOL_SIZE_ENV,
+    UI_ENV,
+    UI_SECRET_ENV,
 )
 from taskflow_compose.environment import app_spec as app_spec_from_env
 from taskflow_compose.wsgi import app_from_env, flow_from_env, host_app_from_env
@@ -140,6 +143,13 @@ class TaskflowServer(BaseApplication):  # type: ignore[misc]
     "create_app(flow, feed=True) decides there.",
 )
 @click.option(
+    "--ui/--no-ui",
+    default=True,
+    show_default=True,
+    help="Serve the case browser's pages under /ui/ (docs/browser.md). Ignored for a host's "
+    "own app (--app naming a falcon app): create_app(flow, ui=False) decides there.",
+)
+@click.option(
     "--migrate/--no-migrate",
     default=True,
     show_default=True,
@@ -163,6 +173,7 @@ def serve(
     app_spec: str | None,
     timers: bool,
     feed: bool,
+    ui: bool,
     migrate: bool,
     access_log: bool,
 ) -> None:
@@ -177,6 +188,12 @@ def serve(
     os.environ[HEADER_TIMEOUT_ENV] = str(header_timeout)
     os.environ[BODY_TIMEOUT_ENV] = str(body_timeout)
     os.environ[FEED_ENV] = "1" if feed else "0"
+    os.environ[UI_ENV] = "1" if ui else "0"
+    if not os.environ.get(UI_SECRET_ENV):
+        # One for every worker (they inherit it through the fork), so that a form rendered
+        # by one is accepted by another; a restart makes a new one, and open forms must be
+        # reloaded then. Set it to keep forms valid across restarts.
+        os.environ[UI_SECRET_ENV] = secrets.token_hex(32)
     spec = app_spec_from_env()
     # First, as it is the cheapest check and changes nothing: a taken port must not leave a
     # database created or migrated behind.

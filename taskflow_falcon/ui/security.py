@@ -17,6 +17,8 @@ import secrets
 
 import falcon
 
+from taskflow_core.errors import Forbidden
+
 COOKIE = "taskflow_csrf"
 FIELD = "csrf_token"
 # Every page answer carries these. No script runs at all (the pages need none), forms post
@@ -32,9 +34,15 @@ SECURITY_HEADERS = {
 }
 
 
-class CrossSiteRequest(Exception):
+class CrossSiteRequest(Forbidden):
     """A form post without a token matching the browser's cookie: answered 403, nothing
     changed."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The form was not sent from this site's own page (or the page is too old); "
+            "open the page again and retry"
+        )
 
 
 class Csrf:
