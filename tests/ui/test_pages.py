@@ -5,6 +5,7 @@ the headers and the error pages. On every store: the pages list and count throug
 from __future__ import annotations
 
 import re
+import shutil
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -386,3 +387,13 @@ def test_the_stylesheet_is_served_by_the_app(browser: Browser) -> None:
     assert result.headers["content-type"] == "text/css; charset=utf-8"
     assert ".cases" in result.text
     assert browser.get("/ui/static/../pages.py").status_code == 404
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
+def test_the_workflow_page_uses_graphviz_when_present(flow: Taskflow, browser: Browser) -> None:
+    make(flow, {"title": "a"}, "submitted")
+    page = browser.get("/ui/workflow").text
+    assert '<g id="graph0" class="graph"' in page
+    assert "<?xml" not in page
+    assert "<title>" not in page.split("<svg", 1)[1]
+    assert ">1 case</text>" in page
