@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from urllib.parse import urlencode
 
 import falcon.testing
 import pytest
@@ -13,6 +15,7 @@ from taskflow_compose.wsgi import app_from_env
 from taskflow_core import Taskflow
 from taskflow_core.domain.titles import default_title
 from taskflow_core.memory import MemoryStore
+from tests.ui.support import token_of, version_of
 
 
 @pytest.mark.parametrize(
@@ -63,3 +66,55 @@ def test_a_title_function_and_its_fallback() -> None:
     assert flow.title_of(case) == "Ada"
     with pytest.raises(TypeError):
         flow.title("not callable")  # type: ignore[arg-type]
+
+
+def test_every_app_built_from_the_environment_takes_the_others_forms(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What serve's workers do: each builds its app from the environment serve set up, so a
+    form one renders must be taken by another."""
+    monkeypatch.setenv("TASKFLOW_DATABASE_URL", f"sqlite:///{tmp_path}/t.db")
+    monkeypatch.delenv("TASKFLOW_APP", raising=False)
+    # serve sets these for its workers in os.environ: put back as they were afterwards.
+    for name in (
+        "TASKFLOW_UI_SECRET",
+        "TASKFLOW_UI",
+        "TASKFLOW_FEED",
+        "TASKFLOW_POOL_SIZE",
+        "TASKFLOW_HEADER_TIMEOUT",
+        "TASKFLOW_BODY_TIMEOUT",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    captured: dict[str, str | None] = {}
+
+    def run(self: object) -> None:
+        captured["secret"] = os.environ.get("TASKFLOW_UI_SECRET")
+
+    monkeypatch.setattr("taskflow_cli.serve.TaskflowServer.run", run)
+    result = CliRunner().invoke(serve, ["--port", "0"])
+    assert result.exit_code == 0, result.output
+    secret = captured["secret"]
+    assert secret
+    assert len(secret) >= 32
+    one, other = (falcon.testing.TestClient(app_from_env()) for _ in range(2))
+    case_id = one.simulate_post("/", json={"title": "x"}).json["data"]["id"]
+    page = one.simulate_get(f"/ui/cases/{case_id}")
+    cookie = page.cookies["taskflow_csrf"].value
+    form = {"csrf_token": token_of(page.text), "version": version_of(page.text), "comment": "hi"}
+    posted = other.simulate_post(
+        f"/ui/cases/{case_id}/comment",
+        body=urlencode(form),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        cookies={"taskflow_csrf": cookie},
+    )
+    assert posted.status_code == 303, posted.text
+    # Without the shared secret, each app makes its own, and the other refuses the form.
+    monkeypatch.delenv("TASKFLOW_UI_SECRET")
+    lone = falcon.testing.TestClient(app_from_env())
+    refused = lone.simulate_post(
+        f"/ui/cases/{case_id}/comment",
+        body=urlencode({**form, "version": str(int(form["version"]) + 1)}),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        cookies={"taskflow_csrf": cookie},
+    )
+    assert refused.status_code == 403
