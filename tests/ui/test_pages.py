@@ -397,3 +397,20 @@ def test_the_workflow_page_uses_graphviz_when_present(flow: Taskflow, browser: B
     assert "<?xml" not in page
     assert "<title>" not in page.split("<svg", 1)[1]
     assert ">1 case</text>" in page
+
+
+def test_a_method_the_pages_do_not_take_is_a_405_page(browser: Browser) -> None:
+    result = browser.client.simulate_delete("/ui/", headers={"X-User": "alice"})
+    assert result.status_code == 405
+    assert result.headers["content-type"].startswith("text/html")
+    assert "That cannot be done here" in result.text
+    assert "GET" in result.headers["allow"]
+
+
+def test_a_form_too_large_is_a_413_page(flow: Taskflow) -> None:
+    browser = Browser(flow, max_body_size=1024)
+    case_id = make(flow, {"title": "x"})
+    result = browser.submit(case_id, "comment", {"comment": "x" * 2000})
+    assert result.status_code == 413
+    assert "That was too much to send" in result.text
+    assert len(flow.get(case_id)["activityLog"]) == 1
