@@ -37,6 +37,13 @@ STALE = (
     "made. Below is the case as it is now: check it, then try again."
 )
 MAX_EXTENSION_DAYS = 3650
+SHOWN_FIELDS: dict[str, Any] = {
+    "status": None,
+    "assignedTo": None,
+    "createdAt": None,
+    "updatedAt": None,
+    "data": {},
+}
 
 
 def case_path(case_id: str) -> str:
@@ -68,7 +75,8 @@ def show(
     """Render the case as it is now, with a notice or a problem above it."""
     flow, user = pages.flow, pages.user(req)
     outcome = flow.read(case_id, user=user)
-    case = outcome.case
+    # A host's decorator may leave fields out (SPEC §1): the page shows them as unset.
+    case = {**SHOWN_FIELDS, "id": case_id, **outcome.case}
     workflow = flow.workflow()
     pages.write(
         req,

@@ -414,3 +414,18 @@ def test_a_form_too_large_is_a_413_page(flow: Taskflow) -> None:
     assert result.status_code == 413
     assert "That was too much to send" in result.text
     assert len(flow.get(case_id)["activityLog"]) == 1
+
+
+def test_a_decorator_hiding_fields_leaves_the_pages_working(
+    flow: Taskflow, browser: Browser
+) -> None:
+    case_id = make(flow, {"title": "Secret", "salary": 100})
+
+    def hide(case: dict[str, Any], user: Any) -> dict[str, Any]:
+        return {key: value for key, value in case.items() if key not in ("data", "status")}
+
+    flow.decorate(hide)
+    page = browser.get(f"/ui/cases/{case_id}")
+    assert page.status_code == 200
+    assert "salary" not in page.text
+    assert browser.get("/ui/").status_code == 200
