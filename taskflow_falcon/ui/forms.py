@@ -58,13 +58,15 @@ def read_form(req: falcon.Request, csrf: Csrf, max_body_size: int) -> Form:
             description=f"The form is larger than {max_body_size} bytes"
         )
     fields: dict[str, Any] = {}
+    readable = True
     if content_type == FORM_TYPE:
         try:
-            text = body.decode("utf-8")
+            fields = parse_query_string(body.decode("utf-8"), keep_blank=True, csv=False)
         except UnicodeDecodeError:
-            raise InvalidRequest("The form was not sent as UTF-8 text") from None
-        fields = parse_query_string(text, keep_blank=True, csv=False)
+            readable = False
     form = Form(fields)
     # The token before anything else: a cross-site post learns nothing, not even a 400.
     csrf.check(req, form.get(FIELD))
+    if not readable:
+        raise InvalidRequest("The form was not sent as UTF-8 text")
     return form

@@ -429,3 +429,22 @@ def test_a_decorator_hiding_fields_leaves_the_pages_working(
     assert page.status_code == 200
     assert "salary" not in page.text
     assert browser.get("/ui/").status_code == 200
+
+
+def test_a_post_that_is_not_a_form_is_refused_before_it_is_read(
+    flow: Taskflow, browser: Browser
+) -> None:
+    case_id = make(flow, {"title": "x"})
+    browser.get("/ui/")  # the cookie
+    for content_type, body in [
+        ("application/x-www-form-urlencoded", b"\xff\xfe"),
+        ("application/json", b'{"comment": "x"}'),
+    ]:
+        result = browser.client.simulate_post(
+            f"/ui/cases/{case_id}/comment",
+            body=body,
+            headers={"Content-Type": content_type, "X-User": "alice"},
+            cookies=browser.cookies,
+        )
+        assert result.status_code == 403
+    assert len(flow.get(case_id)["activityLog"]) == 1
