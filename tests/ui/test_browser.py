@@ -293,3 +293,26 @@ def test_a_header_signed_user_sees_the_same(flow: Taskflow) -> None:
     )
     page = client.simulate_get("/ui/", headers={"X-User": "zoe"}).text
     assert "Signed in as <strong>zoe</strong>" in page
+
+
+def test_the_keyboard_reaches_the_content_and_the_filters(
+    driver: Any, site: str, flow: Taskflow
+) -> None:
+    from selenium.webdriver.common.keys import Keys
+
+    flow.create({"kind": "Permit", "applicant": "Ada"})
+    flow.create({"kind": "Licence", "applicant": "Alan"})
+    driver.get(site + "/ui/")
+    body = driver.find_element(By.TAG_NAME, "body")
+    body.send_keys(Keys.TAB)
+    assert driver.switch_to.active_element.text == "Skip to content"
+    # Type a search and press Enter: the filters apply without a mouse.
+    search = driver.find_element(By.ID, "q")
+    old = driver.find_element(By.TAG_NAME, "html")
+    search.send_keys("alan", Keys.ENTER)
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, 15).until(expected_conditions.staleness_of(old))
+    titles = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "table.cases th.title")]
+    assert titles == ["Licence: Alan"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import shutil
 from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
 from typing import Any
 
 import pytest
@@ -448,3 +449,35 @@ def test_a_post_that_is_not_a_form_is_refused_before_it_is_read(
         )
         assert result.status_code == 403
     assert len(flow.get(case_id)["activityLog"]) == 1
+
+
+class _Controls(HTMLParser):
+    """The form controls of a page that a person fills in, and the labels' targets."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.controls: list[dict[str, str | None]] = []
+        self.labelled: set[str] = set()
+        self.headings: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag in ("input", "select", "textarea") and found.get("type") != "hidden":
+            self.controls.append(found)
+        if tag == "label" and found.get("for"):
+            self.labelled.add(str(found["for"]))
+        if tag in ("h1", "h2", "h3"):
+            self.headings.append(tag)
+
+
+def test_every_control_has_a_label_and_each_page_one_h1(flow: Taskflow, browser: Browser) -> None:
+    case_id = make(flow, {"title": "Fence permit"}, "submitted")
+    removed = make(flow, {"title": "Shed"}, "submitted")
+    flow.remove_deadline(removed, "decision", reason="no")
+    for path in ["/ui/", f"/ui/cases/{case_id}", f"/ui/cases/{removed}", "/ui/workflow"]:
+        parser = _Controls()
+        parser.feed(browser.get(path).text)
+        for control in parser.controls:
+            assert control.get("id") in parser.labelled, (path, control)
+        assert parser.headings.count("h1") == 1, path
+        assert parser.headings[0] == "h1", path
