@@ -1,10 +1,7 @@
 """``taskflow graph``: the declared workflow as a Mermaid state diagram or a Graphviz graph.
 
-A ``*`` source ("from any status") is drawn as one edge from every other declared status:
-both formats then read as plain state diagrams, with nothing to explain in a legend. The
-change from the target to itself, which ``*`` also allows, is left out as noise. A pair
-declared more than once is one edge, labelled ``guarded`` only when every declaration of it
-is guarded (one unguarded declaration opens it to everyone).
+What is drawn (``*`` expanded, pairs merged) is taskflow_core/domain/drawing.py's, which the
+case browser's workflow page draws too.
 """
 
 from __future__ import annotations
@@ -15,28 +12,9 @@ import click
 
 from taskflow_compose import load_flow
 from taskflow_compose.environment import APP_ENV
+from taskflow_core.domain.drawing import GUARDED, dot, edges
 
 from .loading import load_app
-
-GUARDED = "guarded"
-
-Edge = tuple[str, str, bool]  # source, target, guarded
-
-
-def edges(workflow: dict[str, Any]) -> list[Edge]:
-    """What to draw, from ``Taskflow.workflow()``: in declaration order, ``*`` expanded over
-    the declared statuses in sorted order."""
-    statuses: list[str] = workflow["statuses"]
-    drawn: dict[tuple[str, str], bool] = {}
-    for declared in workflow["transitions"]:
-        target = declared["to"]
-        if declared["from"] == "*":
-            sources = [status for status in statuses if status != target]
-        else:
-            sources = [declared["from"]]
-        for source in sources:
-            drawn[source, target] = drawn.get((source, target), True) and declared["guarded"]
-    return [(source, target, guarded) for (source, target), guarded in drawn.items()]
 
 
 def mermaid(workflow: dict[str, Any]) -> str:
@@ -48,26 +26,6 @@ def mermaid(workflow: dict[str, Any]) -> str:
     for source, target, guarded in edges(workflow):
         label = f": {GUARDED}" if guarded else ""
         lines.append(f"    {ids[source]} --> {ids[target]}{label}")
-    return "\n".join(lines) + "\n"
-
-
-def dot(workflow: dict[str, Any]) -> str:
-    lines = [
-        "digraph workflow {",
-        "    rankdir=LR;",
-        "    node [shape=box, style=rounded];",
-    ]
-    drawn = edges(workflow)
-    # Every status as a node first, in the order the edges reach them (dot lays nodes out in
-    # the order it meets them, so the diagram reads from the first declaration on); then any
-    # status reached only through "*", which has no edge of its own.
-    met = [status for source, target, _ in drawn for status in (source, target)]
-    nodes = dict.fromkeys([*met, *workflow["statuses"]])
-    lines += [f'    "{status}";' for status in nodes]
-    for source, target, guarded in drawn:
-        attributes = f' [label="{GUARDED}", style=dashed]' if guarded else ""
-        lines.append(f'    "{source}" -> "{target}"{attributes};')
-    lines.append("}")
     return "\n".join(lines) + "\n"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from typing import Any
 
 import click
@@ -22,6 +23,8 @@ from taskflow_compose.environment import (
     OIDC_CLIENT_SECRET_ENV,
     POOL_SIZE_ENV,
     SESSION_SECRET_ENV,
+    UI_ENV,
+    UI_SECRET_ENV,
 )
 from taskflow_compose.environment import app_spec as app_spec_from_env
 from taskflow_compose.signin import signin_from_env
@@ -145,6 +148,13 @@ class TaskflowServer(BaseApplication):  # type: ignore[misc]
     "create_app(flow, feed=True) decides there.",
 )
 @click.option(
+    "--ui/--no-ui",
+    default=True,
+    show_default=True,
+    help="Serve the case browser's pages under /ui/ (docs/browser.md). Ignored for a host's "
+    "own app (--app naming a falcon app): create_app(flow, ui=False) decides there.",
+)
+@click.option(
     "--migrate/--no-migrate",
     default=True,
     show_default=True,
@@ -191,6 +201,7 @@ def serve(
     app_spec: str | None,
     timers: bool,
     feed: bool,
+    ui: bool,
     migrate: bool,
     jwt_issuer: str | None,
     oidc_client_id: str | None,
@@ -217,6 +228,12 @@ def serve(
             SESSION_SECRET_ENV: session_secret,
         }
     )
+    os.environ[UI_ENV] = "1" if ui else "0"
+    if not os.environ.get(UI_SECRET_ENV):
+        # One for every worker (they inherit it through the fork), so that a form rendered
+        # by one is accepted by another; a restart makes a new one, and open forms must be
+        # reloaded then. Set it to keep forms valid across restarts.
+        os.environ[UI_SECRET_ENV] = secrets.token_hex(32)
     spec = app_spec_from_env()
     # First, as it is the cheapest check and changes nothing: a taken port must not leave a
     # database created or migrated behind.

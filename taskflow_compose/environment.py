@@ -17,6 +17,11 @@ HEADER_TIMEOUT_ENV = "TASKFLOW_HEADER_TIMEOUT"
 BODY_TIMEOUT_ENV = "TASKFLOW_BODY_TIMEOUT"
 # 1 (or true, yes, on): GET /_changes answers (`taskflow serve --feed`); else it is 403.
 FEED_ENV = "TASKFLOW_FEED"
+# 0 (or false, no, off): no case browser under /ui/ (`taskflow serve --no-ui`); on otherwise.
+UI_ENV = "TASKFLOW_UI"
+# What signs the case browser's form tokens: the same in every worker, or a form rendered by
+# one is refused by the next. `taskflow serve` makes one for its workers when it is unset.
+UI_SECRET_ENV = "TASKFLOW_UI_SECRET"
 # 1 (or true, yes, on): the plain flow made here (no host module) lets webhooks reach
 # private addresses too, as Taskflow(store, allow_private_webhooks=True) does.
 WEBHOOK_ALLOW_PRIVATE_ENV = "TASKFLOW_WEBHOOK_ALLOW_PRIVATE"
@@ -65,6 +70,17 @@ def through_pgbouncer() -> bool:
 def feed_over_http() -> bool:
     """Whether ``TASKFLOW_FEED`` turns ``GET /_changes`` on."""
     return _flag(FEED_ENV)
+
+
+def ui_over_http() -> bool:
+    """Whether the case browser is served: unless ``TASKFLOW_UI`` says 0, false, no or off."""
+    return os.environ.get(UI_ENV, "").strip().lower() not in ("0", "false", "no", "off")
+
+
+def ui_secret() -> bytes | None:
+    """``TASKFLOW_UI_SECRET`` as bytes, or None when unset."""
+    value = os.environ.get(UI_SECRET_ENV, "")
+    return value.encode() if value else None
 
 
 def webhooks_allow_private() -> bool:

@@ -9,7 +9,14 @@ from taskflow_core import Taskflow
 from taskflow_falcon.api import create_app
 from taskflow_falcon.changes import DEFAULT_MAX_WAITING
 
-from .environment import app_spec, database_url, feed_over_http, pool_size
+from .environment import (
+    app_spec,
+    database_url,
+    feed_over_http,
+    pool_size,
+    ui_over_http,
+    ui_secret,
+)
 from .flows import load_attr, load_flow
 from .signin import signin_from_env
 
@@ -41,7 +48,12 @@ def app_from_env() -> falcon.App[falcon.Request, falcon.Response]:
     # always answers everything else.
     max_waiting = max(1, threads // 2) if threads else DEFAULT_MAX_WAITING
     return host_app_from_env() or create_app(
-        flow_from_env(), feed=feed_over_http(), max_waiting=max_waiting, signin=signin_from_env()
+        flow_from_env(),
+        feed=feed_over_http(),
+        max_waiting=max_waiting,
+        ui=ui_over_http(),
+        ui_secret=ui_secret(),
+        signin=signin_from_env(),
     )
 
 

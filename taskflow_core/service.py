@@ -37,6 +37,7 @@ from .domain.events import Hook
 from .domain.hooks import HookBus, parse_pattern
 from .domain.model import Webhook
 from .domain.redaction import DEFAULT_SECRET_KEYS, Redactor
+from .domain.titles import Titler, title_with
 from .domain.webhooks import EVERY_EVENT, check_events, check_secret, check_url
 from .domain.workflow import Guard, Transitions
 from .ports import Store, UnitOfWork
@@ -106,6 +107,7 @@ class Taskflow(Mutations):
             Redactor(redact, user_fields),
         )
         self._finding = Finding(store)
+        self._titler: Titler | None = None
 
     # -- configuration ---------------------------------------------------------------------
 
@@ -243,6 +245,28 @@ class Taskflow(Mutations):
         (docs/finding.md)."""
         self._finding.declare(name, query, title)
         return self
+
+    def title(self, fn: Titler | None) -> Taskflow:
+        """Name how a case is titled where people pick it from a list (the case browser,
+        SPEC §15): ``fn(case)``, the case as ``list`` returns it, answers its title. Without
+        one, or when ``fn`` answers None or blank: ``data.title``, ``data.subject`` or
+        ``data.name``, else the id. ``None`` goes back to that. Returns the flow; TypeError
+        when ``fn`` is not callable."""
+        if fn is not None and not callable(fn):
+            raise TypeError("a title function must be callable")
+        with self._lock:
+            self._titler = fn
+        return self
+
+    def title_of(self, case: Mapping[str, Any]) -> str:
+        """The title of ``case`` (a case as ``get`` or ``list`` returns it), as ``title``
+        says."""
+        return title_with(self._titler, case)
+
+    def actor_of(self, user: Any) -> str | None:
+        """Who ``user`` acts as in the activity log (``changedBy``): the flow's
+        ``actor_id(user)``, e.g. for a page's "assign to me"."""
+        return self._writes.actor(user)
 
     def migrate(self) -> builtins.list[str]:
         """Bring the store's schema up to date; the names of the migrations applied."""

@@ -33,6 +33,8 @@ from .resources import (
 )
 from .routing import EmptySegments, add_route
 from .signin import OidcSignIn
+from .ui import PagesMiddleware
+from .ui import install as install_pages
 
 
 class TaskflowApp(falcon.App):  # type: ignore[type-arg]
@@ -55,6 +57,8 @@ def create_app(
     feed: bool = False,
     max_waiting: int | None = DEFAULT_MAX_WAITING,
     signin: OidcSignIn | None = None,
+    ui: bool = True,
+    ui_secret: bytes | None = None,
 ) -> falcon.App[falcon.Request, falcon.Response]:
     """A falcon app serving ``flow`` over HTTP (docs/http.md).
 
@@ -68,13 +72,19 @@ def create_app(
     ``Retry-After`` when empty. None: no limit. ``signin``: the pages' OpenID Connect
     sign-in (``taskflow_falcon.signin.OidcSignIn``, docs/signin.md): its routes under
     ``/ui/`` and the session that sets ``req.context.user`` there.
+    ``ui``: serve the case browser's pages under ``/ui/`` (docs/browser.md); ``ui_secret``
+    signs their forms' tokens against cross-site posts, the same in every process serving
+    the app (None: a random one, which only one process can check).
     """
     # The access log first: it times every request and sees every answer, errors included.
     host_middleware = [] if middleware is None else middleware
     if not isinstance(host_middleware, Iterable):
         host_middleware = [host_middleware]
+    # The pages' marker before the host's authentication, so that a 401 or 403 it raises
+    # under /ui is a page too.
+    pages = [PagesMiddleware()] if ui else []
     app = TaskflowApp(
-        middleware=[AccessLog(flow.redactor), EmptySegments(), *host_middleware],
+        middleware=[AccessLog(flow.redactor), EmptySegments(), *pages, *host_middleware],
         cors_enable=False,
     )
     app.taskflow = flow
@@ -110,4 +120,6 @@ def create_app(
     add_route(app, "/{case_id}/comments/{comment_id}", comment)
     if signin is not None:
         signin.install(app, flow)
+    if ui:
+        install_pages(app, flow, secret=ui_secret, max_body_size=max_body_size)
     return app

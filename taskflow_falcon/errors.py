@@ -1,4 +1,5 @@
-"""Error mapping: every failure becomes a JSON body ``{"message", "errors"?}``, never HTML.
+"""Error mapping: every failure becomes a JSON body ``{"message", "errors"?}``, never HTML,
+except under the case browser's paths, whose error pages say the same in HTML (``Pages``).
 
 The one module that knows how domain errors look over HTTP. Four kinds: ``TaskflowError``
 (the core's, messages safe to show), falcon's own ``HTTPError`` (unknown route, wrong method,
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import http
 import logging
-from typing import Any
+from typing import Any, Protocol
 
 import falcon
 
@@ -49,6 +50,15 @@ STATUS_BY_ERROR: dict[type[TaskflowError], int] = {
 }
 
 
+class Pages(Protocol):
+    """Where a person reads the answers (the case browser, taskflow_falcon/ui): the paths it
+    claims get an error page instead of JSON, with the same status."""
+
+    def claims(self, req: falcon.Request) -> bool: ...
+
+    def write(self, resp: falcon.Response, status: int, detail: str | None = None) -> None: ...
+
+
 def status_for(error: TaskflowError) -> int:
     """The HTTP status of a domain error; the nearest mapped ancestor wins."""
     for cls in type(error).__mro__:
@@ -69,6 +79,8 @@ def _taskflow_error(
     req: falcon.Request, resp: falcon.Response, error: TaskflowError, params: dict[str, Any]
 ) -> None:
     status = status_for(error)
+    if _paged(req, resp, status, error.message):
+        return
     try:
         write_json(resp, _body(error.message, error.errors), status)
     except (TypeError, ValueError):
@@ -82,6 +94,8 @@ def _unexpected_error(
 ) -> None:
     # The client learns only that it failed; the operator gets the traceback.
     logger.exception("Unhandled error in %s %s", req.method, req.path, exc_info=error)
+    if _paged(req, resp, 500):
+        return
     write_json(resp, _body(INTERNAL_ERROR_MESSAGE), 500)
 
 
@@ -92,6 +106,8 @@ def _store_unavailable(
     # reason may name a host or a file, so the client gets only the generic message.
     logger.warning("%s %s answered 503: %s", req.method, req.path, one_line(error))
     resp.set_header("Retry-After", str(RETRY_AFTER_SECONDS))
+    if _paged(req, resp, 503):
+        return
     write_json(resp, _body(UNAVAILABLE_MESSAGE), 503)
 
 
@@ -99,11 +115,27 @@ def _serialize_http_error(
     req: falcon.Request, resp: falcon.Response, error: falcon.HTTPError
 ) -> None:
     # Falcon's default picks JSON or XML from Accept; the contract is JSON, always.
+    if _paged(req, resp, error.status_code, error.description):
+        # The page replaces the body; the error's own headers (Allow of a 405) stay.
+        return
     write_json(resp, _body(error.description or http.HTTPStatus(error.status_code).phrase))
 
 
+def _paged(
+    req: falcon.Request, resp: falcon.Response, status: int, detail: str | None = None
+) -> bool:
+    """Whether the request is a page's, whose error ``pages`` wrote as HTML."""
+    pages: Pages | None = getattr(req.context, "taskflow_pages", None)
+    if pages is None or not pages.claims(req):
+        return False
+    pages.write(resp, status, detail)
+    return True
+
+
 def install_error_handlers(app: falcon.App[falcon.Request, falcon.Response]) -> None:
-    """Register the mapping on ``app``; falcon picks the most specific handler by class."""
+    """Register the mapping on ``app``; falcon picks the most specific handler by class.
+    A request whose context names ``taskflow_pages`` (``Pages``: the case browser's
+    middleware sets it) gets its error pages from them where they claim the path."""
     app.add_error_handler(Exception, _unexpected_error)
     app.add_error_handler(TaskflowError, _taskflow_error)
     app.add_error_handler(StoreUnavailable, _store_unavailable)
