@@ -133,7 +133,9 @@ def make_site(url: str, provider: RunningProvider, store: MemoryStore, **options
     signin = OidcSignIn(
         issuer=provider.issuer, secret=SESSION_SECRET, roles_claim="roles", **options
     )
-    app = create_app(flow, signin=signin)
+    # Without the pages: their errors would be HTML, and these tests read the sign-in's own
+    # answers (tests/ui and tests/e2e/test_serve_signin.py run the two together).
+    app = create_app(flow, signin=signin, ui=False)
     app.add_route("/ui/whoami", WhoAmI())
     return Site(url, flow, signin, app)
 
