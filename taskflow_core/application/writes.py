@@ -24,6 +24,7 @@ from ..domain.workflow import Workflow
 from ..errors import InvalidRequest
 from ..ports import Store, UnitOfWork
 from . import idempotency
+from .access import Access
 from .answers import Decorators, checked, deadlines_of, single_case, single_case_body
 from .commands import Command, Context, Outcome
 from .pipeline import Pipeline, read_case
@@ -52,6 +53,8 @@ class Rules:
     workflow: Workflow
     decorators: Decorators
     deadlines: Deadlines = NO_DEADLINES
+    # flow.access: a case the request's user may not read is NotFound, before any hook.
+    access: Access | None = None
 
 
 @attrs.frozen
@@ -76,6 +79,10 @@ class WritePath:
                 if stored is not None:
                     return Outcome.replay(stored)  # leaving the block rolls back
             tx = self.begin(uow, rules.hooks, context, rules.workflow, rules.deadlines)
+            if rules.access is not None and command.case_id is not None:
+                # Held (as the command would hold it) and checked before the version, so
+                # that a case the user may not read answers 404, never 412 or 409.
+                rules.access.check_case(context.user, tx.hold(command.case_id))
             if context.expected_version is not None and command.case_id is not None:
                 tx.check_version(command.case_id, context.expected_version)
             answered = command.run(tx)
