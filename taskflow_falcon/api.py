@@ -13,6 +13,7 @@ import falcon
 from taskflow_core import Taskflow
 
 from .access_log import AccessLog
+from .auth import Authentication, Authenticator
 from .body import DEFAULT_MAX_BODY_SIZE
 from .changes import DEFAULT_MAX_WAITING, ChangesResource
 from .errors import install_error_handlers
@@ -53,6 +54,7 @@ def create_app(
     max_body_size: int = DEFAULT_MAX_BODY_SIZE,
     feed: bool = False,
     max_waiting: int | None = DEFAULT_MAX_WAITING,
+    authenticate: Authenticator | None = None,
 ) -> falcon.App[falcon.Request, falcon.Response]:
     """A falcon app serving ``flow`` over HTTP (docs/http.md).
 
@@ -64,13 +66,19 @@ def create_app(
     serve``'s worker, which holds them without a thread), how many ``GET /_changes?wait=``
     requests the process holds on its threads; the others are answered at once, with
     ``Retry-After`` when empty. None: no limit.
+    ``authenticate``: who is asking (``taskflow_falcon.auth.JwtBearer``, ``TrustedHeaders``,
+    docs/access.md): every request but ``/_health``, ``/_ready``, ``/openapi.json`` and
+    ``/docs`` must authenticate (401 otherwise), after the host's middleware, which may set
+    ``req.context.user`` itself (that request is then left as it is). None (the default):
+    the user is whatever the host's middleware sets, else None.
     """
     # The access log first: it times every request and sees every answer, errors included.
     host_middleware = [] if middleware is None else middleware
     if not isinstance(host_middleware, Iterable):
         host_middleware = [host_middleware]
+    authentication = [] if authenticate is None else [Authentication(authenticate)]
     app = TaskflowApp(
-        middleware=[AccessLog(flow.redactor), EmptySegments(), *host_middleware],
+        middleware=[AccessLog(flow.redactor), EmptySegments(), *host_middleware, *authentication],
         cors_enable=False,
     )
     app.taskflow = flow
