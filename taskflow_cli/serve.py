@@ -10,13 +10,22 @@ import falcon
 from gunicorn.app.base import BaseApplication
 
 from taskflow_compose import database_url, store_from_url
+from taskflow_compose.authentication import AUTH_MODES, AuthSettings
 from taskflow_compose.environment import (
     APP_ENV,
+    AUTH_ENV,
+    AUTH_ROLES_HEADER_ENV,
+    AUTH_USER_HEADER_ENV,
     BODY_TIMEOUT_ENV,
     DATABASE_URL_ENV,
     DEFAULT_DATABASE,
     FEED_ENV,
     HEADER_TIMEOUT_ENV,
+    JWT_AUDIENCE_ENV,
+    JWT_ID_CLAIM_ENV,
+    JWT_ISSUER_ENV,
+    JWT_JWKS_ENV,
+    JWT_ROLES_CLAIM_ENV,
     POOL_SIZE_ENV,
 )
 from taskflow_compose.environment import app_spec as app_spec_from_env
@@ -140,6 +149,49 @@ class TaskflowServer(BaseApplication):  # type: ignore[misc]
     "create_app(flow, feed=True) decides there.",
 )
 @click.option(
+    "--auth",
+    "auth_mode",
+    type=click.Choice(AUTH_MODES),
+    default="none",
+    show_default=True,
+    envvar=AUTH_ENV,
+    help="Who is asking: bearer tokens (jwt), the headers of an authenticating proxy in front "
+    "(headers: only safe when that proxy strips them from clients), or none: anyone who can "
+    "reach the port can do anything (docs/access.md).",
+)
+@click.option("--jwt-jwks", metavar="URL", envvar=JWT_JWKS_ENV, help="--auth jwt: the JWKS URL.")
+@click.option(
+    "--jwt-audience", metavar="AUD", envvar=JWT_AUDIENCE_ENV, help="--auth jwt: the aud required."
+)
+@click.option(
+    "--jwt-issuer", metavar="ISS", envvar=JWT_ISSUER_ENV, help="--auth jwt: the iss required."
+)
+@click.option(
+    "--jwt-id-claim",
+    metavar="CLAIM",
+    envvar=JWT_ID_CLAIM_ENV,
+    help="--auth jwt: the claim naming the user. [default: sub]",
+)
+@click.option(
+    "--jwt-roles-claim",
+    metavar="PATH",
+    envvar=JWT_ROLES_CLAIM_ENV,
+    help="--auth jwt: the claim (dotted path) holding the roles. "
+    "[default: realm_access.roles, then roles]",
+)
+@click.option(
+    "--auth-user-header",
+    metavar="NAME",
+    envvar=AUTH_USER_HEADER_ENV,
+    help="--auth headers: the header naming the user. [default: X-Forwarded-User]",
+)
+@click.option(
+    "--auth-roles-header",
+    metavar="NAME",
+    envvar=AUTH_ROLES_HEADER_ENV,
+    help="--auth headers: the header of comma-separated roles. [default: X-Forwarded-Groups]",
+)
+@click.option(
     "--migrate/--no-migrate",
     default=True,
     show_default=True,
@@ -163,6 +215,14 @@ def serve(
     app_spec: str | None,
     timers: bool,
     feed: bool,
+    auth_mode: str,
+    jwt_jwks: str | None,
+    jwt_audience: str | None,
+    jwt_issuer: str | None,
+    jwt_id_claim: str | None,
+    jwt_roles_claim: str | None,
+    auth_user_header: str | None,
+    auth_roles_header: str | None,
     migrate: bool,
     access_log: bool,
 ) -> None:
@@ -178,6 +238,17 @@ def serve(
     os.environ[BODY_TIMEOUT_ENV] = str(body_timeout)
     os.environ[FEED_ENV] = "1" if feed else "0"
     spec = app_spec_from_env()
+    auth = AuthSettings(
+        auth_mode,
+        jwt_jwks,
+        jwt_audience,
+        jwt_issuer,
+        jwt_id_claim,
+        jwt_roles_claim,
+        auth_user_header,
+        auth_roles_header,
+    )
+    _check_authentication(auth)
     # First, as it is the cheapest check and changes nothing: a taken port must not leave a
     # database created or migrated behind.
     check_can_listen(host, port)
@@ -186,6 +257,14 @@ def serve(
     # request. Connections opened here stay in this process: a store opens its own in each
     # worker after the fork.
     store, built_here = load_app(spec, lambda: _database_to_prepare(url, existing=not migrate))
+    host_app = spec is not None and host_app_from_env() is not None
+    if host_app and auth.mode != "none":
+        if store is not None and built_here:
+            store.close()
+        raise click.UsageError(
+            "--auth applies to the app serve makes; a host's own app (--app naming a falcon "
+            "app) says it with create_app(flow, authenticate=...)"
+        )
     if store is not None:
         try:
             if migrate:
@@ -195,6 +274,12 @@ def serve(
         finally:
             if built_here:
                 store.close()
+    os.environ.update(auth.environment())
+    if auth.mode == "none" and not host_app:
+        click.echo(
+            "taskflow: no authentication (--auth none): anyone who can reach this address can "
+            "read and change every case."
+        )
     options = {
         "bind": bind_address(host, port),
         "workers": workers or default_workers(),
@@ -209,6 +294,15 @@ def serve(
         "when_ready": _when_ready,
     }
     TaskflowServer(options, sweep_timers=timers).run()
+
+
+def _check_authentication(auth: AuthSettings) -> None:
+    """Refuse authentication settings that cannot work now, in one line, rather than with a
+    traceback per worker."""
+    try:
+        auth.authenticator()
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
 
 
 def _database_to_prepare(url: str | None, *, existing: bool) -> tuple[Store | None, bool]:

@@ -9,6 +9,7 @@ from taskflow_core import Taskflow
 from taskflow_falcon.api import create_app
 from taskflow_falcon.changes import DEFAULT_MAX_WAITING
 
+from .authentication import authenticator_from_env
 from .environment import app_spec, database_url, feed_over_http, pool_size
 from .flows import load_attr, load_flow
 
@@ -40,12 +41,16 @@ def app_from_env() -> falcon.App[falcon.Request, falcon.Response]:
     # always answers everything else.
     max_waiting = max(1, threads // 2) if threads else DEFAULT_MAX_WAITING
     return host_app_from_env() or create_app(
-        flow_from_env(), feed=feed_over_http(), max_waiting=max_waiting
+        flow_from_env(),
+        feed=feed_over_http(),
+        max_waiting=max_waiting,
+        authenticate=authenticator_from_env(),
     )
 
 
 def get_app() -> falcon.App[falcon.Request, falcon.Response]:
-    """The app gunicorn serves, from ``TASKFLOW_DATABASE_URL`` and ``TASKFLOW_APP``.
+    """The app gunicorn serves, from ``TASKFLOW_DATABASE_URL``, ``TASKFLOW_APP`` and
+    ``TASKFLOW_AUTH*`` (docs/access.md).
 
     Called in each worker after the fork; stores open their connection pools on first use,
     so every worker gets a pool of its own. Do not run gunicorn with ``--preload``.
