@@ -19,11 +19,11 @@ the token's claims, never the token.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol, runtime_checkable
 
 import falcon
-import jwt
 
 from .errors import Unauthenticated
 from .jwks import (
@@ -35,6 +35,7 @@ from .jwks import (
     JwksCache,
     algorithm_of,
 )
+from .tokens import BadToken, Token
 
 __all__ = [
     "EXEMPT_PATHS",
@@ -154,42 +155,37 @@ class JwtBearer:
             )
         )
         self._key = None if key is None else _public_key(key)
-        self.audience = [audience] if isinstance(audience, str) else audience
-        if self.audience is not None:
-            self.audience = list(self.audience)
-            if not self.audience or not all(isinstance(a, str) and a for a in self.audience):
+        self.audience: frozenset[str] | None = None
+        if audience is not None:
+            names = [audience] if isinstance(audience, str) else list(audience)
+            if not names or not all(isinstance(a, str) and a for a in names):
                 raise ValueError("audience is a string or a list of strings")
+            self.audience = frozenset(names)
         self.issuer = issuer
         self.id_claim = id_claim
         self.roles_claim = roles_claim
         self.leeway = leeway
-        self._options = {"require": ["exp"], "verify_aud": self.audience is not None}
 
     def authenticate(self, req: falcon.Request) -> dict[str, Any]:
-        token = bearer_token(req)
         try:
-            header = jwt.get_unverified_header(token)
-        except jwt.PyJWTError:
-            raise Unauthenticated() from None
-        algorithm = header.get("alg")
-        kid = header.get("kid")
-        if algorithm not in ALGORITHMS or not (kid is None or isinstance(kid, str)):
-            raise Unauthenticated()
-        found = self._key if self.keys is None else self.keys.key(kid)
-        # The token's alg must be the one its key signs with: never a public key as a secret.
-        if found is None or found[0] != algorithm:
-            raise Unauthenticated()
-        try:
-            claims = jwt.decode(
-                token,
-                key=found[1],
-                algorithms=[algorithm],
+            token = Token(bearer_token(req))
+            algorithm, kid = token.algorithm, token.kid
+            if algorithm not in ALGORITHMS or not (kid is None or isinstance(kid, str)):
+                raise BadToken()
+            found = self._key if self.keys is None else self.keys.key(kid)
+            # The token's alg must be the one its key signs with (RSA: RS256, P-256:
+            # ES256): never "none", and never a public key used as an HMAC secret.
+            if found is None or found[0] != algorithm:
+                raise BadToken()
+            claims = token.verify(
+                found[1],
+                algorithm,
                 audience=self.audience,
                 issuer=self.issuer,
                 leeway=self.leeway,
-                options=self._options,  # type: ignore[arg-type]
+                now=time.time(),
             )
-        except (jwt.PyJWTError, ValueError, TypeError):
+        except BadToken:
             raise Unauthenticated() from None
         return user_from_claims(claims, self.id_claim, self.roles_claim)
 

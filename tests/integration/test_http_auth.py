@@ -4,6 +4,7 @@ issue 27 as a test of its own."""
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import socket
@@ -14,7 +15,8 @@ from typing import Any
 import falcon
 import falcon.testing
 import pytest
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding
 
 from taskflow_core import Taskflow
 from taskflow_core.memory import MemoryStore
@@ -186,6 +188,29 @@ class TestRefused:
             token.replace(".", "..", 1),
         ):
             assert_refused(client.simulate_get("/", headers=bearer(broken)))
+
+    def test_claims_and_headers_of_the_wrong_shape(self, client: falcon.testing.TestClient) -> None:
+        for token in (
+            RSA_KEY.sign({**claims(), "exp": "9999999999"}),
+            RSA_KEY.sign({**claims(), "exp": None}),
+            RSA_KEY.sign({**claims(), "exp": True}),
+            RSA_KEY.sign({**claims(), "nbf": "0"}),
+            RSA_KEY.sign({**claims(), "iat": "yesterday"}),
+            RSA_KEY.sign({**claims(), "aud": [1, 2]}),
+            RSA_KEY.sign({**claims(), "aud": {"taskflow": True}}),
+            RSA_KEY.sign(claims(), crit=["exp"]),  # an extension we do not implement
+        ):
+            assert_refused(client.simulate_get("/", headers=bearer(token)))
+        # A payload that is not an object, and an exp of Infinity, signed all the same.
+        header, _, _ = RSA_KEY.sign(claims()).split(".")
+        for payload in (b"[1]", b'{"sub": "ann", "aud": "taskflow", "exp": Infinity}'):
+            body = base64.urlsafe_b64encode(payload).rstrip(b"=").decode()
+            signing_input = f"{header}.{body}".encode()
+            signature = RSA_KEY.private.sign(signing_input, padding.PKCS1v15(), hashes.SHA256())
+            token = f"{header}.{body}.{base64.urlsafe_b64encode(signature).rstrip(b'=').decode()}"
+            assert_refused(client.simulate_get("/", headers=bearer(token)))
+        padded = RSA_KEY.sign(claims()) + "=="
+        assert_refused(client.simulate_get("/", headers=bearer(padded)))
 
     def test_a_100_kb_token_is_refused_at_once(self, client: falcon.testing.TestClient) -> None:
         huge = RSA_KEY.sign(claims(padding="x" * 100_000))
