@@ -116,7 +116,7 @@ class JwksCache:
         self.refresh_interval = refresh_interval
         self.retry_interval = retry_interval
         self.max_age = max_age
-        self._clock = clock
+        self.clock = clock
         self._lock = threading.Lock()
         self._keys: dict[str | None, tuple[str, Any]] | None = None
         self._fetched_at = 0.0
@@ -127,7 +127,7 @@ class JwksCache:
         """The key ``kid`` names (a token without one: the set's only key), or None.
         ``AuthenticationUnavailable`` when no key set could be fetched yet."""
         keys = self._keys
-        now = self._clock()
+        now = self.clock()
         if keys is None or now - self._fetched_at > self.max_age:
             keys = self._refresh(stale=keys)
         found = _lookup(keys, kid)
@@ -138,7 +138,7 @@ class JwksCache:
 
     def _refresh(self, stale: dict[str | None, tuple[str, Any]] | None) -> dict[str | None, Any]:
         with self._lock:
-            now = self._clock()
+            now = self.clock()
             if self._keys is not stale and self._keys is not None:
                 return self._keys  # fetched by another request while this one waited
             interval = self.refresh_interval if self._keys is not None else self.retry_interval
@@ -148,7 +148,7 @@ class JwksCache:
             self.fetches += 1
             try:
                 self._keys = keys_of(fetch_document(self.url, self.timeout))
-                self._fetched_at = self._clock()
+                self._fetched_at = self.clock()
             except (OSError, ValueError, urllib.error.URLError) as error:
                 # OSError covers timeouts and refused connections; ValueError bad JSON.
                 logger.warning("Could not fetch the signing keys at %s: %s", self.url, error)

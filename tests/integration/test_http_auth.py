@@ -232,21 +232,26 @@ class TestKeys:
     def test_bogus_kids_fetch_again_at_most_once_an_interval(
         self, flow: Taskflow, idp: JwksServer
     ) -> None:
-        client = bearer_client(flow, idp.url, refresh_interval=0.5)
+        authenticate = JwtBearer(jwks=idp.url, audience=AUDIENCE)
+        assert authenticate.keys is not None
+        assert authenticate.keys.refresh_interval == 30  # the default
+        now = [1000.0]
+        authenticate.keys.clock = lambda: now[0]  # the interval, without waiting it out
+        client = falcon.testing.TestClient(create_app(flow, authenticate=authenticate))
         assert client.simulate_get("/", headers=bearer(RSA_KEY.sign(claims()))).status_code == 200
 
         def strangers(count: int) -> None:
             for n in range(count):
                 stranger = SigningKey(f"bogus-{n}", "RS256", RSA_KEY.private)
                 assert_refused(client.simulate_get("/", headers=bearer(stranger.sign(claims()))))
+                now[0] += 0.5
 
-        strangers(50)
-        assert idp.fetches == 1  # within the interval of the first fetch: none again
-        time.sleep(0.55)
-        strangers(50)
-        assert idp.fetches == 2  # the interval over: one fetch for the lot
-        # The default interval is 30 s.
-        assert JwtBearer(jwks=idp.url).keys.refresh_interval == 30  # type: ignore[union-attr]
+        strangers(50)  # 25 s: within the interval of the first fetch, none again
+        assert idp.fetches == 1
+        now[0] += 5
+        strangers(50)  # the interval over: one fetch for the lot
+        assert idp.fetches == 2
+        assert client.simulate_get("/", headers=bearer(RSA_KEY.sign(claims()))).status_code == 200
 
     def test_a_rotated_key_is_fetched_when_a_token_names_it(
         self, flow: Taskflow, idp: JwksServer
