@@ -72,6 +72,12 @@ class WritePath:
         with self.store.unit_of_work() as uow:
             claimed = None
             if context.idempotency_key is not None:
+                if rules.access is not None and command.case_id is not None:
+                    # Before a stored answer is replayed: a user who may no longer read the
+                    # case gets 404, not the case as it was (checked again once held).
+                    found = uow.cases.get(command.case_id)
+                    if found is not None:
+                        rules.access.check_case(context.user, found)
                 # First of all, so that a request sent twice at once waits here for the
                 # first to end, before either has locked a case or run a hook.
                 claimed = self._pending(command, context, context.idempotency_key)

@@ -211,3 +211,13 @@ def test_access_rules_must_be_callable(flow: Taskflow) -> None:
     with pytest.raises(ValueError, match="read"):
         flow.access(read=True)  # type: ignore[arg-type]
     assert flow.access() is flow
+
+
+def test_a_replay_under_an_idempotency_key_is_not_found_once_unreadable(flow: Taskflow) -> None:
+    case = flow.create({"org": "acme"})
+    with_rules(flow)
+    first = flow.comment(case["id"], "hi", user=ACME, idempotency_key="k-1")
+    assert flow.comment(case["id"], "hi", user=ACME, idempotency_key="k-1") == first
+    flow.access(read=lambda user, shown: False)
+    with pytest.raises(NotFound):
+        flow.comment(case["id"], "hi", user=ACME, idempotency_key="k-1")
