@@ -264,6 +264,32 @@ class TestKeys:
         assert client.simulate_get("/", headers=bearer(rotated.sign(claims()))).status_code == 200
         assert idp.fetches == 2
 
+    def test_keys_are_fetched_again_after_max_age_and_kept_when_that_fails(
+        self, flow: Taskflow, idp: JwksServer
+    ) -> None:
+        authenticate = JwtBearer(jwks=idp.url, audience=AUDIENCE, max_age=3600)
+        assert authenticate.keys is not None
+        now = [0.0]
+        authenticate.keys.clock = lambda: now[0]
+        client = falcon.testing.TestClient(create_app(flow, authenticate=authenticate))
+        token = bearer(RSA_KEY.sign(claims()))
+        assert client.simulate_get("/", headers=token).status_code == 200
+        now[0] = 3599
+        assert client.simulate_get("/", headers=token).status_code == 200
+        assert idp.fetches == 1
+        now[0] = 3601
+        # The provider withdrew the EC key: gone from the keys once fetched again.
+        idp.keys.remove(EC_KEY)
+        assert client.simulate_get("/", headers=token).status_code == 200
+        assert idp.fetches == 2
+        assert_refused(client.simulate_get("/", headers=bearer(EC_KEY.sign(claims()))))
+        # Past max_age again with the provider away: the keys held stay in use.
+        idp.delay = 5
+        authenticate.keys.timeout = 0.2
+        now[0] = 3601 + 3601
+        assert client.simulate_get("/", headers=token).status_code == 200
+        assert idp.fetches == 3
+
     def test_a_jwks_endpoint_that_is_down_answers_503_at_once(self, flow: Taskflow) -> None:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
