@@ -4,7 +4,9 @@ The one module that knows how domain errors look over HTTP. Four kinds: ``Taskfl
 (the core's, messages safe to show), falcon's own ``HTTPError`` (unknown route, wrong method,
 body too large, bad query parameter), ``StoreUnavailable`` (the database is away or busy: a
 503 the client may retry) and anything else, which answers a generic 500 and goes to the log,
-because its text may hold SQL or a hook's internals.
+because its text may hold SQL or a hook's internals. Authentication adds two of its own
+(auth.py): ``Unauthenticated`` (401 with ``WWW-Authenticate``, never saying why) and
+``AuthenticationUnavailable`` (the identity provider's keys are away: 503).
 """
 
 from __future__ import annotations
