@@ -11,14 +11,22 @@ import falcon
 from gunicorn.app.base import BaseApplication
 
 from taskflow_compose import database_url, store_from_url
+from taskflow_compose.authentication import AUTH_MODES, AuthSettings
 from taskflow_compose.environment import (
     APP_ENV,
+    AUTH_ENV,
+    AUTH_ROLES_HEADER_ENV,
+    AUTH_USER_HEADER_ENV,
     BODY_TIMEOUT_ENV,
     DATABASE_URL_ENV,
     DEFAULT_DATABASE,
     FEED_ENV,
     HEADER_TIMEOUT_ENV,
+    JWT_AUDIENCE_ENV,
+    JWT_ID_CLAIM_ENV,
     JWT_ISSUER_ENV,
+    JWT_JWKS_ENV,
+    JWT_ROLES_CLAIM_ENV,
     OIDC_CLIENT_ID_ENV,
     OIDC_CLIENT_SECRET_ENV,
     POOL_SIZE_ENV,
@@ -155,6 +163,46 @@ class TaskflowServer(BaseApplication):  # type: ignore[misc]
     "own app (--app naming a falcon app): create_app(flow, ui=False) decides there.",
 )
 @click.option(
+    "--auth",
+    "auth_mode",
+    type=click.Choice(AUTH_MODES),
+    default="none",
+    show_default=True,
+    envvar=AUTH_ENV,
+    help="Who is asking: bearer tokens (jwt), the headers of an authenticating proxy in front "
+    "(headers: only safe when that proxy strips them from clients), or none: anyone who can "
+    "reach the port can do anything (docs/access.md).",
+)
+@click.option("--jwt-jwks", metavar="URL", envvar=JWT_JWKS_ENV, help="--auth jwt: the JWKS URL.")
+@click.option(
+    "--jwt-audience", metavar="AUD", envvar=JWT_AUDIENCE_ENV, help="--auth jwt: the aud required."
+)
+@click.option(
+    "--jwt-id-claim",
+    metavar="CLAIM",
+    envvar=JWT_ID_CLAIM_ENV,
+    help="--auth jwt: the claim naming the user. [default: sub]",
+)
+@click.option(
+    "--jwt-roles-claim",
+    metavar="PATH",
+    envvar=JWT_ROLES_CLAIM_ENV,
+    help="--auth jwt: the claim (dotted path) holding the roles. "
+    "[default: realm_access.roles, then roles]",
+)
+@click.option(
+    "--auth-user-header",
+    metavar="NAME",
+    envvar=AUTH_USER_HEADER_ENV,
+    help="--auth headers: the header naming the user. [default: X-Forwarded-User]",
+)
+@click.option(
+    "--auth-roles-header",
+    metavar="NAME",
+    envvar=AUTH_ROLES_HEADER_ENV,
+    help="--auth headers: the header of comma-separated roles. [default: X-Forwarded-Groups]",
+)
+@click.option(
     "--migrate/--no-migrate",
     default=True,
     show_default=True,
@@ -165,7 +213,8 @@ class TaskflowServer(BaseApplication):  # type: ignore[misc]
     "--jwt-issuer",
     envvar=JWT_ISSUER_ENV,
     metavar="URL",
-    help="The OpenID Connect provider's issuer URL (its discovery document is under it).",
+    help="The identity provider's issuer URL: --auth jwt requires tokens' iss to be it, and "
+    "the pages' sign-in finds the provider under it (docs/access.md, docs/signin.md).",
 )
 @click.option(
     "--oidc-client-id",
@@ -202,8 +251,15 @@ def serve(
     timers: bool,
     feed: bool,
     ui: bool,
-    migrate: bool,
+    auth_mode: str,
+    jwt_jwks: str | None,
+    jwt_audience: str | None,
     jwt_issuer: str | None,
+    jwt_id_claim: str | None,
+    jwt_roles_claim: str | None,
+    auth_user_header: str | None,
+    auth_roles_header: str | None,
+    migrate: bool,
     oidc_client_id: str | None,
     oidc_client_secret: str | None,
     session_secret: str | None,
@@ -235,6 +291,17 @@ def serve(
         # reloaded then. Set it to keep forms valid across restarts.
         os.environ[UI_SECRET_ENV] = secrets.token_hex(32)
     spec = app_spec_from_env()
+    auth = AuthSettings(
+        auth_mode,
+        jwt_jwks,
+        jwt_audience,
+        jwt_issuer,
+        jwt_id_claim,
+        jwt_roles_claim,
+        auth_user_header,
+        auth_roles_header,
+    )
+    _check_authentication(auth)
     # First, as it is the cheapest check and changes nothing: a taken port must not leave a
     # database created or migrated behind.
     check_can_listen(host, port)
@@ -243,6 +310,14 @@ def serve(
     # request. Connections opened here stay in this process: a store opens its own in each
     # worker after the fork.
     store, built_here = load_app(spec, lambda: _database_to_prepare(url, existing=not migrate))
+    host_app = spec is not None and host_app_from_env() is not None
+    if host_app and auth.mode != "none":
+        if store is not None and built_here:
+            store.close()
+        raise click.UsageError(
+            "--auth applies to the app serve makes; a host's own app (--app naming a falcon "
+            "app) says it with create_app(flow, authenticate=...)"
+        )
     if store is not None:
         try:
             if migrate:
@@ -252,6 +327,12 @@ def serve(
         finally:
             if built_here:
                 store.close()
+    os.environ.update(auth.environment())
+    if auth.mode == "none" and not host_app:
+        click.echo(
+            "taskflow: no authentication (--auth none): anyone who can reach this address can "
+            "read and change every case."
+        )
     options = {
         "bind": bind_address(host, port),
         "workers": workers or default_workers(),
@@ -276,6 +357,15 @@ def _sign_in_for_workers(values: dict[str, str | None]) -> None:
             os.environ[name] = value
     try:
         signin_from_env()
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
+
+
+def _check_authentication(auth: AuthSettings) -> None:
+    """Refuse authentication settings that cannot work now, in one line, rather than with a
+    traceback per worker."""
+    try:
+        auth.authenticator()
     except ValueError as error:
         raise click.UsageError(str(error)) from None
 

@@ -22,6 +22,17 @@ UI_ENV = "TASKFLOW_UI"
 # What signs the case browser's form tokens: the same in every worker, or a form rendered by
 # one is refused by the next. `taskflow serve` makes one for its workers when it is unset.
 UI_SECRET_ENV = "TASKFLOW_UI_SECRET"
+# Who is asking (docs/access.md): `jwt`, `headers` or `none` (the default), and what each
+# needs: the JWKS URL, audience and issuer of bearer tokens; the claims naming the user and
+# roles; the headers an authenticating proxy names them in.
+AUTH_ENV = "TASKFLOW_AUTH"
+JWT_JWKS_ENV = "TASKFLOW_JWT_JWKS"
+JWT_AUDIENCE_ENV = "TASKFLOW_JWT_AUDIENCE"
+JWT_ISSUER_ENV = "TASKFLOW_JWT_ISSUER"
+JWT_ID_CLAIM_ENV = "TASKFLOW_JWT_ID_CLAIM"
+JWT_ROLES_CLAIM_ENV = "TASKFLOW_JWT_ROLES_CLAIM"
+AUTH_USER_HEADER_ENV = "TASKFLOW_AUTH_USER_HEADER"
+AUTH_ROLES_HEADER_ENV = "TASKFLOW_AUTH_ROLES_HEADER"
 # 1 (or true, yes, on): the plain flow made here (no host module) lets webhooks reach
 # private addresses too, as Taskflow(store, allow_private_webhooks=True) does.
 WEBHOOK_ALLOW_PRIVATE_ENV = "TASKFLOW_WEBHOOK_ALLOW_PRIVATE"

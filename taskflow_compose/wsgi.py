@@ -9,6 +9,7 @@ from taskflow_core import Taskflow
 from taskflow_falcon.api import create_app
 from taskflow_falcon.changes import DEFAULT_MAX_WAITING
 
+from .authentication import authenticator_from_env
 from .environment import (
     app_spec,
     database_url,
@@ -54,11 +55,13 @@ def app_from_env() -> falcon.App[falcon.Request, falcon.Response]:
         ui=ui_over_http(),
         ui_secret=ui_secret(),
         signin=signin_from_env(),
+        authenticate=authenticator_from_env(),
     )
 
 
 def get_app() -> falcon.App[falcon.Request, falcon.Response]:
-    """The app gunicorn serves, from ``TASKFLOW_DATABASE_URL`` and ``TASKFLOW_APP``.
+    """The app gunicorn serves, from ``TASKFLOW_DATABASE_URL``, ``TASKFLOW_APP`` and
+    ``TASKFLOW_AUTH*`` (docs/access.md).
 
     Called in each worker after the fork; stores open their connection pools on first use,
     so every worker gets a pool of its own. Do not run gunicorn with ``--preload``.

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar, overload
 
 from .application import reads, retention, revocations, subscriptions
+from .application.access import Access, FeedRule, ReadRule, ScopeRule
 from .application.answers import Decorator, Decorators
 from .application.commands import (
     Command,
@@ -106,7 +107,8 @@ class Taskflow(Mutations):
             actor_id or default_actor_id,
             Redactor(redact, user_fields),
         )
-        self._finding = Finding(store)
+        self._access: Access | None = None
+        self._finding = Finding(store, lambda: self._access)
         self._titler: Titler | None = None
 
     # -- configuration ---------------------------------------------------------------------
@@ -268,6 +270,33 @@ class Taskflow(Mutations):
         ``actor_id(user)``, e.g. for a page's "assign to me"."""
         return self._writes.actor(user)
 
+    def access(
+        self,
+        read: ReadRule | None = None,
+        scope: ScopeRule | None = None,
+        feed: FeedRule | None = None,
+    ) -> Taskflow:
+        """Say who may see which case (docs/access.md); returns the flow.
+
+        ``read(user, case) -> bool``: a case (as a listing shows it) that ``user`` may not
+        read is ``NotFound`` to every read and mutation naming it, as if it did not exist.
+        ``scope(user) -> mapping | None``: a listing's query ANDed into every listing, count
+        and view for ``user`` (None: no restriction). ``feed(user) -> bool``: who may read
+        the change feed (``Forbidden`` otherwise); not given, nobody may. The rules see the
+        ``user`` each call passes (None when it passes none), from Python as over HTTP.
+        Without ``access``, everything is open, as before. Declaring it again replaces the
+        rules. ValueError for a rule that is not callable.
+        """
+        declared = Access(read, scope, feed)
+        with self._lock:
+            self._access = declared
+        return self
+
+    @property
+    def access_rules(self) -> Access | None:
+        """The rules ``access`` declared, None when it was not called."""
+        return self._access
+
     def migrate(self) -> builtins.list[str]:
         """Bring the store's schema up to date; the names of the migrations applied."""
         return self.store.migrate()
@@ -295,12 +324,15 @@ class Taskflow(Mutations):
         """``get``, with the case's version beside it (what an HTTP ETag is made of), which
         decorators cannot drop."""
         workflow = self._transitions.snapshot()
-        return reads.read(self.store, case_id, workflow, self._decorators, user, self._deadlines)
+        return reads.read(
+            self.store, case_id, workflow, self._decorators, user, self._deadlines, self._access
+        )
 
     def next_statuses(self, case_id: str, user: Any = None) -> builtins.list[str]:
         """The statuses ``user`` may move the case to, sorted (empty when nothing is declared).
         A guard that raises counts as a refusal here, and is logged."""
-        return reads.next_statuses(self.store, case_id, self._transitions.snapshot(), user)
+        workflow = self._transitions.snapshot()
+        return reads.next_statuses(self.store, case_id, workflow, user, self._access)
 
     def list(self, query: Mapping[str, Any] | None = None, *, user: Any = None) -> dict[str, Any]:
         """``{"data": [case], "meta": {"count": n}}``: the page of cases ``query`` asks for
@@ -326,23 +358,29 @@ class Taskflow(Mutations):
             self.store, parsed, self._decorators, user, budget, self._deadlines
         )
 
-    def timers(self, case_id: str) -> builtins.list[dict[str, Any]]:
+    def timers(self, case_id: str, *, user: Any = None) -> builtins.list[dict[str, Any]]:
         """The case's pending timers, soonest first: ``[{"name", "due"}]``."""
-        return reads.timers(self.store, case_id)
+        return reads.timers(self.store, case_id, self._access, user)
 
     def changes(
-        self, after: str | None = None, limit: int = DEFAULT_LIMIT, *, wait: float = 0
+        self,
+        after: str | None = None,
+        limit: int = DEFAULT_LIMIT,
+        *,
+        wait: float = 0,
+        user: Any = None,
     ) -> dict[str, Any]:
         """The change feed after the cursor ``after``: ``{"data": [{"cursor", "caseId",
         "entry"}], "meta": {"next": cursor}}``, in commit order. With ``wait`` (seconds, at
         most 30), an empty page is waited for until a change commits or the time is up.
-        InvalidRequest for a cursor this feed never gave out, a limit or a wait out of range."""
-        return reads.changes(self.store, after, limit, wait)
+        InvalidRequest for a cursor this feed never gave out, a limit or a wait out of range;
+        Forbidden when ``access`` is declared and its ``feed`` does not let ``user`` read."""
+        return reads.changes(self.store, after, limit, wait, self._access, user)
 
-    def deliveries(self, case_id: str) -> builtins.list[dict[str, Any]]:
+    def deliveries(self, case_id: str, *, user: Any = None) -> builtins.list[dict[str, Any]]:
         """The case's webhook deliveries, in the order of its events: ``[{"webhookUrl",
         "eventName", "attempts", "status", "lastError"}]``."""
-        return reads.deliveries(self.store, case_id)
+        return reads.deliveries(self.store, case_id, self._access, user)
 
     # -- webhooks and timers: the work beside requests ---------------------------------------
 
@@ -406,7 +444,11 @@ class Taskflow(Mutations):
         """Run one command in one transaction, with the hooks, workflow and decorators of
         this moment; every mutation, from Python or HTTP, passes here."""
         rules = Rules(
-            self._hooks.snapshot(), self._transitions.snapshot(), self._decorators, self._deadlines
+            self._hooks.snapshot(),
+            self._transitions.snapshot(),
+            self._decorators,
+            self._deadlines,
+            self._access,
         )
         self._subscriptions.save(self.store)
         return self._writes.execute(command, context, rules)

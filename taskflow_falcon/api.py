@@ -13,6 +13,7 @@ import falcon
 from taskflow_core import Taskflow
 
 from .access_log import AccessLog
+from .auth import Authentication, Authenticator
 from .body import DEFAULT_MAX_BODY_SIZE
 from .changes import DEFAULT_MAX_WAITING, ChangesResource
 from .errors import install_error_handlers
@@ -59,6 +60,7 @@ def create_app(
     signin: OidcSignIn | None = None,
     ui: bool = True,
     ui_secret: bytes | None = None,
+    authenticate: Authenticator | None = None,
 ) -> falcon.App[falcon.Request, falcon.Response]:
     """A falcon app serving ``flow`` over HTTP (docs/http.md).
 
@@ -75,16 +77,35 @@ def create_app(
     ``ui``: serve the case browser's pages under ``/ui/`` (docs/browser.md); ``ui_secret``
     signs their forms' tokens against cross-site posts, the same in every process serving
     the app (None: a random one, which only one process can check).
+    ``authenticate``: who is asking (``taskflow_falcon.auth.JwtBearer``, ``TrustedHeaders``,
+    docs/access.md): every request but ``/_health``, ``/_ready``, ``/openapi.json`` and
+    ``/docs`` must authenticate (401 otherwise), after the host's middleware, which may set
+    ``req.context.user`` itself (that request is then left as it is). None (the default):
+    the user is whatever the host's middleware sets, else None.
     """
     # The access log first: it times every request and sees every answer, errors included.
     host_middleware = [] if middleware is None else middleware
     if not isinstance(host_middleware, Iterable):
         host_middleware = [host_middleware]
     # The pages' marker before the host's authentication, so that a 401 or 403 it raises
-    # under /ui is a page too.
+    # under /ui is a page too; the pages' sign-in after the host's middleware and before the
+    # authentication, which leaves /ui to it.
     pages = [PagesMiddleware()] if ui else []
+    sessions = [] if signin is None else [signin.middleware(flow)]
+    authentication = (
+        []
+        if authenticate is None
+        else [Authentication(authenticate, pages_signed_in=signin is not None)]
+    )
     app = TaskflowApp(
-        middleware=[AccessLog(flow.redactor), EmptySegments(), *pages, *host_middleware],
+        middleware=[
+            AccessLog(flow.redactor),
+            EmptySegments(),
+            *pages,
+            *host_middleware,
+            *sessions,
+            *authentication,
+        ],
         cors_enable=False,
     )
     app.taskflow = flow
@@ -119,7 +140,7 @@ def create_app(
     add_route(app, "/{case_id}/comment/{comment_id}", comment)
     add_route(app, "/{case_id}/comments/{comment_id}", comment)
     if signin is not None:
-        signin.install(app, flow)
+        signin.add_routes(app, sessions[0], flow)
     if ui:
         install_pages(app, flow, secret=ui_secret, max_body_size=max_body_size)
     return app

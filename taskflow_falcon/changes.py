@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from typing import Any
 
 import falcon
 from falcon.uri import parse_query_string
@@ -23,6 +24,7 @@ from taskflow_core.errors import Forbidden, InvalidRequest
 
 from .parking import Parking, parking_of
 from .rendering import write_json
+from .resources import user_of
 
 # Plain decimal numbers only: Python's int() and float() also take "1_000", "nan" and digits
 # of other scripts, none of which a client means.
@@ -79,7 +81,12 @@ class ChangesResource:
         self._waiting = None if max_waiting is None else threading.BoundedSemaphore(max_waiting)
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        if not self.enabled:
+        user = user_of(req)
+        access = self.flow.access_rules
+        if access is not None:
+            # Declared access rules decide who reads the feed, whatever create_app said.
+            access.check_feed(user)
+        elif not self.enabled:
             raise Forbidden(FEED_OFF_MESSAGE)
         # keep_blank: ``limit=`` must fail, not vanish; csv=False: a comma makes a value
         # malformed, not two values.
@@ -89,17 +96,17 @@ class ChangesResource:
         seconds = check_wait(0.0 if wait is None else _seconds(wait, "wait"))
         parking = parking_of(req.env)
         if seconds == 0:
-            write_json(resp, self.flow.changes(after, count))
+            write_json(resp, self.flow.changes(after, count, user=user))
         elif parking is not None:
-            self._park_until_changed(resp, parking, after, count, seconds)
+            self._park_until_changed(resp, parking, after, count, seconds, user)
         elif self._waiting is not None and not self._waiting.acquire(blocking=False):
-            page = self.flow.changes(after, count)
+            page = self.flow.changes(after, count, user=user)
             if not page["data"]:
                 resp.set_header("Retry-After", str(RETRY_AFTER_SECONDS))
             write_json(resp, page)
         else:
             try:
-                write_json(resp, self.flow.changes(after, count, wait=seconds))
+                write_json(resp, self.flow.changes(after, count, wait=seconds, user=user))
             finally:
                 if self._waiting is not None:
                     self._waiting.release()
@@ -111,17 +118,18 @@ class ChangesResource:
         after: str | None,
         count: int,
         seconds: float,
+        user: Any,
     ) -> None:
         deadline = parking.deadline if parking.resumed else None
         if deadline is None:
             deadline = time.monotonic() + seconds
-        page = self.flow.changes(after, count)
+        page = self.flow.changes(after, count, user=user)
         if page["data"] or time.monotonic() >= deadline:
             write_json(resp, page)
             return
 
         def ready() -> bool:
-            return bool(self.flow.changes(after, 1)["data"])
+            return bool(self.flow.changes(after, 1, user=user)["data"])
 
         # Readers at the same cursor (most are at the head) share one look per wake-up.
         key = (id(self.flow), after)

@@ -5,7 +5,9 @@ The one module that knows how domain errors look over HTTP. Four kinds: ``Taskfl
 (the core's, messages safe to show), falcon's own ``HTTPError`` (unknown route, wrong method,
 body too large, bad query parameter), ``StoreUnavailable`` (the database is away or busy: a
 503 the client may retry) and anything else, which answers a generic 500 and goes to the log,
-because its text may hold SQL or a hook's internals.
+because its text may hold SQL or a hook's internals. Authentication adds two of its own
+(auth.py): ``Unauthenticated`` (401 with ``WWW-Authenticate``, never saying why) and
+``AuthenticationUnavailable`` (the identity provider's keys are away: 503).
 """
 
 from __future__ import annotations
@@ -38,6 +40,24 @@ UNAVAILABLE_MESSAGE = "The service is temporarily unavailable; retry later"
 # A store notices within a fraction of a second that its database is back, so a client may
 # come back soon; an outage costs each retry a few milliseconds.
 RETRY_AFTER_SECONDS = 2
+
+UNAUTHENTICATED_MESSAGE = "Authentication required"
+
+
+class Unauthenticated(Exception):
+    """A request its authenticator could not authenticate (taskflow_falcon/auth.py): 401.
+    Why (no token, a bad signature, an expired token...) is never told to the client, nor
+    logged with any part of the credentials."""
+
+    def __init__(self, challenge: str = "Bearer") -> None:
+        super().__init__(UNAUTHENTICATED_MESSAGE)
+        self.challenge = challenge
+
+
+class AuthenticationUnavailable(Exception):
+    """What authentication needs is away (the identity provider's keys could not be
+    fetched): 503, which the client may retry. The reason is for the operator's log."""
+
 
 STATUS_BY_ERROR: dict[type[TaskflowError], int] = {
     NotFound: 404,
@@ -111,6 +131,25 @@ def _store_unavailable(
     write_json(resp, _body(UNAVAILABLE_MESSAGE), 503)
 
 
+def _unauthenticated(
+    req: falcon.Request, resp: falcon.Response, error: Unauthenticated, params: dict[str, Any]
+) -> None:
+    resp.set_header("WWW-Authenticate", error.challenge)
+    write_json(resp, _body(UNAUTHENTICATED_MESSAGE), 401)
+
+
+def _authentication_unavailable(
+    req: falcon.Request,
+    resp: falcon.Response,
+    error: AuthenticationUnavailable,
+    params: dict[str, Any],
+) -> None:
+    # The reason names the identity provider's address, never a credential.
+    logger.warning("%s %s answered 503: %s", req.method, req.path, one_line(error))
+    resp.set_header("Retry-After", str(RETRY_AFTER_SECONDS))
+    write_json(resp, _body(UNAVAILABLE_MESSAGE), 503)
+
+
 def _serialize_http_error(
     req: falcon.Request, resp: falcon.Response, error: falcon.HTTPError
 ) -> None:
@@ -139,4 +178,6 @@ def install_error_handlers(app: falcon.App[falcon.Request, falcon.Response]) -> 
     app.add_error_handler(Exception, _unexpected_error)
     app.add_error_handler(TaskflowError, _taskflow_error)
     app.add_error_handler(StoreUnavailable, _store_unavailable)
+    app.add_error_handler(Unauthenticated, _unauthenticated)
+    app.add_error_handler(AuthenticationUnavailable, _authentication_unavailable)
     app.set_error_serializer(_serialize_http_error)

@@ -219,7 +219,8 @@ def _paths() -> dict[str, dict[str, Any]]:
             "get": {
                 "summary": "The change feed, in commit order",
                 "description": "Off unless the host turned it on (create_app(flow, feed=True) "
-                "or taskflow serve --feed): 403 otherwise, as it shows every case's entries.",
+                "or taskflow serve --feed): 403 otherwise, as it shows every case's entries. "
+                "With access rules declared (flow.access), their feed rule decides instead.",
                 "parameters": [
                     {
                         "name": "after",
@@ -328,7 +329,11 @@ def openapi_document() -> dict[str, Any]:
             "title": "taskflow",
             "version": version,
             "description": "Cases with a status, an assignee and an activity log, moved "
-            "through a workflow; wire-compatible with the original Node.js taskflow.",
+            "through a workflow; wire-compatible with the original Node.js taskflow. A "
+            "deployment may ask for a bearer token (the `bearer` scheme) or sit behind an "
+            "authenticating proxy: then a request that does not authenticate is answered 401 "
+            "(`/_health`, `/_ready`, `/openapi.json` and `/docs` excepted), and cases the user "
+            "may not read are 404 (docs/access.md).",
             "license": {"name": "MIT", "identifier": "MIT"},
         },
         "tags": [{"name": name, "description": text} for name, text in TAGS.items()],

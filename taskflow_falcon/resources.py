@@ -173,7 +173,7 @@ class TimersResource(_Resource):
     """``/{case_id}/timers``: the case's pending timers."""
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, case_id: str) -> None:
-        write_json(resp, data(self.flow.timers(case_id)))
+        write_json(resp, data(self.flow.timers(case_id, user=user_of(req))))
 
 
 class DeadlineResource(_Resource):

@@ -87,9 +87,20 @@ class OidcSignIn:
         self.redirect_uri = redirect_uri
 
     def install(self, app: falcon.App[falcon.Request, falcon.Response], flow: Taskflow) -> None:
-        """Add the sign-in's routes to ``app`` and its middleware for the pages."""
-        sessions = Sessions(self, flow)
+        """Add the sign-in's routes to ``app`` and its middleware for the pages (after the
+        app's others; ``create_app(signin=)`` puts it before its authentication instead)."""
+        sessions = self.middleware(flow)
         app.add_middleware(sessions)
+        self.add_routes(app, sessions, flow)
+
+    def middleware(self, flow: Taskflow) -> Sessions:
+        """The middleware that signs the pages' requests in from their session cookie."""
+        return Sessions(self, flow)
+
+    def add_routes(
+        self, app: falcon.App[falcon.Request, falcon.Response], sessions: Sessions, flow: Taskflow
+    ) -> None:
+        """The routes of signing in, its callback and signing out."""
         add_route(app, SIGNIN_PATH, SignInResource(self, flow))
         add_route(app, CALLBACK_PATH, CallbackResource(self, flow))
         add_route(app, SIGNOUT_PATH, SignOutResource(sessions, flow))

@@ -4,13 +4,14 @@ listing's cases grouped by status or assignee. The ``Taskflow`` methods delegate
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 import attrs
 
 from ..errors import InvalidRequest
 from ..ports import Store
+from .access import Access, scoped
 from .query import ListQuery
 from .views import View, ViewQuery, make_view, resolve
 
@@ -45,8 +46,10 @@ def counts_body(groups: list[tuple[str | None, int]]) -> dict[str, Any]:
 class Finding:
     """A flow's views, and the reads that find cases through them. Thread-safe."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, access: Callable[[], Access | None]) -> None:
         self._store = store
+        # The flow's access rules of this moment (flow.access may be declared later).
+        self._access = access
         self._lock = threading.Lock()
         # Replaced, never changed in place: a request reads the views of one moment.
         self._views: dict[str, View] = {}
@@ -57,12 +60,16 @@ class Finding:
             self._views = {**self._views, name: view}
 
     def query(self, query: Mapping[str, Any] | None, user: Any) -> ListQuery:
-        """A listing request's query, its view (``view=name``) ANDed in."""
-        return resolve(self._views, query, user)
+        """A listing request's query, its view (``view=name``) and the user's access scope
+        ANDed in: what every listing, count and view of cases for ``user`` reads."""
+        return scoped(self._access(), user, resolve(self._views, query, user))
 
     def views(self, user: Any) -> list[dict[str, Any]]:
         views = list(self._views.values())
-        queries = [resolve({v.name: v}, {"view": v.name}, user) for v in views]
+        access = self._access()
+        queries = [
+            scoped(access, user, resolve({v.name: v}, {"view": v.name}, user)) for v in views
+        ]
         with self._store.unit_of_work(read_only=True) as uow:
             counts = [uow.cases.list(attrs.evolve(q, limit=0, offset=0)).count for q in queries]
         return [

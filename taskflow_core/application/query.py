@@ -88,6 +88,17 @@ class ListQuery:
         )
 
 
+def restricted(query: ListQuery, *others: ListQuery) -> ListQuery:
+    """``query`` with the filters of ``others`` ANDed in: what it selects, and only what each
+    of them selects too. The page (sort, limit, offset) stays ``query``'s. Every listing,
+    count and view applies a user's access scope through it (access.py), and so should
+    anything else that selects cases by a listing's query (acting on many, exporting); a
+    query that conflicts with a scope selects nothing."""
+    if not others:
+        return query
+    return attrs.evolve(query, also=(*query.also, *others))
+
+
 @attrs.frozen
 class Deferred:
     """A case of a page whose data was not read with it: past the page's budget."""

@@ -19,6 +19,7 @@ from ..errors import NotFound
 from ..ports import EncodedListings, Store, UnitOfWork
 from . import feed
 from . import query as query_module
+from .access import Access, check_case
 from .answers import (
     Decorators,
     deadlines_of,
@@ -40,18 +41,26 @@ def read(
     decorators: Decorators,
     user: Any,
     deadlines: Deadlines = NO_DEADLINES,
+    access: Access | None = None,
 ) -> Outcome:
     found = canonical_id(case_id)
     with store.unit_of_work(read_only=True) as uow:
-        case = with_deadlines(read_case(uow, found), deadlines, uow)
+        read_one = read_case(uow, found)
+        if access is not None:
+            access.check_wire(user, read_one)
+        case = with_deadlines(read_one, deadlines, uow)
     # The version beside the case: decorators may drop it, an ETag may not.
     return Outcome(single_case(case, workflow, user, decorators), case["version"])
 
 
-def next_statuses(store: Store, case_id: str, workflow: Workflow, user: Any) -> list[str]:
+def next_statuses(
+    store: Store, case_id: str, workflow: Workflow, user: Any, access: Access | None = None
+) -> list[str]:
     found = canonical_id(case_id)
     with store.unit_of_work(read_only=True) as uow:
         case = read_case(uow, found)
+        if access is not None:
+            access.check_wire(user, case)
     return workflow.allowed(case, user)
 
 
@@ -120,27 +129,43 @@ def list_streamed(
     return listing(store, page, budget, present)
 
 
-def _existing(uow: UnitOfWork, case_id: str) -> str:
-    if uow.cases.get(case_id) is None:
+def _existing(uow: UnitOfWork, case_id: str, access: Access | None, user: Any) -> str:
+    """``case_id``, when the case exists and ``user`` may read it; else NotFound."""
+    case = uow.cases.get(case_id)
+    if case is None:
         raise NotFound("Case not found")
+    check_case(access, user, case)
     return case_id
 
 
-def timers(store: Store, case_id: str) -> list[dict[str, Any]]:
+def timers(
+    store: Store, case_id: str, access: Access | None = None, user: Any = None
+) -> list[dict[str, Any]]:
     found = canonical_id(case_id)
     with store.unit_of_work(read_only=True) as uow:
-        pending = uow.timers.for_case(_existing(uow, found))
+        pending = uow.timers.for_case(_existing(uow, found, access, user))
     return [{"name": t.name, "due": timestamp(t.due)} for t in pending]
 
 
-def deliveries(store: Store, case_id: str) -> list[dict[str, Any]]:
+def deliveries(
+    store: Store, case_id: str, access: Access | None = None, user: Any = None
+) -> list[dict[str, Any]]:
     found = canonical_id(case_id)
     with store.unit_of_work(read_only=True) as uow:
-        entries = uow.deliveries.for_case(_existing(uow, found))
+        entries = uow.deliveries.for_case(_existing(uow, found, access, user))
     return [delivery_to_wire(d) for d in entries]
 
 
-def changes(store: Store, after: str | None, limit: int, wait: float) -> dict[str, Any]:
+def changes(
+    store: Store,
+    after: str | None,
+    limit: int,
+    wait: float,
+    access: Access | None = None,
+    user: Any = None,
+) -> dict[str, Any]:
+    if access is not None:
+        access.check_feed(user)
     position = feed.decode_cursor(after)
     found = feed.read(store, position, feed.check_limit(limit), feed.check_wait(wait))
     return feed.page(found, after)

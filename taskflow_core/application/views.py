@@ -10,7 +10,7 @@ from typing import Any
 import attrs
 
 from ..errors import InvalidRequest
-from .query import ListQuery, parse_list_query
+from .query import ListQuery, parse_list_query, restricted
 
 ViewQuery = Mapping[str, Any] | Callable[[Any], Mapping[str, Any]]
 VIEW_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
@@ -65,4 +65,4 @@ def resolve(views: Mapping[str, View], query: Mapping[str, Any] | None, user: An
     declared = view.mapping(user)
     # The view's sort and page apply unless the request gives its own.
     parsed = parse_list_query({**{k: declared[k] for k in _PAGING if k in declared}, **given})
-    return attrs.evolve(parsed, also=(parse_list_query(declared),))
+    return restricted(parsed, parse_list_query(declared))

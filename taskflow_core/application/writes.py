@@ -24,6 +24,7 @@ from ..domain.workflow import Workflow
 from ..errors import InvalidRequest
 from ..ports import Store, UnitOfWork
 from . import idempotency
+from .access import Access
 from .answers import Decorators, checked, deadlines_of, single_case, single_case_body
 from .commands import Command, Context, Outcome
 from .pipeline import Pipeline, read_case
@@ -52,6 +53,8 @@ class Rules:
     workflow: Workflow
     decorators: Decorators
     deadlines: Deadlines = NO_DEADLINES
+    # flow.access: a case the request's user may not read is NotFound, before any hook.
+    access: Access | None = None
 
 
 @attrs.frozen
@@ -69,6 +72,12 @@ class WritePath:
         with self.store.unit_of_work() as uow:
             claimed = None
             if context.idempotency_key is not None:
+                if rules.access is not None and command.case_id is not None:
+                    # Before a stored answer is replayed: a user who may no longer read the
+                    # case gets 404, not the case as it was (checked again once held).
+                    found = uow.cases.get(command.case_id)
+                    if found is not None:
+                        rules.access.check_case(context.user, found)
                 # First of all, so that a request sent twice at once waits here for the
                 # first to end, before either has locked a case or run a hook.
                 claimed = self._pending(command, context, context.idempotency_key)
@@ -76,6 +85,10 @@ class WritePath:
                 if stored is not None:
                     return Outcome.replay(stored)  # leaving the block rolls back
             tx = self.begin(uow, rules.hooks, context, rules.workflow, rules.deadlines)
+            if rules.access is not None and command.case_id is not None:
+                # Held (as the command would hold it) and checked before the version, so
+                # that a case the user may not read answers 404, never 412 or 409.
+                rules.access.check_case(context.user, tx.hold(command.case_id))
             if context.expected_version is not None and command.case_id is not None:
                 tx.check_version(command.case_id, context.expected_version)
             answered = command.run(tx)

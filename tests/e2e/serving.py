@@ -50,13 +50,13 @@ class Server:
         return self.log_path.read_text(errors="replace")
 
 
-def _wait_until_answering(server: Server) -> None:
+def _wait_until_answering(server: Server, path: str = "/") -> None:
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
             pytest.fail(f"server exited with {server.process.returncode}:\n{server.log}")
         try:
-            with urllib.request.urlopen(server.url + "/", timeout=2) as response:
+            with urllib.request.urlopen(server.url + path, timeout=2) as response:
                 if response.status == 200:
                     return
         except (urllib.error.URLError, ConnectionError, TimeoutError):
@@ -66,15 +66,18 @@ def _wait_until_answering(server: Server) -> None:
 
 
 @contextmanager
-def serving(command: list[str], *, cwd: Path, env: dict[str, str], port: int) -> Iterator[Server]:
-    """Start the server, wait for it to answer, and stop it with SIGTERM afterwards."""
+def serving(
+    command: list[str], *, cwd: Path, env: dict[str, str], port: int, ready_path: str = "/"
+) -> Iterator[Server]:
+    """Start the server, wait for it to answer 200 on ``ready_path``, and stop it with
+    SIGTERM afterwards."""
     log_path = cwd / f"server-{port}.log"
     with log_path.open("wb") as log:
         # Output to a file: a pipe nobody reads would block gunicorn once it fills.
         process = subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=log)
     server = Server(port, process, log_path)
     try:
-        _wait_until_answering(server)
+        _wait_until_answering(server, ready_path)
         yield server
     finally:
         if process.poll() is None:

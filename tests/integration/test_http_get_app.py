@@ -18,6 +18,8 @@ from taskflow_sqlite import SqliteStore
 def no_configuration(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for key in ("TASKFLOW_DATABASE_URL", "TASKFLOW_APP", "TASKFLOW_POOL_SIZE", "TASKFLOW_FEED"):
         monkeypatch.delenv(key, raising=False)
+    for key in ("TASKFLOW_AUTH", "TASKFLOW_JWT_JWKS", "TASKFLOW_JWT_AUDIENCE"):
+        monkeypatch.delenv(key, raising=False)
     monkeypatch.chdir(tmp_path)
 
 
@@ -149,3 +151,23 @@ def test_the_feed_is_off_unless_taskflow_feed_turns_it_on(
     assert falcon.testing.TestClient(get_app()).simulate_get("/_changes").status_code == 403
     monkeypatch.setenv("TASKFLOW_FEED", "1")
     assert falcon.testing.TestClient(get_app()).simulate_get("/_changes").status_code == 200
+
+
+def test_taskflow_auth_makes_every_request_authenticate(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.support.identity import AUDIENCE, SigningKey, claims, jwks_server
+
+    key = SigningKey.rsa()
+    monkeypatch.setenv("TASKFLOW_AUTH", "headers")
+    client = falcon.testing.TestClient(get_app())
+    assert client.simulate_get("/").status_code == 401
+    assert client.simulate_get("/", headers={"X-Forwarded-User": "ann"}).status_code == 200
+    with jwks_server(key) as idp:
+        monkeypatch.setenv("TASKFLOW_AUTH", "jwt")
+        monkeypatch.setenv("TASKFLOW_JWT_JWKS", idp.url)
+        monkeypatch.setenv("TASKFLOW_JWT_AUDIENCE", AUDIENCE)
+        client = falcon.testing.TestClient(get_app())
+        assert client.simulate_get("/", headers={"X-Forwarded-User": "ann"}).status_code == 401
+        token = key.sign(claims())
+        answer = client.simulate_get("/", headers={"Authorization": f"Bearer {token}"})
+        assert answer.status_code == 200
+        assert client.simulate_get("/_health").status_code == 200

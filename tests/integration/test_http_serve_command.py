@@ -20,6 +20,17 @@ ENV_KEYS = (
     "TASKFLOW_BODY_TIMEOUT",
     "TASKFLOW_FEED",
 )
+# Who is asking (docs/access.md): set by serve for its workers too.
+AUTH_KEYS = (
+    "TASKFLOW_AUTH",
+    "TASKFLOW_JWT_JWKS",
+    "TASKFLOW_JWT_AUDIENCE",
+    "TASKFLOW_JWT_ISSUER",
+    "TASKFLOW_JWT_ID_CLAIM",
+    "TASKFLOW_JWT_ROLES_CLAIM",
+    "TASKFLOW_AUTH_USER_HEADER",
+    "TASKFLOW_AUTH_ROLES_HEADER",
+)
 
 
 HOST_MODULE = """
@@ -40,7 +51,7 @@ def started(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[dict[str, A
 
     Runs in an empty directory holding a host module ``host_module:flow``.
     """
-    for key in ENV_KEYS:
+    for key in (*ENV_KEYS, *AUTH_KEYS):
         # serve sets these in this very process, for its workers. Setting first makes the
         # undo remove what was not there before: delenv alone records nothing for it.
         monkeypatch.setenv(key, "")
@@ -57,6 +68,7 @@ def started(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[dict[str, A
                 "migrated": Path("taskflow.db").exists(),
                 "cfg": {k: self.cfg.settings[k].get() for k in ("bind", "workers", "threads")},
                 "env": {k: os.environ.get(k) for k in ENV_KEYS},
+                "auth": {k: v for k in AUTH_KEYS if (v := os.environ.get(k)) is not None},
             }
         )
 
@@ -250,3 +262,69 @@ def test_taskflow_feed_in_the_environment_turns_it_on_too(
     CliRunner().invoke(cli, ["serve"])
 
     assert started[0]["env"]["TASKFLOW_FEED"] == "1"
+
+
+NO_AUTH_WARNING = "anyone who can reach this address can read and change every case"
+
+
+def test_without_auth_serve_says_in_one_line_that_anyone_can_do_anything(
+    started: list[dict[str, Any]],
+) -> None:
+    result = CliRunner().invoke(cli, ["serve"])
+
+    assert result.exit_code == 0, result.output
+    assert [line for line in result.output.splitlines() if NO_AUTH_WARNING in line] == [
+        "taskflow: no authentication (--auth none): " + NO_AUTH_WARNING + "."
+    ]
+    assert started[0]["auth"] == {"TASKFLOW_AUTH": "none"}
+
+
+def test_auth_jwt_reaches_the_workers(started: list[dict[str, Any]]) -> None:
+    args = ["serve", "--auth", "jwt", "--jwt-jwks", "https://idp.example/certs"]
+    args += ["--jwt-audience", "taskflow", "--jwt-issuer", "https://idp.example"]
+    result = CliRunner().invoke(cli, args)
+
+    assert result.exit_code == 0, result.output
+    assert NO_AUTH_WARNING not in result.output
+    assert started[0]["auth"] == {
+        "TASKFLOW_AUTH": "jwt",
+        "TASKFLOW_JWT_JWKS": "https://idp.example/certs",
+        "TASKFLOW_JWT_AUDIENCE": "taskflow",
+        "TASKFLOW_JWT_ISSUER": "https://idp.example",
+    }
+
+
+def test_auth_from_the_environment(
+    started: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TASKFLOW_AUTH", "headers")
+    monkeypatch.setenv("TASKFLOW_AUTH_USER_HEADER", "X-Auth-Request-User")
+
+    result = CliRunner().invoke(cli, ["serve"])
+
+    assert result.exit_code == 0, result.output
+    assert started[0]["auth"] == {
+        "TASKFLOW_AUTH": "headers",
+        "TASKFLOW_AUTH_USER_HEADER": "X-Auth-Request-User",
+    }
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--auth", "jwt", "--jwt-audience", "a"], "--jwt-jwks"),
+        (["--auth", "jwt", "--jwt-jwks", "https://idp/certs"], "--jwt-audience"),
+        (["--auth", "jwt", "--jwt-jwks", "ftp://idp/certs", "--jwt-audience", "a"], "http"),
+        (["--auth", "magic"], "magic"),
+        (["--app", "host_module:app", "--auth", "headers"], "authenticate="),
+    ],
+)
+def test_auth_settings_that_cannot_work_fail_before_gunicorn_starts(
+    started: list[dict[str, Any]], args: list[str], says: str
+) -> None:
+    result = CliRunner().invoke(cli, ["serve", *args])
+
+    assert result.exit_code == 2
+    assert says in result.output
+    assert "Traceback" not in result.output
+    assert started == []

@@ -56,7 +56,9 @@ def test_swagger_ui_lists_the_operations_and_tries_one_out(browser: Any) -> None
                 By.CSS_SELECTOR, ".live-responses-table tr.response .response-col_status"
             )
         )
-        status = create.find_element(By.CSS_SELECTOR, ".live-responses-table tr.response .response-col_status")
+        status = create.find_element(
+            By.CSS_SELECTOR, ".live-responses-table tr.response .response-col_status"
+        )
         assert status.text.strip().startswith("200")
         screenshot(browser, "docs-tried")
 
