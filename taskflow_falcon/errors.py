@@ -135,6 +135,8 @@ def _unauthenticated(
     req: falcon.Request, resp: falcon.Response, error: Unauthenticated, params: dict[str, Any]
 ) -> None:
     resp.set_header("WWW-Authenticate", error.challenge)
+    if _paged(req, resp, 401, UNAUTHENTICATED_MESSAGE):
+        return
     write_json(resp, _body(UNAUTHENTICATED_MESSAGE), 401)
 
 

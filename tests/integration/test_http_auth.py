@@ -22,6 +22,7 @@ from taskflow_core import Taskflow
 from taskflow_core.memory import MemoryStore
 from taskflow_falcon import create_app
 from taskflow_falcon.auth import JwtBearer, TrustedHeaders
+from taskflow_falcon.signin import OidcSignIn
 from tests.support.identity import (
     AUDIENCE,
     ISSUER,
@@ -354,6 +355,37 @@ class TestMiddleware:
         assert made.json["data"]["activityLog"][0]["changedBy"] == "from-session"
         assert_refused(client.simulate_post("/", json={}, headers={"Cookie": "session=no"}))
         assert idp.fetches == 0
+
+    def test_the_reference_pages_files_need_no_token(
+        self, client: falcon.testing.TestClient
+    ) -> None:
+        assert client.simulate_get("/docs/assets/docs.js").status_code == 200
+
+    def test_with_a_sign_in_the_pages_are_left_to_it_and_the_api_still_wants_a_token(
+        self, flow: Taskflow, idp: JwksServer
+    ) -> None:
+        signin = OidcSignIn(
+            issuer="http://127.0.0.1:9/realms/casework",  # never asked: no one signs in here
+            client_id="taskflow",
+            secret=b"s" * 32,
+        )
+        app = create_app(
+            flow, signin=signin, authenticate=JwtBearer(jwks=idp.url, audience=AUDIENCE)
+        )
+        client = falcon.testing.TestClient(app)
+        inbox = client.simulate_get("/ui/cases")
+        assert inbox.status_code == 303  # to the sign-in, not a bearer challenge
+        assert inbox.headers["location"].startswith("/ui/signin?next=")
+        assert "WWW-Authenticate" not in client.simulate_post("/ui/signout").headers
+        assert_refused(client.simulate_get("/"))
+        assert_refused(client.simulate_get("/uix"))
+
+    def test_without_a_sign_in_the_pages_want_a_token_too(
+        self, client: falcon.testing.TestClient
+    ) -> None:
+        page = client.simulate_get("/ui/")
+        assert page.status_code == 401
+        assert page.headers["content-type"].startswith("text/html")
 
     def test_authenticate_takes_an_authenticator(self, flow: Taskflow) -> None:
         with pytest.raises(TypeError):
