@@ -17,6 +17,7 @@ from .body import DEFAULT_MAX_BODY_SIZE
 from .changes import DEFAULT_MAX_WAITING, ChangesResource
 from .errors import install_error_handlers
 from .finding import CountsResource, ViewsResource
+from .metrics_http import HttpMetrics, MetricsResource
 from .operations import HealthResource, ReadyResource
 from .reference import DocsResource, OpenApiResource
 from .rendering import JSON_TYPE
@@ -53,6 +54,7 @@ def create_app(
     max_body_size: int = DEFAULT_MAX_BODY_SIZE,
     feed: bool = False,
     max_waiting: int | None = DEFAULT_MAX_WAITING,
+    metrics: bool = True,
 ) -> falcon.App[falcon.Request, falcon.Response]:
     """A falcon app serving ``flow`` over HTTP (docs/http.md).
 
@@ -63,14 +65,18 @@ def create_app(
     ``max_waiting``: under a server that cannot park a waiting request (any but ``taskflow
     serve``'s worker, which holds them without a thread), how many ``GET /_changes?wait=``
     requests the process holds on its threads; the others are answered at once, with
-    ``Retry-After`` when empty. None: no limit.
+    ``Retry-After`` when empty. None: no limit. ``metrics``: whether ``GET /metrics``
+    answers, in the Prometheus text format, and requests are counted (docs/operating.md).
     """
     # The access log first: it times every request and sees every answer, errors included.
     host_middleware = [] if middleware is None else middleware
     if not isinstance(host_middleware, Iterable):
         host_middleware = [host_middleware]
+    # The metrics right after it, timed by its clock (metrics_http.py).
+    metrics_resource = MetricsResource(flow) if metrics else None
+    counting = [] if metrics_resource is None else [HttpMetrics(metrics_resource.metrics)]
     app = TaskflowApp(
-        middleware=[AccessLog(flow.redactor), EmptySegments(), *host_middleware],
+        middleware=[AccessLog(flow.redactor), *counting, EmptySegments(), *host_middleware],
         cors_enable=False,
     )
     app.taskflow = flow
@@ -86,6 +92,8 @@ def create_app(
     add_route(app, "/docs", DocsResource())
     add_route(app, "/_health", HealthResource())
     add_route(app, "/_ready", ReadyResource(flow))
+    if metrics_resource is not None:
+        add_route(app, "/metrics", metrics_resource)
     add_route(app, "/_changes", ChangesResource(flow, enabled=feed, max_waiting=max_waiting))
     add_route(app, "/", CasesResource(flow, **deps))
     add_route(app, "/{case_id}", CaseResource(flow, **deps))

@@ -26,6 +26,7 @@ from ..ports import Store, UnitOfWork
 from . import idempotency
 from .answers import Decorators, checked, deadlines_of, single_case, single_case_body
 from .commands import Command, Context, Outcome
+from .observing import Observer
 from .pipeline import Pipeline, read_case
 
 ActorId = Callable[[Any], "str | None"]
@@ -60,6 +61,8 @@ class WritePath:
     clock: Timeline
     actor_id: ActorId
     redact: Redactor
+    # Told what each transaction committed (metrics: taskflow_falcon/metrics.py).
+    observer: Observer | None = None
 
     def execute(self, command: Command, context: Context, rules: Rules) -> Outcome:
         if context.expected_version is not None and command.case_id is None:
@@ -123,6 +126,7 @@ class WritePath:
             redact=self.redact,
             workflow=workflow,
             deadlines=deadlines,
+            observer=self.observer,
         )
 
     def _pending(self, command: Command, context: Context, key: str) -> IdempotencyRecord:
