@@ -17,6 +17,7 @@ from taskflow_compose.environment import (
     DEFAULT_DATABASE,
     FEED_ENV,
     HEADER_TIMEOUT_ENV,
+    METRICS_ENV,
     POOL_SIZE_ENV,
 )
 from taskflow_compose.environment import app_spec as app_spec_from_env
@@ -29,6 +30,7 @@ from .database import check_answers, migrate_database
 from .listening import bind_address, check_can_listen
 from .loading import load_app
 from .logs import GunicornLogger, logconfig
+from .metrics import WorkerMetricsDirectory, child_exit
 from .options import dsn_option
 from .worker import DEFAULT_BODY_TIMEOUT, DEFAULT_HEADER_TIMEOUT
 
@@ -140,6 +142,13 @@ class TaskflowServer(BaseApplication):  # type: ignore[misc]
     "create_app(flow, feed=True) decides there.",
 )
 @click.option(
+    "--metrics/--no-metrics",
+    default=True,
+    show_default=True,
+    help="Answer GET /metrics (Prometheus), summed over the workers. Ignored for a host's "
+    "own app (--app naming a falcon app): create_app(flow, metrics=...) decides there.",
+)
+@click.option(
     "--migrate/--no-migrate",
     default=True,
     show_default=True,
@@ -163,6 +172,7 @@ def serve(
     app_spec: str | None,
     timers: bool,
     feed: bool,
+    metrics: bool,
     migrate: bool,
     access_log: bool,
 ) -> None:
@@ -177,6 +187,27 @@ def serve(
     os.environ[HEADER_TIMEOUT_ENV] = str(header_timeout)
     os.environ[BODY_TIMEOUT_ENV] = str(body_timeout)
     os.environ[FEED_ENV] = "1" if feed else "0"
+    os.environ[METRICS_ENV] = "1" if metrics else "0"
+    # Made before anything here makes metrics (a host module's app may, when loaded) and
+    # before the workers fork, so that each writes its counters there and a scrape answered
+    # by any of them sums them all.
+    directory = WorkerMetricsDirectory()
+    try:
+        _serve(host, port, workers, threads, timers, migrate, access_log, url)
+    finally:
+        directory.close()
+
+
+def _serve(
+    host: str,
+    port: int,
+    workers: int | None,
+    threads: int,
+    timers: bool,
+    migrate: bool,
+    access_log: bool,
+    url: str | None,
+) -> None:
     spec = app_spec_from_env()
     # First, as it is the cheapest check and changes nothing: a taken port must not leave a
     # database created or migrated behind.
@@ -207,6 +238,7 @@ def serve(
         "logconfig_dict": logconfig(access_log=access_log, app_spec=spec),
         "logger_class": GunicornLogger,
         "when_ready": _when_ready,
+        "child_exit": child_exit,
     }
     TaskflowServer(options, sweep_timers=timers).run()
 

@@ -17,6 +17,9 @@ HEADER_TIMEOUT_ENV = "TASKFLOW_HEADER_TIMEOUT"
 BODY_TIMEOUT_ENV = "TASKFLOW_BODY_TIMEOUT"
 # 1 (or true, yes, on): GET /_changes answers (`taskflow serve --feed`); else it is 403.
 FEED_ENV = "TASKFLOW_FEED"
+# 0 (or false, no, off): the app made here leaves GET /metrics out (taskflow serve
+# --no-metrics); anything else, or unset, serves it.
+METRICS_ENV = "TASKFLOW_METRICS"
 # 1 (or true, yes, on): the plain flow made here (no host module) lets webhooks reach
 # private addresses too, as Taskflow(store, allow_private_webhooks=True) does.
 WEBHOOK_ALLOW_PRIVATE_ENV = "TASKFLOW_WEBHOOK_ALLOW_PRIVATE"
@@ -58,6 +61,12 @@ def through_pgbouncer() -> bool:
 def feed_over_http() -> bool:
     """Whether ``TASKFLOW_FEED`` turns ``GET /_changes`` on."""
     return _flag(FEED_ENV)
+
+
+def metrics_over_http() -> bool:
+    """Whether ``GET /metrics`` answers: unless ``TASKFLOW_METRICS`` turns it off."""
+    value = os.environ.get(METRICS_ENV, "").strip().lower()
+    return value not in ("0", "false", "no", "off")
 
 
 def webhooks_allow_private() -> bool:

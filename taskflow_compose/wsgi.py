@@ -9,7 +9,7 @@ from taskflow_core import Taskflow
 from taskflow_falcon.api import create_app
 from taskflow_falcon.changes import DEFAULT_MAX_WAITING
 
-from .environment import app_spec, database_url, feed_over_http, pool_size
+from .environment import app_spec, database_url, feed_over_http, metrics_over_http, pool_size
 from .flows import load_attr, load_flow
 
 
@@ -40,7 +40,10 @@ def app_from_env() -> falcon.App[falcon.Request, falcon.Response]:
     # always answers everything else.
     max_waiting = max(1, threads // 2) if threads else DEFAULT_MAX_WAITING
     return host_app_from_env() or create_app(
-        flow_from_env(), feed=feed_over_http(), max_waiting=max_waiting
+        flow_from_env(),
+        feed=feed_over_http(),
+        max_waiting=max_waiting,
+        metrics=metrics_over_http(),
     )
 
 
