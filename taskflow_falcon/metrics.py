@@ -22,7 +22,6 @@ import threading
 from collections.abc import Iterable, Sequence
 
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
     Histogram,
@@ -41,7 +40,9 @@ from taskflow_core.domain.clock import utc
 logger = logging.getLogger(__name__)
 
 MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
-CONTENT_TYPE = CONTENT_TYPE_LATEST
+# The text format every Prometheus reads (version 2 and 3); no name here needs the escaping
+# of 1.0.0, which recent prometheus_client versions name "latest".
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 # Request durations: from a cached read (a few ms) to a long-poll of the feed (30 s).
 DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
