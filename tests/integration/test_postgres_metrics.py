@@ -11,7 +11,6 @@ holds back every change after it, and the gauge grows with the wait.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import psycopg
 import pytest
@@ -29,8 +28,8 @@ STEP_LOCK = 2053558898
 
 
 @pytest.fixture
-def flow(postgres_store: PostgresStore) -> Iterator[Taskflow]:
-    yield Taskflow(postgres_store)
+def flow(postgres_store: PostgresStore) -> Taskflow:
+    return Taskflow(postgres_store)
 
 
 def oldest_pending(flow: Taskflow) -> float:
