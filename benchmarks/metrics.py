@@ -88,6 +88,11 @@ def main(argv: list[str] | None = None) -> int:
         help="memory: no database, so each request costs least and the metrics' share of it"
         " is largest (an upper bound)",
     )
+    parser.add_argument(
+        "--control",
+        action="store_true",
+        help="both apps without metrics: how far rounds differ by the machine's noise alone",
+    )
     args = parser.parse_args(argv)
 
     store: Store
@@ -105,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         store = MemoryStore()
         seeding = Taskflow(store)
         live = [seeding.create({"n": n})["id"] for n in range(args.cases)][-10_000:]
-    watched = create_app(Taskflow(store))
+    watched = create_app(Taskflow(store), metrics=not args.control)
     quiet = create_app(Taskflow(store), metrics=False)
     rng = random.Random(29)
     toggle = [0]
@@ -119,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         return call(app, "PUT", f"/{rng.choice(live)}/status", status)
 
     result: dict[str, Any] = {
-        "store": args.store,
+        "store": args.store + (" (control: no metrics on either side)" if args.control else ""),
         "cases": args.cases,
         "duration": args.duration,
         "rows": {},
@@ -191,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     store.close()
 
     RESULTS.mkdir(exist_ok=True)
-    name = f"metrics-{args.store}-{args.cases}"
+    name = f"metrics-{args.store}-{args.cases}" + ("-control" if args.control else "")
     (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
     (RESULTS / f"{name}.md").write_text(render_table(result))
     return 0
