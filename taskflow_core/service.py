@@ -20,7 +20,7 @@ from .application.commands import (
 from .application.finding import Finding
 from .application.listing import Listing
 from .application.mutations import Mutations
-from .application.observing import Observer, Observers
+from .application.observing import Observer, Observers, Tracer
 from .application.pipeline import Pipeline
 from .application.query import DEFAULT_LIMIT
 from .application.sealing import Sealer, seal_stored
@@ -145,6 +145,13 @@ class Taskflow(Mutations):
         ``create_app`` adds its metrics' observer. Adding the same one twice changes
         nothing. Returns the flow."""
         self._observers.add(observer)
+        return self
+
+    def trace(self, tracer: Tracer | None) -> Taskflow:
+        """Open a span of ``tracer`` (``taskflow_core.application.observing.Tracer``) around
+        every transaction of a mutation and every hook; None stops. ``create_app(flow,
+        tracing=True)`` sets OpenTelemetry's. Returns the flow."""
+        self._observers.tracer = tracer
         return self
 
     def decorate(self, fn: Decorator, *, list: bool = True) -> Taskflow:

@@ -7,6 +7,7 @@ nothing here runs at import time. ``taskflow_compose.wsgi:get_app`` is the gunic
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import falcon
 
@@ -55,6 +56,7 @@ def create_app(
     feed: bool = False,
     max_waiting: int | None = DEFAULT_MAX_WAITING,
     metrics: bool = True,
+    tracing: bool | Any = False,
 ) -> falcon.App[falcon.Request, falcon.Response]:
     """A falcon app serving ``flow`` over HTTP (docs/http.md).
 
@@ -67,6 +69,8 @@ def create_app(
     requests the process holds on its threads; the others are answered at once, with
     ``Retry-After`` when empty. None: no limit. ``metrics``: whether ``GET /metrics``
     answers, in the Prometheus text format, and requests are counted (docs/operating.md).
+    ``tracing``: OpenTelemetry spans for each request, transaction and hook (the ``otel``
+    extra): True for the global tracer provider, or a ``TracerProvider``.
     """
     # The access log first: it times every request and sees every answer, errors included.
     host_middleware = [] if middleware is None else middleware
@@ -74,7 +78,16 @@ def create_app(
         host_middleware = [host_middleware]
     # The metrics right after it, timed by its clock (metrics_http.py).
     metrics_resource = MetricsResource(flow) if metrics else None
-    counting = [] if metrics_resource is None else [HttpMetrics(metrics_resource.metrics)]
+    counting: list[Any] = (
+        [] if metrics_resource is None else [HttpMetrics(metrics_resource.metrics)]
+    )
+    if tracing is not False and tracing is not None:
+        from .tracing import OtelTracer, Tracing  # only with the otel extra installed
+
+        tracer = OtelTracer(None if tracing is True else tracing)
+        flow.trace(tracer)
+        # Before the metrics; the access log, first of all, logs the trace id it sets.
+        counting = [Tracing(tracer), *counting]
     app = TaskflowApp(
         middleware=[AccessLog(flow.redactor), *counting, EmptySegments(), *host_middleware],
         cors_enable=False,

@@ -1,5 +1,6 @@
 """What a watcher (metrics, traces) may learn of the engine's work, without the core knowing
-who watches: events that committed, hooks that failed, webhook deliveries that ended.
+who watches: events that committed, hooks that failed, webhook deliveries that ended; and,
+for a ``Tracer``, a span around each transaction and each hook.
 
 The core calls an ``Observer``; adapters implement it (``taskflow_falcon/metrics.py`` turns
 it into Prometheus counters). Every call happens after the fact and outside any transaction,
@@ -8,9 +9,10 @@ and an observer that fails is logged, never allowed to fail the work it watches.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 logger = logging.getLogger(__name__)
@@ -48,6 +50,13 @@ class Observer(Protocol):
         ``FAILED``."""
 
 
+class Tracer(Protocol):
+    def span(
+        self, name: str, attributes: Mapping[str, str]
+    ) -> contextlib.AbstractContextManager[object]:
+        """A span named ``name`` around the block (an error leaving it marks the span)."""
+
+
 class Observers:
     """The observers a flow tells, added at any time; itself an ``Observer``. Copy on write,
     so a call in progress never sees the tuple change."""
@@ -55,6 +64,7 @@ class Observers:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._observers: tuple[Observer, ...] = ()
+        self.tracer: Tracer | None = None
 
     def add(self, observer: Observer) -> None:
         """Tell ``observer`` too; adding one already told changes nothing (two apps made on
@@ -64,7 +74,14 @@ class Observers:
                 self._observers = (*self._observers, observer)
 
     def __bool__(self) -> bool:
-        return bool(self._observers)
+        return bool(self._observers) or self.tracer is not None
+
+    def span(
+        self, name: str, attributes: Mapping[str, str]
+    ) -> contextlib.AbstractContextManager[object]:
+        """The tracer's span, or nothing when no tracer is set."""
+        tracer = self.tracer
+        return contextlib.nullcontext() if tracer is None else tracer.span(name, attributes)
 
     def events_committed(self, kinds: Sequence[str]) -> None:
         for observer in self._observers:

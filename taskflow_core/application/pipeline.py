@@ -32,7 +32,7 @@ from ..domain.workflow import NO_WORKFLOW, Workflow
 from ..errors import Forbidden, HookUsageError, NotFound, PreconditionFailed, TaskflowError
 from ..ports import UnitOfWork
 from .deadline_clock import DeadlineClock
-from .observing import Observer, event_kind
+from .observing import Observers, event_kind
 from .timed_events import TimedEvents
 
 logger = logging.getLogger(__name__)
@@ -74,7 +74,7 @@ class Pipeline(TimedEvents):
         redact: Redactor,
         workflow: Workflow = NO_WORKFLOW,
         deadlines: Deadlines = NO_DEADLINES,
-        observer: Observer | None = None,
+        observer: Observers | None = None,
     ) -> None:
         self.uow = uow
         # None when nobody watches, so the record step and hooks skip the bookkeeping.
@@ -381,7 +381,13 @@ class Pipeline(TimedEvents):
                 return  # a pre-create hook redirected: the pre-create hooks after it do not run
             event.refresh()
             try:
-                hook(event)
+                if self.observer is None:
+                    hook(event)
+                else:
+                    pattern = self.hooks.patterns(name)[index]
+                    attributes = {"taskflow.event": name, "taskflow.hook.pattern": pattern}
+                    with self.observer.span("taskflow.hook", attributes):
+                        hook(event)
             except Exception as exc:
                 if self.observer is not None and not isinstance(exc, TaskflowError):
                     self._count_failure(exc, self.hooks.patterns(name)[index])
