@@ -24,6 +24,7 @@ from taskflow_core.errors import StoreError, one_line
 from .database import check_not_misconfigured
 from .loading import load_app
 from .logs import log_lines
+from .metrics import metrics_port_option, serve_metrics
 from .options import dsn_option
 
 logger = logging.getLogger("taskflow.relay")
@@ -100,7 +101,16 @@ def run(
     type=click.IntRange(min=1),
     help="POSTs in flight at once to one URL: a receiver that hangs holds only these.",
 )
-def relay(dsn: str | None, app: str | None, timeout: float, workers: int, per_webhook: int) -> None:
+@metrics_port_option
+def relay(
+    dsn: str | None,
+    app: str | None,
+    timeout: float,
+    workers: int,
+    per_webhook: int,
+    metrics_host: str,
+    metrics_port: int | None,
+) -> None:
     url = database_url(dsn)
     if url:
         # A host module builds its store from the environment, as under `taskflow serve`.
@@ -123,6 +133,7 @@ def relay(dsn: str | None, app: str | None, timeout: float, workers: int, per_we
 
     signal.signal(signal.SIGTERM, stop_soon)
     signal.signal(signal.SIGINT, stop_soon)
+    serve_metrics(flow, metrics_host, metrics_port)
     logger.info("relay delivering webhooks from %r", flow.store)
     try:
         run(flow, stop, timeout=timeout, workers=workers, per_webhook=per_webhook)

@@ -27,6 +27,7 @@ from taskflow_compose.environment import (
     JWT_ISSUER_ENV,
     JWT_JWKS_ENV,
     JWT_ROLES_CLAIM_ENV,
+    METRICS_ENV,
     OIDC_CLIENT_ID_ENV,
     OIDC_CLIENT_SECRET_ENV,
     POOL_SIZE_ENV,
@@ -45,6 +46,7 @@ from .database import check_answers, migrate_database
 from .listening import bind_address, check_can_listen
 from .loading import load_app
 from .logs import GunicornLogger, logconfig
+from .metrics import WorkerMetricsDirectory, child_exit
 from .options import dsn_option
 from .worker import DEFAULT_BODY_TIMEOUT, DEFAULT_HEADER_TIMEOUT
 
@@ -203,6 +205,13 @@ class TaskflowServer(BaseApplication):  # type: ignore[misc]
     help="--auth headers: the header of comma-separated roles. [default: X-Forwarded-Groups]",
 )
 @click.option(
+    "--metrics/--no-metrics",
+    default=True,
+    show_default=True,
+    help="Answer GET /metrics (Prometheus), summed over the workers. Ignored for a host's "
+    "own app (--app naming a falcon app): create_app(flow, metrics=...) decides there.",
+)
+@click.option(
     "--migrate/--no-migrate",
     default=True,
     show_default=True,
@@ -259,6 +268,7 @@ def serve(
     jwt_roles_claim: str | None,
     auth_user_header: str | None,
     auth_roles_header: str | None,
+    metrics: bool,
     migrate: bool,
     oidc_client_id: str | None,
     oidc_client_secret: str | None,
@@ -290,7 +300,6 @@ def serve(
         # by one is accepted by another; a restart makes a new one, and open forms must be
         # reloaded then. Set it to keep forms valid across restarts.
         os.environ[UI_SECRET_ENV] = secrets.token_hex(32)
-    spec = app_spec_from_env()
     auth = AuthSettings(
         auth_mode,
         jwt_jwks,
@@ -302,6 +311,29 @@ def serve(
         auth_roles_header,
     )
     _check_authentication(auth)
+    os.environ[METRICS_ENV] = "1" if metrics else "0"
+    # Made before anything here makes metrics (a host module's app may, when loaded) and
+    # before the workers fork, so that each writes its counters there and a scrape answered
+    # by any of them sums them all.
+    directory = WorkerMetricsDirectory()
+    try:
+        _serve(host, port, workers, threads, timers, migrate, access_log, url, auth)
+    finally:
+        directory.close()
+
+
+def _serve(
+    host: str,
+    port: int,
+    workers: int | None,
+    threads: int,
+    timers: bool,
+    migrate: bool,
+    access_log: bool,
+    url: str | None,
+    auth: AuthSettings,
+) -> None:
+    spec = app_spec_from_env()
     # First, as it is the cheapest check and changes nothing: a taken port must not leave a
     # database created or migrated behind.
     check_can_listen(host, port)
@@ -345,6 +377,7 @@ def serve(
         "logconfig_dict": logconfig(access_log=access_log, app_spec=spec),
         "logger_class": GunicornLogger,
         "when_ready": _when_ready,
+        "child_exit": child_exit,
     }
     TaskflowServer(options, sweep_timers=timers).run()
 

@@ -14,6 +14,7 @@ from taskflow_core.background.sweeper import DEFAULT_INTERVAL, Sweeper
 from .database import check_answers
 from .loading import load_app
 from .logs import log_lines
+from .metrics import metrics_port_option, serve_metrics
 from .options import dsn_option
 
 
@@ -36,7 +37,15 @@ from .options import dsn_option
     help="Seconds between sweeps.",
 )
 @click.option("--once", is_flag=True, help="Sweep once, say how many fired, and exit.")
-def timers(dsn: str | None, app_spec: str | None, interval: float, once: bool) -> None:
+@metrics_port_option
+def timers(
+    dsn: str | None,
+    app_spec: str | None,
+    interval: float,
+    once: bool,
+    metrics_host: str,
+    metrics_port: int | None,
+) -> None:
     spec = app_spec or app_spec_from_env()
     flow = load_app(spec, lambda: load_flow(spec, database_url(dsn), existing=True))
     # A database that is not there or not migrated is one line and exit 1 now, not a
@@ -60,5 +69,6 @@ def timers(dsn: str | None, app_spec: str | None, interval: float, once: bool) -
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     log_lines()
+    serve_metrics(flow, metrics_host, metrics_port)
     click.echo(f"firing due timers every {interval:g}s; stop with SIGTERM or Ctrl-C", err=True)
     sweeper.run()

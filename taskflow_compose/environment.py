@@ -33,6 +33,9 @@ JWT_ID_CLAIM_ENV = "TASKFLOW_JWT_ID_CLAIM"
 JWT_ROLES_CLAIM_ENV = "TASKFLOW_JWT_ROLES_CLAIM"
 AUTH_USER_HEADER_ENV = "TASKFLOW_AUTH_USER_HEADER"
 AUTH_ROLES_HEADER_ENV = "TASKFLOW_AUTH_ROLES_HEADER"
+# 0 (or false, no, off): the app made here leaves GET /metrics out (taskflow serve
+# --no-metrics); anything else, or unset, serves it.
+METRICS_ENV = "TASKFLOW_METRICS"
 # 1 (or true, yes, on): the plain flow made here (no host module) lets webhooks reach
 # private addresses too, as Taskflow(store, allow_private_webhooks=True) does.
 WEBHOOK_ALLOW_PRIVATE_ENV = "TASKFLOW_WEBHOOK_ALLOW_PRIVATE"
@@ -92,6 +95,12 @@ def ui_secret() -> bytes | None:
     """``TASKFLOW_UI_SECRET`` as bytes, or None when unset."""
     value = os.environ.get(UI_SECRET_ENV, "")
     return value.encode() if value else None
+
+
+def metrics_over_http() -> bool:
+    """Whether ``GET /metrics`` answers: unless ``TASKFLOW_METRICS`` turns it off."""
+    value = os.environ.get(METRICS_ENV, "").strip().lower()
+    return value not in ("0", "false", "no", "off")
 
 
 def webhooks_allow_private() -> bool:

@@ -14,6 +14,7 @@ from .environment import (
     app_spec,
     database_url,
     feed_over_http,
+    metrics_over_http,
     pool_size,
     ui_over_http,
     ui_secret,
@@ -56,6 +57,7 @@ def app_from_env() -> falcon.App[falcon.Request, falcon.Response]:
         ui_secret=ui_secret(),
         signin=signin_from_env(),
         authenticate=authenticator_from_env(),
+        metrics=metrics_over_http(),
     )
 
 

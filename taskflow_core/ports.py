@@ -228,6 +228,31 @@ class DeliveryRepository(Protocol):
         error, claims dropped (a relay sending one finds it gone); how many there were."""
 
 
+class StatsRepository(Protocol):
+    """What the metrics read of the whole store at scrape time (SPEC §17). Each is one cheap
+    statement (an index or a kept count), never a walk over every case."""
+
+    def cases_by_status(self) -> builtins.list[tuple[str, int]]:
+        """How many cases have each status: ``(status, count)`` for every status with one
+        case or more, in any order."""
+
+    def deadlines_overdue(self, now: datetime) -> int:
+        """Deadlines overdue at ``now``: those in state ``overdue``, and those still running
+        whose due has passed (their ``passed`` event not fired yet)."""
+
+    def timers_due(self, now: datetime) -> int:
+        """Timers whose time to fire (``fire_at``) has come at ``now``: not fired yet."""
+
+    def webhooks_pending(self) -> int:
+        """Webhook deliveries still pending (due, waiting their turn, or waiting a retry)."""
+
+    def feed_oldest_pending(self, now: datetime) -> float:
+        """Seconds since the oldest committed change a feed reader cannot be served yet was
+        written; 0 when there is none. On PostgreSQL, a change committed but not yet given
+        its place by a sequencing step (taskflow_postgres/changes.py); always 0 where a
+        change has its place when it commits (memory, SQLite)."""
+
+
 @runtime_checkable
 class EncodedListings(Protocol):
     """A case repository that can write a page's answers itself, sparing the service a
@@ -282,6 +307,9 @@ class UnitOfWork(Protocol):
 
     @property
     def deliveries(self) -> DeliveryRepository: ...
+
+    @property
+    def stats(self) -> StatsRepository: ...
 
     def __enter__(self) -> Self: ...
 

@@ -21,6 +21,7 @@ from .application.commands import (
 from .application.finding import Finding
 from .application.listing import Listing
 from .application.mutations import Mutations
+from .application.observing import Observer, Observers, Tracer
 from .application.pipeline import Pipeline
 from .application.query import DEFAULT_LIMIT
 from .application.sealing import Sealer, seal_stored
@@ -100,12 +101,14 @@ class Taskflow(Mutations):
         self._send_webhook = send_webhook or HttpSender(self._reach)
         self._secrets = secrets
         self._subscriptions = Subscriptions(secrets, plain=plain_webhook_secrets)
+        self._observers = Observers()
         self._writes = WritePath(
             store,
             # Every transaction's readings, kept in order across requests (domain/clock.py).
             Timeline(self.clock),
             actor_id or default_actor_id,
             Redactor(redact, user_fields),
+            self._observers,
         )
         self._access: Access | None = None
         self._finding = Finding(store, lambda: self._access)
@@ -139,6 +142,21 @@ class Taskflow(Mutations):
             return function
 
         return register
+
+    def observe(self, observer: Observer) -> Taskflow:
+        """Tell ``observer`` (``taskflow_core.application.observing.Observer``) of the events
+        that commit, the hooks that fail and the webhook deliveries that end, from now on;
+        ``create_app`` adds its metrics' observer. Adding the same one twice changes
+        nothing. Returns the flow."""
+        self._observers.add(observer)
+        return self
+
+    def trace(self, tracer: Tracer | None) -> Taskflow:
+        """Open a span of ``tracer`` (``taskflow_core.application.observing.Tracer``) around
+        every transaction of a mutation and every hook; None stops. ``create_app(flow,
+        tracing=True)`` sets OpenTelemetry's. Returns the flow."""
+        self._observers.tracer = tracer
+        return self
 
     def decorate(self, fn: Decorator, *, list: bool = True) -> Taskflow:
         """Apply ``fn(case, user)`` to every case returned; ``list=False`` skips listings.
@@ -400,7 +418,9 @@ class Taskflow(Mutations):
         if timeout <= 0 or workers < 1 or per_webhook < 1:
             raise ValueError("timeout must be positive, workers and per_webhook at least 1")
         self._subscriptions.save(self.store)
-        relay = Relay(self.store, self._send_webhook, self.clock, timeout, self._secrets)
+        relay = Relay(
+            self.store, self._send_webhook, self.clock, timeout, self._secrets, self._observers
+        )
         return relay.deliver_pending(workers, stop, per_webhook)
 
     def run_due_timers(self, now: datetime | None = None) -> int:

@@ -111,11 +111,20 @@ class AccessLog:
         # A route whose query carries credentials (the sign-in's callback: ?code=) names them.
         secret: frozenset[str] = getattr(req.context, "secret_query", frozenset())
         target = loggable_target(req.root_path + req.path, req.query_string, self.redactor, secret)
-        log_request(req.method, target, req.path, resp.status_code, duration_ms, request_id)
+        trace_id = getattr(req.context, "trace_id", None)
+        log_request(
+            req.method, target, req.path, resp.status_code, duration_ms, request_id, trace_id
+        )
 
 
 def log_request(
-    method: str, target: str, path: str, status: int, duration_ms: float, request_id: str
+    method: str,
+    target: str,
+    path: str,
+    status: int,
+    duration_ms: float,
+    request_id: str,
+    trace_id: str | None = None,
 ) -> None:
     """The request's record: a line, and its fields apart for a structured handler.
 
@@ -124,18 +133,18 @@ def log_request(
     if not logger.isEnabledFor(logging.INFO):
         return
     method, target, path, request_id = (escape(t) for t in (method, target, path, request_id))
-    logger.info(
-        "%s %s %d %.1fms %s",
-        method,
-        target,
-        status,
-        duration_ms,
-        request_id,
-        extra={
-            "method": method,
-            "path": path,
-            "status": status,
-            "duration_ms": round(duration_ms, 3),
-            "request_id": request_id,
-        },
-    )
+    fields = {
+        "method": method,
+        "path": path,
+        "status": status,
+        "duration_ms": round(duration_ms, 3),
+        "request_id": request_id,
+    }
+    line = "%s %s %d %.1fms %s"
+    args: tuple[object, ...] = (method, target, status, duration_ms, request_id)
+    if trace_id is not None:
+        # With tracing on (taskflow_falcon/tracing.py): the trace this request's spans are in.
+        fields["trace_id"] = trace_id
+        line = "%s %s %d %.1fms %s trace=%s"
+        args = (method, target, status, duration_ms, request_id, trace_id)
+    logger.info(line, *args, extra=fields)

@@ -7,6 +7,7 @@ nothing here runs at import time. ``taskflow_compose.wsgi:get_app`` is the gunic
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import falcon
 
@@ -18,6 +19,7 @@ from .body import DEFAULT_MAX_BODY_SIZE
 from .changes import DEFAULT_MAX_WAITING, ChangesResource
 from .errors import install_error_handlers
 from .finding import CountsResource, ViewsResource
+from .metrics_http import HttpMetrics, MetricsResource
 from .operations import HealthResource, ReadyResource
 from .reference import DocsAssetResource, DocsResource, OpenApiResource
 from .rendering import JSON_TYPE
@@ -61,6 +63,8 @@ def create_app(
     ui: bool = True,
     ui_secret: bytes | None = None,
     authenticate: Authenticator | None = None,
+    metrics: bool = True,
+    tracing: bool | Any = False,
 ) -> falcon.App[falcon.Request, falcon.Response]:
     """A falcon app serving ``flow`` over HTTP (docs/http.md).
 
@@ -78,15 +82,31 @@ def create_app(
     signs their forms' tokens against cross-site posts, the same in every process serving
     the app (None: a random one, which only one process can check).
     ``authenticate``: who is asking (``taskflow_falcon.auth.JwtBearer``, ``TrustedHeaders``,
-    docs/access.md): every request but ``/_health``, ``/_ready``, ``/openapi.json`` and
-    ``/docs`` must authenticate (401 otherwise), after the host's middleware, which may set
-    ``req.context.user`` itself (that request is then left as it is). None (the default):
+    docs/access.md): every request but ``/_health``, ``/_ready``, ``/openapi.json``,
+    ``/docs`` and ``/metrics`` must authenticate (401 otherwise), after the host's
+    middleware, which may set ``req.context.user`` itself (that request is then left as it is). None (the default):
     the user is whatever the host's middleware sets, else None.
+    ``metrics``: whether ``GET /metrics``
+    answers, in the Prometheus text format, and requests are counted (docs/operating.md).
+    ``tracing``: OpenTelemetry spans for each request, transaction and hook (the ``otel``
+    extra): True for the global tracer provider, or a ``TracerProvider``.
     """
     # The access log first: it times every request and sees every answer, errors included.
     host_middleware = [] if middleware is None else middleware
     if not isinstance(host_middleware, Iterable):
         host_middleware = [host_middleware]
+    # The metrics right after it, timed by its clock (metrics_http.py).
+    metrics_resource = MetricsResource(flow) if metrics else None
+    counting: list[Any] = (
+        [] if metrics_resource is None else [HttpMetrics(metrics_resource.metrics)]
+    )
+    if tracing is not False and tracing is not None:
+        from .tracing import OtelTracer, Tracing  # only with the otel extra installed
+
+        tracer = OtelTracer(None if tracing is True else tracing)
+        flow.trace(tracer)
+        # Before the metrics; the access log, first of all, logs the trace id it sets.
+        counting = [Tracing(tracer), *counting]
     # The pages' marker before the host's authentication, so that a 401 or 403 it raises
     # under /ui is a page too; the pages' sign-in after the host's middleware and before the
     # authentication, which leaves /ui to it.
@@ -100,6 +120,7 @@ def create_app(
     app = TaskflowApp(
         middleware=[
             AccessLog(flow.redactor),
+            *counting,
             EmptySegments(),
             *pages,
             *host_middleware,
@@ -122,6 +143,8 @@ def create_app(
     add_route(app, "/docs/assets/{name}", DocsAssetResource())
     add_route(app, "/_health", HealthResource())
     add_route(app, "/_ready", ReadyResource(flow))
+    if metrics_resource is not None:
+        add_route(app, "/metrics", metrics_resource)
     add_route(app, "/_changes", ChangesResource(flow, enabled=feed, max_waiting=max_waiting))
     add_route(app, "/", CasesResource(flow, **deps))
     add_route(app, "/{case_id}", CaseResource(flow, **deps))

@@ -48,7 +48,9 @@ __all__ = [
 
 # Answered without authentication: load balancers and orchestrators call the first two; the
 # last two describe the API, which is the same for every deployment and holds no case.
-EXEMPT_PATHS = frozenset({"/_health", "/_ready", "/openapi.json", "/docs"})
+# /metrics too: Prometheus scrapes without a token, and no series names a case, a user or any
+# text of a request (SPEC §17); keep it off the public network as docs/operating.md says.
+EXEMPT_PATHS = frozenset({"/_health", "/_ready", "/openapi.json", "/docs", "/metrics"})
 # Whole folders answered without authentication: the reference page's own files.
 EXEMPT_FOLDERS = ("/docs/assets/",)
 # The pages' folder, left to their sign-in when there is one (taskflow_falcon/signin.py).

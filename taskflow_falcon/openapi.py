@@ -263,6 +263,17 @@ def _paths() -> dict[str, dict[str, Any]]:
                 },
             },
         },
+        "/metrics": {
+            "get": {
+                "summary": "Prometheus metrics (absent with create_app(metrics=False))",
+                "responses": {
+                    "200": {
+                        "description": "The Prometheus text format, version 0.0.4",
+                        "content": {"text/plain": {"schema": {"type": "string"}}},
+                    }
+                },
+            },
+        },
         "/openapi.json": {
             "get": {
                 "summary": "This document",

@@ -258,6 +258,7 @@ OPERATIONS: dict[tuple[str, str], tuple[str, str]] = {
     ("get", "/_changes"): ("readChanges", "feed"),
     ("get", "/_health"): ("health", "operations"),
     ("get", "/_ready"): ("ready", "operations"),
+    ("get", "/metrics"): ("metrics", "operations"),
     ("get", "/openapi.json"): ("openapiDocument", "operations"),
     ("get", "/docs"): ("docsPage", "operations"),
     ("get", "/docs/assets/{name}"): ("docsAsset", "operations"),

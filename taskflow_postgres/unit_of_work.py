@@ -17,6 +17,7 @@ from .deadlines import PostgresDeadlineRepository
 from .errors import DatabaseUnavailable, one_line, translated
 from .idempotency import PostgresIdempotencyRepository
 from .sequencer import Sequencer
+from .stats import PostgresStatsRepository
 from .timers import PostgresTimerRepository
 from .webhooks import PostgresDeliveryRepository, PostgresWebhookRepository
 
@@ -41,6 +42,7 @@ class PostgresUnitOfWork:
     changes: PostgresChangeRepository
     webhooks: PostgresWebhookRepository
     deliveries: PostgresDeliveryRepository
+    stats: PostgresStatsRepository
 
     def __init__(
         self,
@@ -79,6 +81,7 @@ class PostgresUnitOfWork:
         self.changes = PostgresChangeRepository(conn, wake=self._wake)
         self.webhooks = PostgresWebhookRepository(conn)
         self.deliveries = PostgresDeliveryRepository(conn)
+        self.stats = PostgresStatsRepository(conn)
         return self
 
     def __exit__(

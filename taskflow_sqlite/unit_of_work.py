@@ -14,6 +14,7 @@ from taskflow_core.ports import (
     DeadlineRepository,
     DeliveryRepository,
     IdempotencyRepository,
+    StatsRepository,
     TimerRepository,
     WebhookRepository,
 )
@@ -24,6 +25,7 @@ from .errors import translated
 from .idempotency import SqliteIdempotencyRepository
 from .pool import ConnectionPool
 from .repositories import SqliteActivityRepository, SqliteCaseRepository
+from .stats import SqliteStatsRepository
 from .timers import SqliteTimerRepository
 from .webhooks import SqliteDeliveryRepository, SqliteWebhookRepository
 
@@ -55,6 +57,7 @@ class SqliteUnitOfWork:
     changes: ChangeRepository
     webhooks: WebhookRepository
     deliveries: DeliveryRepository
+    stats: StatsRepository
 
     def __init__(self, pool: ConnectionPool, *, read_only: bool = False) -> None:
         self._pool = pool
@@ -72,6 +75,7 @@ class SqliteUnitOfWork:
         self.changes = SqliteChangeRepository(self._execute)
         self.webhooks = SqliteWebhookRepository(self._execute)
         self.deliveries = SqliteDeliveryRepository(self._execute)
+        self.stats = SqliteStatsRepository(self._execute)
 
     def __enter__(self) -> Self:
         if self._conn is not None:

@@ -29,9 +29,10 @@ from ..domain.redaction import Redactor
 from ..domain.validation import canonical_id, same_id
 from ..domain.wire import case_to_wire, edited_comment_id
 from ..domain.workflow import NO_WORKFLOW, Workflow
-from ..errors import Forbidden, HookUsageError, NotFound, PreconditionFailed
+from ..errors import Forbidden, HookUsageError, NotFound, PreconditionFailed, TaskflowError
 from ..ports import UnitOfWork
 from .deadline_clock import DeadlineClock
+from .observing import Observers, event_kind
 from .timed_events import TimedEvents
 
 logger = logging.getLogger(__name__)
@@ -73,8 +74,11 @@ class Pipeline(TimedEvents):
         redact: Redactor,
         workflow: Workflow = NO_WORKFLOW,
         deadlines: Deadlines = NO_DEADLINES,
+        observer: Observers | None = None,
     ) -> None:
         self.uow = uow
+        # None when nobody watches, so the record step and hooks skip the bookkeeping.
+        self.observer = observer if observer else None
         self.hooks = hooks
         self.workflow = workflow
         self.user = user
@@ -92,6 +96,10 @@ class Pipeline(TimedEvents):
         self._unsaved: set[str] = set()
         self._settled: list[Callable[[], Any]] = []
         self._depth = 0
+        # The events recorded, counted once they commit; and the hook failure counted last,
+        # so a cascade's outer hooks, which the same error passes through, do not count it.
+        self._recorded: list[str] = []
+        self._failure_counted: BaseException | None = None
 
     # -- reading (also what hooks read through CaseAccess) ---------------------------------
 
@@ -271,7 +279,10 @@ class Pipeline(TimedEvents):
         self._settled.append(fn)
 
     def run_settled(self) -> None:
-        """After commit: every callback in order; a failing one is logged, never raised."""
+        """After commit: the observer told what committed, then every callback in order; a
+        failing one is logged, never raised."""
+        if self.observer is not None and self._recorded:
+            self.observer.events_committed(self._recorded)
         for fn in self._settled:
             try:
                 fn()
@@ -334,6 +345,9 @@ class Pipeline(TimedEvents):
         # The feed gets the entry with it, in the same transaction: it commits with the
         # change, or neither does.
         self.uow.activity.add(entry)
+        kind = event_kind(name) if self.observer is not None else None
+        if kind is not None:
+            self._recorded.append(kind)
 
     def _saved(self, case_id: str) -> Case:
         """The case as the event leaves it, written to the store with its version bumped
@@ -362,8 +376,25 @@ class Pipeline(TimedEvents):
         if not hooks:
             return
         event = HookEvent(self, case_id, name, meta, proposed)
-        for hook in hooks:
+        for index, hook in enumerate(hooks):
             if self.redirect_to is not None and name == pre(Event.CREATE):
                 return  # a pre-create hook redirected: the pre-create hooks after it do not run
             event.refresh()
-            hook(event)
+            try:
+                if self.observer is None:
+                    hook(event)
+                else:
+                    pattern = self.hooks.patterns(name)[index]
+                    attributes = {"taskflow.event": name, "taskflow.hook.pattern": pattern}
+                    with self.observer.span("taskflow.hook", attributes):
+                        hook(event)
+            except Exception as exc:
+                if self.observer is not None and not isinstance(exc, TaskflowError):
+                    self._count_failure(exc, self.hooks.patterns(name)[index])
+                raise
+
+    def _count_failure(self, exc: Exception, pattern: str) -> None:
+        if exc is not self._failure_counted:
+            self._failure_counted = exc
+            assert self.observer is not None
+            self.observer.hook_failed(pattern)

@@ -8,6 +8,7 @@ version before any hook runs, runs the command, builds the answer inside the tra
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -27,6 +28,7 @@ from . import idempotency
 from .access import Access
 from .answers import Decorators, checked, deadlines_of, single_case, single_case_body
 from .commands import Command, Context, Outcome
+from .observing import Observers
 from .pipeline import Pipeline, read_case
 
 ActorId = Callable[[Any], "str | None"]
@@ -63,13 +65,15 @@ class WritePath:
     clock: Timeline
     actor_id: ActorId
     redact: Redactor
+    # Told what each transaction committed (metrics: taskflow_falcon/metrics.py).
+    observer: Observers | None = None
 
     def execute(self, command: Command, context: Context, rules: Rules) -> Outcome:
         if context.expected_version is not None and command.case_id is None:
             raise InvalidRequest("A new case has no version to expect")
         if context.idempotency_key is not None:
             idempotency.check_caller(context.user, self.actor(context.user))
-        with self.store.unit_of_work() as uow:
+        with self._span(command), self.store.unit_of_work() as uow:
             claimed = None
             if context.idempotency_key is not None:
                 if rules.access is not None and command.case_id is not None:
@@ -113,6 +117,13 @@ class WritePath:
         tx.run_settled()
         return Outcome(result, version, body=body)
 
+    def _span(self, command: Command) -> contextlib.AbstractContextManager[object]:
+        if self.observer is None:
+            return contextlib.nullcontext()
+        return self.observer.span(
+            "taskflow.transaction", {"taskflow.command": type(command).__name__}
+        )
+
     def actor(self, user: Any) -> str | None:
         """Who acts, as the activity log names them: ``actor_id(user)``, checked."""
         return canonical_actor(check_actor_id(self.actor_id(user)))
@@ -136,6 +147,7 @@ class WritePath:
             redact=self.redact,
             workflow=workflow,
             deadlines=deadlines,
+            observer=self.observer,
         )
 
     def _pending(self, command: Command, context: Context, key: str) -> IdempotencyRecord:

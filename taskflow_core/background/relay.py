@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 
 import attrs
 
+from ..application import observing
 from ..application.feed import change_to_wire
 from ..application.sealing import Sealer, SecretUnavailable, open_secret
 from ..domain.clock import Clock, utc
@@ -69,6 +70,7 @@ class Relay:
     clock: Clock
     timeout: float = DEFAULT_TIMEOUT
     secrets: Sealer | None = None
+    observer: observing.Observer | None = None
 
     def now(self) -> datetime:
         return utc(self.clock())
@@ -189,6 +191,8 @@ class Relay:
         with self.store.unit_of_work() as uow:
             if uow.deliveries.finish(outcome, now):
                 uow.commit()
+                if self.observer is not None:
+                    self.observer.delivery_finished(_outcome_of(outcome))
             else:
                 # Our lease ran out and another relay took the delivery over: its outcome
                 # is the one that counts.
@@ -247,6 +251,12 @@ class Relay:
                 collect(done)
             collect(wait(sending).done)
         return delivered
+
+
+def _outcome_of(delivery: Delivery) -> str:
+    if delivery.status == DELIVERED:
+        return observing.DELIVERED
+    return observing.FAILED if delivery.status == FAILED else observing.RETRIED
 
 
 def _cut(error: str) -> str:

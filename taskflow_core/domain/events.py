@@ -210,3 +210,6 @@ class HookHandlers(Protocol):
     """The hooks one request runs with: those matching an event name, in order."""
 
     def matching(self, event_name: str) -> tuple[Hook, ...]: ...
+
+    def patterns(self, event_name: str) -> tuple[str, ...]:
+        """The patterns ``matching``'s hooks were registered for, in its order."""

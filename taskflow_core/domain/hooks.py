@@ -54,6 +54,12 @@ class HookSet(Generic[F]):
             self._cache[event_name] = found
         return found
 
+    def patterns(self, event_name: str) -> tuple[str, ...]:
+        """The patterns of ``matching(event_name)``'s hooks, in the same order: what a
+        failure is counted under (the host wrote them, so they are few)."""
+        parts = tuple(event_name.split(":"))
+        return tuple(":".join(pattern) for pattern, _ in self._hooks if matches(pattern, parts))
+
 
 class HookBus(Generic[F]):
     """Registered hooks. Registration may happen at any time, from any thread."""

@@ -25,7 +25,7 @@ from ..application.query import Deferred, ListPage, ListQuery, within
 from ..domain import search
 from ..domain.deadlines import OVERDUE, RUNNING
 from ..domain.json_values import json_contains
-from ..domain.model import ActivityEntry, Case, DeadlineState, IdempotencyRecord, Timer
+from ..domain.model import PENDING, ActivityEntry, Case, DeadlineState, IdempotencyRecord, Timer
 from ..domain.names import Event
 from ..domain.wire import fold_comments
 from ..errors import Conflict, NotFound
@@ -334,6 +334,30 @@ class MemoryIdempotency:
         self._uow.undo(undo)
 
 
+class MemoryStats:
+    def __init__(self, uow: MemoryUnitOfWork) -> None:
+        self._state = uow.state
+
+    def cases_by_status(self) -> builtins.list[tuple[str, int]]:
+        return list(Counter(case.status for case in self._state.cases.values()).items())
+
+    def deadlines_overdue(self, now: datetime) -> int:
+        return sum(
+            1
+            for d in self._state.deadlines.values()
+            if d.state == OVERDUE or (d.state == RUNNING and d.due is not None and d.due <= now)
+        )
+
+    def timers_due(self, now: datetime) -> int:
+        return sum(1 for timer in self._state.timers.values() if timer.fire_at <= now)
+
+    def webhooks_pending(self) -> int:
+        return sum(1 for d in self._state.feed.deliveries.values() if d.status == PENDING)
+
+    def feed_oldest_pending(self, now: datetime) -> float:
+        return 0.0  # a change has its place in the feed as it is written
+
+
 class MemoryUnitOfWork:
     """Holds the store's lock from enter to exit; an undo journal makes rollback exact."""
 
@@ -347,6 +371,7 @@ class MemoryUnitOfWork:
         self.changes = MemoryChanges(self, state.feed)
         self.webhooks = MemoryWebhooks(self, state.feed)
         self.deliveries = MemoryDeliveries(self, state.feed)
+        self.stats = MemoryStats(self)
         self._journal: list[Callable[[], object]] = []
         self._active = False
 
