@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import builtins
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any, TypeVar, overload
 
+from .application import export as exporting
 from .application import reads, retention, subscriptions
 from .application.answers import Decorator, Decorators
+from .application.bulk import Bulk, BulkOutcome, BulkRequest
 from .application.commands import (
     Command,
     Context,
@@ -21,7 +23,7 @@ from .application.finding import Finding
 from .application.listing import Listing
 from .application.mutations import Mutations
 from .application.pipeline import Pipeline
-from .application.query import DEFAULT_LIMIT
+from .application.query import DEFAULT_LIMIT, ListQuery
 from .application.sealing import Sealer, seal_stored
 from .application.subscriptions import Subscriptions
 from .application.views import ViewQuery
@@ -106,6 +108,14 @@ class Taskflow(Mutations):
             Redactor(redact, user_fields),
         )
         self._finding = Finding(store)
+        self._bulk = Bulk(
+            store,
+            self._writes.clock,
+            self._writes.actor,
+            self.execute,
+            lambda case_id, user: self.get(case_id, user=user),
+            self._transitions.snapshot,
+        )
 
     # -- configuration ---------------------------------------------------------------------
 
@@ -302,6 +312,22 @@ class Taskflow(Mutations):
             self.store, parsed, self._decorators, user, budget, self._deadlines
         )
 
+    def export(
+        self, query: Mapping[str, Any] | None = None, *, user: Any = None
+    ) -> Iterator[dict[str, Any]]:
+        """Every case ``query`` (a listing's filters; its sort and paging do not apply)
+        matches, as a listing shows it, in id order, read a page at a time within the
+        listing's memory budget; a case changed meanwhile comes once. InvalidRequest, at
+        once, for a query it cannot take. ``taskflow_core.application.export.write`` writes
+        them as NDJSON or CSV (docs/bulk.md)."""
+        selection = self._selection(query, user)
+        return exporting.export(self.store, selection, self._decorators, user, self._deadlines)
+
+    def _selection(self, query: Mapping[str, Any] | None, user: Any) -> ListQuery:
+        """The cases a bulk action or an export acts on, for ``user``: the query with its
+        view ANDed in (and what the user may see, where access rules say)."""
+        return self._finding.query(query, user)
+
     def timers(self, case_id: str) -> builtins.list[dict[str, Any]]:
         """The case's pending timers, soonest first: ``[{"name", "due"}]``."""
         return reads.timers(self.store, case_id)
@@ -366,6 +392,52 @@ class Taskflow(Mutations):
         naming the cursor to read on from. ValueError for a negative age or batch."""
         return retention.prune(
             self.store, utc(self.clock()), older_than, dry_run=dry_run, batch=batch
+        )
+
+    # -- acting on many cases (taskflow_core/application/bulk.py) --------------------------
+
+    def bulk(
+        self,
+        action: Mapping[str, Any],
+        *,
+        ids: Iterable[str] | None = None,
+        query: Mapping[str, Any] | None = None,
+        dry_run: bool = False,
+        user: Any = None,
+        idempotency_key: str | None = None,
+    ) -> dict[str, Any]:
+        """Do ``action`` (``{"status": s}``, ``{"assign": id_or_None}`` or ``{"comment":
+        text}``) to each case of ``ids``, or of those ``query`` matches (a listing's filters,
+        no ``limit``/``offset``), at most 1,000, each in a transaction of its own with every
+        rule and hook, as ``user``. Returns ``{"data": [{"id", "status", "message"?}],
+        "meta": {"bulk", "count", "succeeded", "failed"}}``, ``status`` being what the
+        case's own HTTP route would answer; each event's ``meta.bulk`` is the batch's id.
+        ``dry_run``: nothing is changed; the rows say which cases it would act on.
+        InvalidRequest (nothing done) for an action without exactly one verb, a malformed
+        id, both or neither of ``ids`` and ``query``, or more than 1,000 cases."""
+        # Any iterable of ids, as from Python one passes a generator or a set; a string is
+        # none (a list of its characters would be nonsense), and is refused as it is.
+        given = ids if ids is None or isinstance(ids, str | list | tuple) else builtins.list(ids)
+        request = BulkRequest.of(action, given, query, dry_run)
+        return self.run_bulk(request, user=user, idempotency_key=idempotency_key).answer
+
+    def run_bulk(
+        self,
+        request: BulkRequest,
+        *,
+        user: Any = None,
+        idempotency_key: str | None = None,
+        fingerprint: str | None = None,
+    ) -> BulkOutcome:
+        """``bulk``, for a request already checked, with what a transport needs besides
+        the answer (the stored body, whether it is a replay)."""
+        selection = None if request.query is None else self._selection(request.query, user)
+        return self._bulk.run(
+            request,
+            selection,
+            user=user,
+            idempotency_key=idempotency_key,
+            fingerprint=fingerprint,
         )
 
     # -- the seam --------------------------------------------------------------------------

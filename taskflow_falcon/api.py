@@ -14,6 +14,7 @@ from taskflow_core import Taskflow
 
 from .access_log import AccessLog
 from .body import DEFAULT_MAX_BODY_SIZE
+from .bulk import BulkResource, ExportResource
 from .changes import DEFAULT_MAX_WAITING, ChangesResource
 from .errors import install_error_handlers
 from .finding import CountsResource, ViewsResource
@@ -94,6 +95,8 @@ def create_app(
     add_route(app, "/_workflow", WorkflowResource(flow, **deps))
     add_route(app, "/_views", ViewsResource(flow, **deps))
     add_route(app, "/_counts", CountsResource(flow, **deps))
+    add_route(app, "/_bulk", BulkResource(flow, **deps))
+    add_route(app, "/_export", ExportResource(flow, **deps))
     add_route(app, "/{case_id}/status", StatusResource(flow, **deps))
     add_route(app, "/{case_id}/assign", AssignResource(flow, **deps))
     add_route(app, "/{case_id}/timers", TimersResource(flow, **deps))

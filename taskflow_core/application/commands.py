@@ -62,6 +62,9 @@ class Context:
     # What identifies the request under its key (``idempotency.fingerprint``); None: the
     # command, its arguments and the payload, which is what a Python call sends.
     fingerprint: str | None = None
+    # The bulk action (SPEC §18) this command is one case of: every event it makes carries
+    # the batch's id as ``meta.bulk``. None: a request of its own.
+    bulk: str | None = None
 
 
 @attrs.frozen

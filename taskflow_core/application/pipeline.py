@@ -73,8 +73,12 @@ class Pipeline(TimedEvents):
         redact: Redactor,
         workflow: Workflow = NO_WORKFLOW,
         deadlines: Deadlines = NO_DEADLINES,
+        bulk: str | None = None,
     ) -> None:
         self.uow = uow
+        # The bulk action this request is one case of (SPEC §18): its id is in every event's
+        # meta, so hooks, the log, the feed and webhooks can tell a batch's events apart.
+        self.bulk = bulk
         self.hooks = hooks
         self.workflow = workflow
         self.user = user
@@ -138,7 +142,7 @@ class Pipeline(TimedEvents):
     def create(self, data: dict[str, Any]) -> str:
         """Create a case; the id of the case the request answers with (maybe a redirect)."""
         case_id = new_id()
-        meta = {"user": self.user, "data": data, "payload": self.payload}
+        meta = self._stamped({"user": self.user, "data": data, "payload": self.payload})
         self._run_hooks(case_id, pre(Event.CREATE), meta, proposed=data)
         if self.redirect_to is not None:
             return self.redirect_to
@@ -307,6 +311,7 @@ class Pipeline(TimedEvents):
         if self._depth >= MAX_CASCADE_DEPTH:
             raise HookUsageError(f"hooks cascaded more than {MAX_CASCADE_DEPTH} events deep")
         self._depth += 1
+        self._stamped(meta)
         try:
             if check is not None:
                 check()
@@ -318,6 +323,12 @@ class Pipeline(TimedEvents):
             self._run_hooks(case_id, name, meta)
         finally:
             self._depth -= 1
+
+    def _stamped(self, meta: dict[str, Any]) -> dict[str, Any]:
+        """``meta`` with the bulk action's id, when the request is one case of one."""
+        if self.bulk is not None:
+            meta["bulk"] = self.bulk
+        return meta
 
     def _record(self, case_id: str, name: str, meta: dict[str, Any]) -> None:
         """What every event leaves behind, before any post hook runs (so they see it): the

@@ -123,6 +123,7 @@ class WritePath:
             redact=self.redact,
             workflow=workflow,
             deadlines=deadlines,
+            bulk=context.bulk,
         )
 
     def _pending(self, command: Command, context: Context, key: str) -> IdempotencyRecord:
