@@ -34,9 +34,7 @@ def log_of(flow: Taskflow, case_id: str) -> list[dict[str, Any]]:
 
 
 class TestActing:
-    def test_a_status_by_ids_changes_each_case_and_answers_a_row_each(
-        self, flow: Taskflow
-    ) -> None:
+    def test_a_status_by_ids_changes_each_case_and_answers_a_row_each(self, flow: Taskflow) -> None:
         ids = make(flow, 3)
 
         answer = flow.bulk({"status": "open"}, ids=ids, user=BOB)
@@ -137,9 +135,7 @@ class TestActing:
 
         assert answer["data"][0]["status"] == 409
 
-    def test_a_hook_failing_on_one_case_rolls_that_case_back_alone(
-        self, flow: Taskflow
-    ) -> None:
+    def test_a_hook_failing_on_one_case_rolls_that_case_back_alone(self, flow: Taskflow) -> None:
         @flow.hook("status:new:open")
         def fail_on_one(event: HookEvent) -> None:
             if event.data["n"] == 1:
@@ -297,9 +293,7 @@ class TestDryRun:
 
 
 class TestIdempotency:
-    def test_a_batch_sent_again_replays_its_answer_and_does_nothing(
-        self, flow: Taskflow
-    ) -> None:
+    def test_a_batch_sent_again_replays_its_answer_and_does_nothing(self, flow: Taskflow) -> None:
         calls: list[str] = []
         flow.hook("comment", lambda event: calls.append(event.id))
         ids = make(flow, 2)
