@@ -176,7 +176,8 @@ class BulkRequest:
                 f"{unknown[0]} is not a field of a bulk action; use: {', '.join(BODY_KEYS)}",
                 {unknown[0]: "unknown"},
             )
-        return cls.of(body.get("action"), body.get("ids"), body.get("query"), body.get("dryRun"))
+        dry_run = body.get("dryRun", False)
+        return cls.of(body.get("action"), body.get("ids"), body.get("query"), dry_run)
 
     def as_json(self) -> dict[str, Any]:
         """What identifies the request under an idempotency key, from Python."""
