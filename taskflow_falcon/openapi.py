@@ -17,6 +17,7 @@ from taskflow_core import DISTRIBUTION
 from taskflow_core.application.feed import MAX_WAIT
 from taskflow_core.application.query import MAX_LIMIT
 
+from .openapi_bulk import bulk_paths, bulk_schemas
 from .openapi_finding import finding_paths, finding_schemas
 from .openapi_parts import (
     CASE_ID,
@@ -195,6 +196,14 @@ def _paths() -> dict[str, dict[str, Any]]:
             lambda name: {"description": "", "content": json_content(ref(name))},
             errors,
         ),
+        **bulk_paths(
+            listing_parameters(),
+            lambda name: {"description": "", "content": json_content(ref(name))},
+            errors,
+            IDEMPOTENCY_KEY,
+            body,
+            ref,
+        ),
         "/_changes": {
             "get": {
                 "summary": "The change feed, in commit order",
@@ -291,5 +300,5 @@ def openapi_document() -> dict[str, Any]:
         },
         "tags": [{"name": name, "description": text} for name, text in TAGS.items()],
         "paths": paths,
-        "components": {"schemas": {**schemas(), **finding_schemas()}},
+        "components": {"schemas": {**schemas(), **finding_schemas(), **bulk_schemas()}},
     }
