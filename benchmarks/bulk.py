@@ -205,7 +205,8 @@ def main(argv: list[str] | None = None) -> int:
         alone_summary = alone.summary(5)
 
         log(f"POST /_bulk of {BATCH} cases, with GET /{{id}} beside it")
-        status = f"moved-{int(time.time())}"
+        # A status no case has yet, so that each case changes (statuses are [a-z-]+).
+        status = "moved-" + "".join(chr(97 + int(d)) for d in str(int(time.time())))
         started = time.perf_counter()
         with Readers(server.url, others, args.connections) as readers:
             time.sleep(0.5)

@@ -338,7 +338,7 @@ class Bulk:
         if keyed is not None:
             key = _case_key(keyed[0], case_id)
             print_ = idempotency.fingerprint({"bulk": keyed[1], "case": case_id})
-        context = Context(user, action.payload, None, key, print_, bulk=bulk_id)
+        context = Context(user, action.payload, None, key, print_, bulk=bulk_id, answered=False)
         try:
             outcome = self.execute(action.command(case_id), context)
         except Exception as error:  # each case fails alone; its row says how
