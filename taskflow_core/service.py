@@ -323,6 +323,15 @@ class Taskflow(Mutations):
         selection = self._selection(query, user)
         return exporting.export(self.store, selection, self._decorators, user, self._deadlines)
 
+    def export_json(
+        self, query: Mapping[str, Any] | None = None, *, user: Any = None
+    ) -> Iterator[str]:
+        """``export``, each case as the JSON text it is sent as (what ``GET
+        /_export?format=ndjson`` sends a line of): written by the store itself where it can.
+        InvalidRequest, at once, for a query it cannot take."""
+        selection = self._selection(query, user)
+        return exporting.export_json(self.store, selection, self._decorators, user, self._deadlines)
+
     def _selection(self, query: Mapping[str, Any] | None, user: Any) -> ListQuery:
         """The cases a bulk action or an export acts on, for ``user``: the query with its
         view ANDed in (and what the user may see, where access rules say)."""

@@ -14,6 +14,7 @@ from taskflow_core import BusinessDays, InvalidRequest, Taskflow
 from taskflow_core.application import export as export_module
 from taskflow_core.application import query as query_module
 from taskflow_core.application.export import write
+from taskflow_core.domain.wire import encode_json
 from tests.contract.conftest import ALICE
 
 
@@ -46,6 +47,23 @@ class TestExport:
     def test_an_export_of_exactly_full_pages_ends(self, flow: Taskflow, small_pages: None) -> None:
         ids = make(flow, 6)
         assert [case["id"] for case in flow.export()] == sorted(ids)
+
+    def test_as_json_text_each_case_is_the_text_of_what_export_iterates(
+        self, flow: Taskflow, small_pages: None
+    ) -> None:
+        ids = make(flow, 7, big=10**21, small=1.5e-7, text="é\u2028")
+        flow.update(ids[3], {"nested": {"a": [1.0, None]}}, user=ALICE)
+
+        texts = list(flow.export_json({"limit": 1}))
+
+        assert [json.loads(text) for text in texts] == list(flow.export())
+        assert [json.loads(text)["id"] for text in texts] == sorted(ids)
+        assert texts[0] == encode_json(json.loads(texts[0]))  # numbers as JavaScript's
+
+    def test_as_json_text_decorated_cases_are_decorated(self, flow: Taskflow) -> None:
+        flow.decorate(lambda case, user: {**case, "seen": True})
+        make(flow, 2)
+        assert all(json.loads(text)["seen"] for text in flow.export_json())
 
     def test_nothing_matching_exports_nothing(self, flow: Taskflow) -> None:
         make(flow, 2)
