@@ -13,7 +13,8 @@ from typing import Any, TypeVar, overload
 from .application import export as exporting
 from .application import reads, retention, subscriptions
 from .application.answers import Decorator, Decorators
-from .application.bulk import Bulk, BulkOutcome, BulkRequest
+from .application.bulk import Bulk, BulkOutcome
+from .application.bulk_request import BulkRequest
 from .application.commands import (
     Command,
     Context,

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import falcon
 
 from taskflow_core.application import export
-from taskflow_core.application.bulk import BulkRequest
+from taskflow_core.application.bulk_request import BulkRequest
 from taskflow_core.domain.clock import utc
 
 from .body import read_json_object

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from taskflow_core.application.bulk import MAX_CASES
+from taskflow_core.application.bulk_request import MAX_CASES
 from taskflow_core.application.export import FORMATS
 
 Schema = dict[str, Any]

@@ -18,172 +18,36 @@ import hashlib
 import json
 import logging
 import uuid
-from collections.abc import Callable, Mapping
-from typing import Any, Literal
+from collections.abc import Callable
+from typing import Any
 
 import attrs
 
 from ..domain.clock import Timeline, utc
 from ..domain.model import IdempotencyRecord
-from ..domain.validation import canonical_id, check_assignee, check_comment, check_status
 from ..domain.wire import encode_json
 from ..domain.workflow import Workflow
 from ..errors import (
     INTERNAL_ERROR_MESSAGE,
     UNAVAILABLE_MESSAGE,
     InvalidRequest,
-    NotFound,
     StoreUnavailable,
     TaskflowError,
     status_for,
 )
 from ..ports import Store
-from . import idempotency
-from .commands import AddComment, Assign, Command, Context, Outcome, SetStatus
+from . import bulk_request, idempotency
+from .bulk_request import BulkAction, BulkRequest
+from .commands import Command, Context, Outcome
 from .query import ListQuery
 
 logger = logging.getLogger(__name__)
 
-MAX_CASES = 1000
-Verb = Literal["status", "assign", "comment"]
-VERBS: tuple[Verb, ...] = ("status", "assign", "comment")
-# The body's keys (POST /_bulk); a key not among them is refused rather than ignored: a
-# misspelt ``dry_run`` ignored would act for real.
-BODY_KEYS = ("ids", "query", "action", "dryRun")
-# Listing parameters a selection may not carry: a batch acts on every case its filters
-# match (at most MAX_CASES), never on a page of them.
-PAGING_KEYS = ("limit", "offset")
 # Data read while selecting by query: only the ids are wanted, so the store defers the
 # data of every case past the first.
 _SELECT_BUDGET = 1
+# The namespace of a keyed batch's id (uuid5 of its key and request): any fixed UUID.
 _BULK_NAMESPACE = uuid.UUID("6f1b3c1e-0b8e-4d5e-9c57-3f1f0c2b7a10")
-
-
-@attrs.frozen
-class BulkAction:
-    """One verb and its value, checked: ``{"status": s}``, ``{"assign": id | None}`` or
-    ``{"comment": text}``."""
-
-    verb: Verb
-    value: str | None
-
-    def command(self, case_id: str) -> Command:
-        if self.verb == "status":
-            return SetStatus(case_id, self.value)
-        if self.verb == "assign":
-            return Assign(case_id, self.value)
-        return AddComment(case_id, self.value)
-
-    @property
-    def payload(self) -> dict[str, Any]:
-        """The body the single-case route takes for the same change: each case's event
-        logs this (with ``meta.bulk``), not the whole batch's body."""
-        name = "profileId" if self.verb == "assign" else self.verb
-        return {name: self.value}
-
-
-def parse_action(action: object) -> BulkAction:
-    """The action a mapping asks for: exactly one verb. InvalidRequest otherwise."""
-    if not isinstance(action, Mapping):
-        raise InvalidRequest(
-            "action must be an object with one of: status, assign, comment",
-            {"action": "required" if action is None else "invalid"},
-        )
-    verbs = [key for key in action if key in VERBS]
-    unknown = sorted(str(key) for key in action if key not in VERBS)
-    if unknown or len(verbs) != 1:
-        raise InvalidRequest(
-            "action must have exactly one of: status, assign, comment",
-            {"action": "exactly one of status, assign, comment"},
-        )
-    verb = verbs[0]
-    value = action[verb]
-    field = f"action.{verb}"
-    if verb == "status":
-        return BulkAction(verb, check_status(value, field))
-    if verb == "assign":
-        return BulkAction(verb, check_assignee(value, field))
-    return BulkAction(verb, check_comment(value, field))
-
-
-def _ids(ids: object) -> tuple[str, ...]:
-    """The distinct ids, in the order first given (a duplicate is acted on once).
-
-    A malformed id fails the whole request (400), where a single-case route answers 404:
-    an id that can never exist in a batch is a client's bug, and acting on the rest would
-    hide it."""
-    if isinstance(ids, str) or not isinstance(ids, list | tuple):
-        raise InvalidRequest("ids must be a list of case ids", {"ids": "invalid"})
-    found: dict[str, None] = {}
-    for index, value in enumerate(ids):
-        try:
-            found[canonical_id(value)] = None
-        except NotFound:
-            raise InvalidRequest(
-                f"ids[{index}] is not a case id", {f"ids[{index}]": "invalid"}
-            ) from None
-    if len(found) > MAX_CASES:
-        raise InvalidRequest(
-            f"A bulk action takes at most {MAX_CASES} cases, not {len(found)}",
-            {"ids": "too many"},
-        )
-    return tuple(found)
-
-
-def _query(query: object) -> dict[str, Any]:
-    if not isinstance(query, Mapping):
-        raise InvalidRequest("query must be an object of listing parameters", {"query": "invalid"})
-    paging = [key for key in PAGING_KEYS if key in query]
-    if paging:
-        raise InvalidRequest(
-            f"query may not have {paging[0]}: a bulk action acts on every case it matches",
-            {f"query.{paging[0]}": "not allowed"},
-        )
-    return dict(query)
-
-
-@attrs.frozen
-class BulkRequest:
-    """What a batch acts on (``ids``, or a listing ``query``), how, and whether for real."""
-
-    action: BulkAction
-    ids: tuple[str, ...] | None
-    query: dict[str, Any] | None
-    dry_run: bool
-
-    @classmethod
-    def of(
-        cls, action: object, ids: object = None, query: object = None, dry_run: object = False
-    ) -> BulkRequest:
-        """The checked request; InvalidRequest for anything it cannot take."""
-        if (ids is None) == (query is None):
-            raise InvalidRequest(
-                "A bulk action takes either ids or query", {"ids": "exactly one of ids, query"}
-            )
-        if not isinstance(dry_run, bool):
-            raise InvalidRequest("dryRun must be true or false", {"dryRun": "invalid"})
-        checked = parse_action(action)
-        if ids is not None:
-            return cls(checked, _ids(ids), None, dry_run)
-        return cls(checked, None, _query(query), dry_run)
-
-    @classmethod
-    def from_json(cls, body: Mapping[str, Any]) -> BulkRequest:
-        """The request a ``POST /_bulk`` body asks for."""
-        unknown = sorted(key for key in body if key not in BODY_KEYS)
-        if unknown:
-            raise InvalidRequest(
-                f"{unknown[0]} is not a field of a bulk action; use: {', '.join(BODY_KEYS)}",
-                {unknown[0]: "unknown"},
-            )
-        dry_run = body.get("dryRun", False)
-        return cls.of(body.get("action"), body.get("ids"), body.get("query"), dry_run)
-
-    def as_json(self) -> dict[str, Any]:
-        """What identifies the request under an idempotency key, from Python."""
-        action = {self.action.verb: self.action.value}
-        ids = None if self.ids is None else list(self.ids)
-        return {"action": action, "ids": ids, "query": self.query, "dryRun": self.dry_run}
 
 
 @attrs.frozen
@@ -301,14 +165,15 @@ class Bulk:
             return request.ids
         assert selection is not None  # a request names ids or has a query
         # One more than allowed: finding it says the query matches too many.
-        page = attrs.evolve(selection, limit=MAX_CASES + 1, offset=0, counted=False)
+        most = bulk_request.MAX_CASES  # looked up now, so a test can lower it
+        page = attrs.evolve(selection, limit=most + 1, offset=0, counted=False)
         with self.store.unit_of_work(read_only=True) as uow:
             found = uow.cases.list(page, budget=_SELECT_BUDGET)
         ids = tuple([c.id for c in found.cases] + [d.id for d in found.deferred])
-        if len(ids) > MAX_CASES:
+        if len(ids) > most:
             raise InvalidRequest(
-                f"The query matches more than {MAX_CASES} cases; a bulk action takes at most "
-                f"{MAX_CASES}: narrow it",
+                f"The query matches more than {most} cases; a bulk action takes at most "
+                f"{most}: narrow it",
                 {"query": "too many"},
             )
         return ids

@@ -162,16 +162,20 @@ def ndjson_lines(cases: Iterable[dict[str, Any] | str]) -> Iterator[str]:
 
 
 def _cell(value: Any) -> str:
+    """A value's cell: strings as they are (defused when a spreadsheet would run them),
+    numbers, booleans and nested values as JSON (which never starts like a formula but
+    for a negative number, which a spreadsheet reads as the number it is), null empty."""
+    if isinstance(value, str):
+        return "'" + value if value.startswith(FORMULA_STARTS) else value
     if value is None:
-        text = ""
-    elif isinstance(value, str):
-        text = value
-    else:
-        # Numbers, booleans and nested values as JSON, as the NDJSON shows them.
-        text = encode_json(value)
-    if text.startswith(FORMULA_STARTS):
-        return "'" + text
-    return text
+        return ""
+    if value is True or value is False:
+        return "true" if value else "false"
+    if type(value) is int:
+        # What encode_json writes of an integer, without its walk: a cell per data key
+        # per case is the CSV's hot path.
+        return str(value)
+    return encode_json(value)
 
 
 def csv_lines(cases: Iterable[dict[str, Any]]) -> Iterator[str]:

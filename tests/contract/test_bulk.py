@@ -15,7 +15,7 @@ from taskflow_core import (
     InvalidRequest,
     Taskflow,
 )
-from taskflow_core.application import bulk as bulk_module
+from taskflow_core.application import bulk_request as bulk_module
 from tests.contract.conftest import ALICE, BOB
 
 UNKNOWN = "00000000-0000-4000-8000-000000000000"

@@ -186,6 +186,14 @@ class TestWriting:
         ]
         assert got == sorted(want)
 
+    def test_csv_writes_a_negative_number_as_the_number_it_is(self, flow: Taskflow) -> None:
+        flow.create({"balance": -3, "rate": -0.5, "big": -(2**60)}, user=ALICE)
+        out = io.StringIO()
+        write(flow.export(), "csv", out)
+        (row,) = csv.DictReader(io.StringIO(out.getvalue()))
+        assert (row["data.balance"], row["data.rate"]) == ("-3", "-0.5")
+        assert row["data.big"] == str(-(2**60))
+
     def test_csv_of_nothing_is_its_header(self, flow: Taskflow) -> None:
         out = io.StringIO()
         assert write(flow.export(), "csv", out) == 0
