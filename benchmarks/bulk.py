@@ -101,6 +101,23 @@ def post_bulk(url: str, body: dict[str, Any]) -> tuple[float, dict[str, Any]]:
     return took, json.loads(text)
 
 
+def one_by_one(url: str, ids: list[str], status: str) -> float:
+    """The same change as single requests, one after another: what a batch replaces."""
+    address = urlsplit(url)
+    conn = http.client.HTTPConnection(address.hostname, address.port, timeout=60)
+    started = time.perf_counter()
+    for case in ids:
+        body = json.dumps({"status": status})
+        conn.request("PUT", f"/{case}/status", body, {"Content-Type": "application/json"})
+        answer = conn.getresponse()
+        answer.read()
+        if answer.status != 200:
+            raise RuntimeError(f"PUT /{case}/status answered {answer.status}")
+    took = time.perf_counter() - started
+    conn.close()
+    return took
+
+
 def export(server: Server, fmt: str) -> dict[str, Any]:
     """Read the whole export, counting lines, sampling the workers' memory meanwhile."""
     address = urlsplit(server.url)
@@ -155,6 +172,8 @@ def render(result: dict[str, Any]) -> str:
         f"({b['readers']['rps']:.0f} req/s, {b['readers']['errors']} errors) | <= 200 ms |",
         f"| GET /{{id}} at 4 connections alone: p99 | {result['alone']['p99_ms']:.1f} ms "
         f"({result['alone']['rps']:.0f} req/s) | |",
+        f"| the same change of {BATCH:,} other cases as PUT /{{id}}/status one after another, "
+        f"readers beside | {result['one_by_one_s']:.2f} s | (what a batch replaces) |",
     ]
     for fmt in ("ndjson", "csv"):
         e = result["export"][fmt]
@@ -180,8 +199,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database", default="taskflow_bench_bulk")
     parser.add_argument("--reuse", action="store_true", help="keep an already seeded database")
     args = parser.parse_args(argv)
-    if args.cases < 2 * BATCH:
-        parser.error(f"--cases must be at least {2 * BATCH}")
+    if args.cases < 3 * BATCH:
+        parser.error(f"--cases must be at least {3 * BATCH}")
 
     RESULTS.mkdir(exist_ok=True)
     dsn = with_database(args.dsn, args.database)
@@ -196,7 +215,8 @@ def main(argv: list[str] | None = None) -> int:
     # The batch takes the first cases, the readers the others: no reader waits on a row the
     # batch holds, which is what "other cases keep answering" measures.
     batch = [case_id(n) for n in range(1, BATCH + 1)]
-    others = [case_id(n) for n in range(BATCH + 1, args.cases + 1)]
+    singles = [case_id(n) for n in range(BATCH + 1, 2 * BATCH + 1)]
+    others = [case_id(n) for n in range(2 * BATCH + 1, args.cases + 1)]
     server = Server(dsn, args.workers, args.threads, extra=("--app", "benchmarks.bulk_app:flow"))
     try:
         log("GET /{id} alone, 5 s")
@@ -220,6 +240,11 @@ def main(argv: list[str] | None = None) -> int:
         }
         log(f"bulk: {took:.2f}s, readers p99 {bulk['readers']['p99_ms']:.1f} ms")
 
+        log(f"the same as {BATCH} single PUT /{{id}}/status, with GET /{{id}} beside them")
+        with Readers(server.url, others, args.connections):
+            singly = one_by_one(server.url, singles, status)
+        log(f"one by one: {singly:.2f}s")
+
         exports = {}
         for fmt in ("ndjson", "csv"):
             log(f"GET /_export?format={fmt}")
@@ -235,6 +260,7 @@ def main(argv: list[str] | None = None) -> int:
         "command": f"python -m benchmarks.bulk --cases {args.cases}",
         "alone": alone_summary,
         "bulk": bulk,
+        "one_by_one_s": singly,
         "export": exports,
     }
     save(f"bulk-{args.cases}", result, render)
