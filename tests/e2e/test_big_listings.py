@@ -1,6 +1,7 @@
-"""Listings past their budget against a real ``taskflow serve``: a page of big cases arrives
-whole without the worker's memory growing with it, and a failure mid-stream cuts the answer
-short (docs/deploying.md, "What a listing holds")."""
+"""Listings and exports past their budget against a real ``taskflow serve``: a page of big
+cases, or an export of all of them, arrives whole without the worker's memory growing with
+it, and a failure mid-stream cuts the answer short (docs/deploying.md, "What a listing
+holds"; docs/bulk.md)."""
 
 from __future__ import annotations
 
