@@ -355,18 +355,15 @@ class Client:
         idempotency_key: str | None = None,
     ) -> dict[str, Any]:
         """Act on many cases (``POST /_bulk``): ``{"data": [{"id", "status", "message"?}],
-        "meta": {"bulk", "count", "succeeded", "failed"}}``. Retried only when the request
-        surely did nothing (no connection, a 503), unless it is a dry run."""
+        "meta": {"bulk", "count", "succeeded", "failed"}}``. Retried as every write is, under
+        its key: the server replays a batch it has answered and, for one cut short, does only
+        the cases that had not committed, under the same batch id."""
         body: dict[str, Any] = {"action": dict(action), "dryRun": dry_run}
         if ids is not None:
             body["ids"] = builtins.list(ids)
         if query is not None:
             body["query"] = dict(query)
-        # Sent with a key; sent again after it may have arrived only for a dry run, which
-        # changes nothing, in case the route does not keep answers under keys.
-        answer = self._http.call(
-            "POST", "/_bulk", body=body, key=_key(idempotency_key), resend=dry_run
-        )
+        answer = self._http.call("POST", "/_bulk", body=body, key=_key(idempotency_key))
         result: dict[str, Any] = answer.body
         return result
 

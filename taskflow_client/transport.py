@@ -121,13 +121,10 @@ class Transport:
         headers: Mapping[str, str] | None = None,
         content_type: str = JSON,
         wait: float = 0.0,
-        resend: bool = True,
     ) -> Answer:
         """Send ``method path`` (``body`` as JSON when not None), retrying when safe; the
         answer's parsed JSON body, or the error it means raised. ``wait``: seconds the
-        server may hold the request (a long poll), added to the timeout. ``resend=False``:
-        the server may not honour the key for this route, so the request is sent again
-        only when it surely did nothing (no connection made, or a 503)."""
+        server may hold the request (a long poll), added to the timeout."""
         sent: dict[str, str] = dict(headers) if headers else {}
         content: bytes | None = None
         if body is not None:
@@ -145,17 +142,14 @@ class Transport:
         while True:
             failure: TaskflowError
             at_least = 0.0
-            sent_off = False  # whether the request may have reached the server
             try:
                 response = self.http.request(
                     method, target, content=content, headers=sent, timeout=timeout
                 )
-            except httpx.TimeoutException as error:
+            except httpx.TimeoutException:
                 failure = RequestTimeout(f"{where}: no answer within {timeout:g} s")
-                sent_off = not isinstance(error, httpx.ConnectTimeout)
             except httpx.TransportError as error:
                 failure = TransportError(f"{where}: {_broken(error)}")
-                sent_off = not isinstance(error, httpx.ConnectError)
             else:
                 try:
                     return self.answer(response, where)
@@ -166,9 +160,7 @@ class Transport:
                     if not transient:
                         raise
                     failure, at_least = error, _retry_after(response)
-                    # taskflow's 503 kept nothing of the request; a gateway's may have.
-                    sent_off = response.status_code != 503
-            if not may_retry or attempt >= self.retries or (sent_off and not resend):
+            if not may_retry or attempt >= self.retries:
                 if attempt:
                     failure.message = f"{failure.message} (after {attempt + 1} attempts)"
                     failure.args = (failure.message,)

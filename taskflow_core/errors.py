@@ -76,6 +76,35 @@ class IdempotencyKeyReused(TaskflowError):
     default_message = "This idempotency key was used for a different request"
 
 
+# Each error's HTTP status: here, not in the HTTP adapter alone, because a bulk action
+# answers one status per case from Python too (SPEC §18). taskflow_falcon/errors.py maps
+# with it; nothing else may keep a copy.
+STATUS_BY_ERROR: dict[type[TaskflowError], int] = {
+    NotFound: 404,
+    Gone: 410,
+    InvalidRequest: 400,
+    Forbidden: 403,
+    Conflict: 409,
+    PreconditionFailed: 412,
+    IdempotencyKeyReused: 422,
+}
+
+
+# What a client is told of a failure that is not the request's: nothing of its text, which
+# may hold SQL or a hook's internals (the log gets it).
+INTERNAL_ERROR_MESSAGE = "Internal server error"
+UNAVAILABLE_MESSAGE = "The service is temporarily unavailable; retry later"
+
+
+def status_for(error: TaskflowError) -> int:
+    """The HTTP status of a domain error; the nearest mapped ancestor wins."""
+    for cls in type(error).__mro__:
+        if cls in STATUS_BY_ERROR:
+            return STATUS_BY_ERROR[cls]
+    # A hook raising the bare base class means "the request is wrong", not "we are broken".
+    return 400
+
+
 class StoreError(Exception):
     """A store failed for a reason of its own, not the request's (the storage port's errors).
 
@@ -116,7 +145,10 @@ class HookUsageError(RuntimeError):
 
 
 __all__ = [
+    "INTERNAL_ERROR_MESSAGE",
     "IN_FLIGHT",
+    "STATUS_BY_ERROR",
+    "UNAVAILABLE_MESSAGE",
     "Conflict",
     "DatabaseMissing",
     "Forbidden",
@@ -132,4 +164,5 @@ __all__ = [
     "StoreUnavailable",
     "TaskflowError",
     "one_line",
+    "status_for",
 ]

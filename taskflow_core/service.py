@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import builtins
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any, TypeVar, overload
 
+from .application import export as exporting
 from .application import reads, retention, revocations, subscriptions
 from .application.access import Access, FeedRule, ReadRule, ScopeRule
 from .application.answers import Decorator, Decorators
+from .application.bulk import Bulk, BulkOutcome
+from .application.bulk_request import BulkRequest
 from .application.commands import (
     Command,
     Context,
@@ -23,7 +26,7 @@ from .application.listing import Listing
 from .application.mutations import Mutations
 from .application.observing import Observer, Observers, Tracer
 from .application.pipeline import Pipeline
-from .application.query import DEFAULT_LIMIT
+from .application.query import DEFAULT_LIMIT, ListQuery
 from .application.sealing import Sealer, seal_stored
 from .application.subscriptions import Subscriptions
 from .application.views import ViewQuery
@@ -113,6 +116,14 @@ class Taskflow(Mutations):
         self._access: Access | None = None
         self._finding = Finding(store, lambda: self._access)
         self._titler: Titler | None = None
+        self._bulk = Bulk(
+            store,
+            self._writes.clock,
+            self._writes.actor,
+            self.execute,
+            lambda case_id, user: self.get(case_id, user=user),
+            self._transitions.snapshot,
+        )
 
     # -- configuration ---------------------------------------------------------------------
 
@@ -376,6 +387,31 @@ class Taskflow(Mutations):
             self.store, parsed, self._decorators, user, budget, self._deadlines
         )
 
+    def export(
+        self, query: Mapping[str, Any] | None = None, *, user: Any = None
+    ) -> Iterator[dict[str, Any]]:
+        """Every case ``query`` (a listing's filters; its sort and paging do not apply)
+        matches, as a listing shows it, in id order, read a page at a time within the
+        listing's memory budget; a case changed meanwhile comes once. InvalidRequest, at
+        once, for a query it cannot take. ``taskflow_core.application.export.write`` writes
+        them as NDJSON or CSV (docs/bulk.md)."""
+        selection = self._selection(query, user)
+        return exporting.export(self.store, selection, self._decorators, user, self._deadlines)
+
+    def export_json(
+        self, query: Mapping[str, Any] | None = None, *, user: Any = None
+    ) -> Iterator[str]:
+        """``export``, each case as the JSON text it is sent as (what ``GET
+        /_export?format=ndjson`` sends a line of): written by the store itself where it can.
+        InvalidRequest, at once, for a query it cannot take."""
+        selection = self._selection(query, user)
+        return exporting.export_json(self.store, selection, self._decorators, user, self._deadlines)
+
+    def _selection(self, query: Mapping[str, Any] | None, user: Any) -> ListQuery:
+        """The cases a bulk action or an export acts on, for ``user``: the query with its
+        view ANDed in (and what the user may see, where access rules say)."""
+        return self._finding.query(query, user)
+
     def timers(self, case_id: str, *, user: Any = None) -> builtins.list[dict[str, Any]]:
         """The case's pending timers, soonest first: ``[{"name", "due"}]``."""
         return reads.timers(self.store, case_id, self._access, user)
@@ -457,6 +493,52 @@ class Taskflow(Mutations):
 
     def session_revoked(self, session_id: str) -> bool:
         return revocations.is_revoked(self.store, session_id, now=utc(self.clock()))
+
+    # -- acting on many cases (taskflow_core/application/bulk.py) --------------------------
+
+    def bulk(
+        self,
+        action: Mapping[str, Any],
+        *,
+        ids: Iterable[str] | None = None,
+        query: Mapping[str, Any] | None = None,
+        dry_run: bool = False,
+        user: Any = None,
+        idempotency_key: str | None = None,
+    ) -> dict[str, Any]:
+        """Do ``action`` (``{"status": s}``, ``{"assign": id_or_None}`` or ``{"comment":
+        text}``) to each case of ``ids``, or of those ``query`` matches (a listing's filters,
+        no ``limit``/``offset``), at most 1,000, each in a transaction of its own with every
+        rule and hook, as ``user``. Returns ``{"data": [{"id", "status", "message"?}],
+        "meta": {"bulk", "count", "succeeded", "failed"}}``, ``status`` being what the
+        case's own HTTP route would answer; each event's ``meta.bulk`` is the batch's id.
+        ``dry_run``: nothing is changed; the rows say which cases it would act on.
+        InvalidRequest (nothing done) for an action without exactly one verb, a malformed
+        id, both or neither of ``ids`` and ``query``, or more than 1,000 cases."""
+        # Any iterable of ids, as from Python one passes a generator or a set; a string is
+        # none (a list of its characters would be nonsense), and is refused as it is.
+        given = ids if ids is None or isinstance(ids, str | list | tuple) else builtins.list(ids)
+        request = BulkRequest.of(action, given, query, dry_run)
+        return self.run_bulk(request, user=user, idempotency_key=idempotency_key).answer
+
+    def run_bulk(
+        self,
+        request: BulkRequest,
+        *,
+        user: Any = None,
+        idempotency_key: str | None = None,
+        fingerprint: str | None = None,
+    ) -> BulkOutcome:
+        """``bulk``, for a request already checked, with what a transport needs besides
+        the answer (the stored body, whether it is a replay)."""
+        selection = None if request.query is None else self._selection(request.query, user)
+        return self._bulk.run(
+            request,
+            selection,
+            user=user,
+            idempotency_key=idempotency_key,
+            fingerprint=fingerprint,
+        )
 
     # -- the seam --------------------------------------------------------------------------
 

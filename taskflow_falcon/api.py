@@ -16,6 +16,7 @@ from taskflow_core import Taskflow
 from .access_log import AccessLog
 from .auth import Authentication, Authenticator
 from .body import DEFAULT_MAX_BODY_SIZE
+from .bulk import BulkResource, ExportResource
 from .changes import DEFAULT_MAX_WAITING, ChangesResource
 from .errors import install_error_handlers
 from .finding import CountsResource, ViewsResource
@@ -84,8 +85,8 @@ def create_app(
     ``authenticate``: who is asking (``taskflow_falcon.auth.JwtBearer``, ``TrustedHeaders``,
     docs/access.md): every request but ``/_health``, ``/_ready``, ``/openapi.json``,
     ``/docs`` and ``/metrics`` must authenticate (401 otherwise), after the host's
-    middleware, which may set ``req.context.user`` itself (that request is then left as it is). None (the default):
-    the user is whatever the host's middleware sets, else None.
+    middleware, which may set ``req.context.user`` itself (that request is then left as it
+    is). None (the default): the user is whatever the host's middleware sets, else None.
     ``metrics``: whether ``GET /metrics``
     answers, in the Prometheus text format, and requests are counted (docs/operating.md).
     ``tracing``: OpenTelemetry spans for each request, transaction and hook (the ``otel``
@@ -153,6 +154,8 @@ def create_app(
     add_route(app, "/_workflow", WorkflowResource(flow, **deps))
     add_route(app, "/_views", ViewsResource(flow, **deps))
     add_route(app, "/_counts", CountsResource(flow, **deps))
+    add_route(app, "/_bulk", BulkResource(flow, **deps))
+    add_route(app, "/_export", ExportResource(flow, **deps))
     add_route(app, "/{case_id}/status", StatusResource(flow, **deps))
     add_route(app, "/{case_id}/assign", AssignResource(flow, **deps))
     add_route(app, "/{case_id}/timers", TimersResource(flow, **deps))

@@ -18,25 +18,28 @@ from typing import Any, Protocol
 
 import falcon
 
+# The status of each domain error is the core's (a bulk action answers them per case).
 from taskflow_core.errors import (
-    Conflict,
-    Forbidden,
-    Gone,
-    IdempotencyKeyReused,
-    InvalidRequest,
-    NotFound,
-    PreconditionFailed,
+    INTERNAL_ERROR_MESSAGE,
+    STATUS_BY_ERROR,
+    UNAVAILABLE_MESSAGE,
     StoreUnavailable,
     TaskflowError,
     one_line,
+    status_for,
 )
 
 from .rendering import write_json
 
 logger = logging.getLogger(__name__)
 
-INTERNAL_ERROR_MESSAGE = "Internal server error"
-UNAVAILABLE_MESSAGE = "The service is temporarily unavailable; retry later"
+__all__ = [
+    "INTERNAL_ERROR_MESSAGE",
+    "STATUS_BY_ERROR",
+    "UNAVAILABLE_MESSAGE",
+    "install_error_handlers",
+    "status_for",
+]
 # A store notices within a fraction of a second that its database is back, so a client may
 # come back soon; an outage costs each retry a few milliseconds.
 RETRY_AFTER_SECONDS = 2
@@ -59,17 +62,6 @@ class AuthenticationUnavailable(Exception):
     fetched): 503, which the client may retry. The reason is for the operator's log."""
 
 
-STATUS_BY_ERROR: dict[type[TaskflowError], int] = {
-    NotFound: 404,
-    Gone: 410,
-    InvalidRequest: 400,
-    Forbidden: 403,
-    Conflict: 409,
-    PreconditionFailed: 412,
-    IdempotencyKeyReused: 422,
-}
-
-
 class Pages(Protocol):
     """Where a person reads the answers (the case browser, taskflow_falcon/ui): the paths it
     claims get an error page instead of JSON, with the same status."""
@@ -77,15 +69,6 @@ class Pages(Protocol):
     def claims(self, req: falcon.Request) -> bool: ...
 
     def write(self, resp: falcon.Response, status: int, detail: str | None = None) -> None: ...
-
-
-def status_for(error: TaskflowError) -> int:
-    """The HTTP status of a domain error; the nearest mapped ancestor wins."""
-    for cls in type(error).__mro__:
-        if cls in STATUS_BY_ERROR:
-            return STATUS_BY_ERROR[cls]
-    # A hook raising the bare base class means "the request is wrong", not "we are broken".
-    return 400
 
 
 def _body(message: str, errors: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from taskflow_core import DISTRIBUTION
 from taskflow_core.application.feed import MAX_WAIT
 from taskflow_core.application.query import MAX_LIMIT
 
+from .openapi_bulk import bulk_paths, bulk_schemas
 from .openapi_examples import add_examples
 from .openapi_finding import finding_paths, finding_schemas
 from .openapi_parts import (
@@ -215,6 +216,14 @@ def _paths() -> dict[str, dict[str, Any]]:
             lambda name: {"description": "", "content": json_content(ref(name))},
             errors,
         ),
+        **bulk_paths(
+            listing_parameters(),
+            lambda name: {"description": "", "content": json_content(ref(name))},
+            errors,
+            IDEMPOTENCY_KEY,
+            body,
+            ref,
+        ),
         "/_changes": {
             "get": {
                 "summary": "The change feed, in commit order",
@@ -355,7 +364,7 @@ def openapi_document() -> dict[str, Any]:
         "security": [{}, {"bearer": []}, {"forwardedUser": []}],
         "paths": paths,
         "components": {
-            "schemas": {**schemas(), **finding_schemas()},
+            "schemas": {**schemas(), **finding_schemas(), **bulk_schemas()},
             "securitySchemes": SECURITY_SCHEMES,
         },
     }

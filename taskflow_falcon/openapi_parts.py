@@ -231,6 +231,7 @@ TAGS = {
     "deadlines": "A case's deadlines (docs/deadlines.md)",
     "finding": "Views and counts (docs/finding.md)",
     "feed": "The change feed (docs/integrations.md)",
+    "bulk": "Acting on many cases, and taking them out (docs/bulk.md)",
     "operations": "Health, readiness and this reference",
 }
 
@@ -255,6 +256,8 @@ OPERATIONS: dict[tuple[str, str], tuple[str, str]] = {
     ("put", "/{case_id}/deadlines/{name}"): ("actOnDeadline", "deadlines"),
     ("get", "/_views"): ("listViews", "finding"),
     ("get", "/_counts"): ("countCases", "finding"),
+    ("post", "/_bulk"): ("bulkAction", "bulk"),
+    ("get", "/_export"): ("exportCases", "bulk"),
     ("get", "/_changes"): ("readChanges", "feed"),
     ("get", "/_health"): ("health", "operations"),
     ("get", "/_ready"): ("ready", "operations"),

@@ -49,6 +49,9 @@ def _filters(
         conditions.append(f"(assigned_to IS NULL OR assigned_to NOT IN ({marks}))")
         params.extend(query.exclude_assigned_to)
     finding.add_filters(query, conditions, params, stamp)
+    if query.after_id is not None:
+        conditions.append("id > ?")
+        params.append(query.after_id)
     if query.deadlines.overdue:
         conditions.append(
             "EXISTS (SELECT 1 FROM deadlines AS d WHERE d.case_id = cases.id"

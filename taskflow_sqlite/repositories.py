@@ -110,7 +110,9 @@ class SqliteCaseRepository:
         # The queries run in the unit of work's transaction, so the count matches the page; a
         # window count(*) OVER () would be lost whenever the offset is past the last row.
         where, params = listing.where(query, timestamp)
-        (count,) = self._execute(f"SELECT count(*) FROM cases {where}", params).fetchone()
+        count = 0
+        if query.counted:
+            (count,) = self._execute(f"SELECT count(*) FROM cases {where}", params).fetchone()
         page = f"FROM cases {where} {listing.order_by(query)} LIMIT ? OFFSET ?"
         limit, deferred = query.limit, []
         if budget is not None:

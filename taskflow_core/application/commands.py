@@ -62,6 +62,12 @@ class Context:
     # What identifies the request under its key (``idempotency.fingerprint``); None: the
     # command, its arguments and the payload, which is what a Python call sends.
     fingerprint: str | None = None
+    # The bulk action (SPEC §18) this command is one case of: every event it makes carries
+    # the batch's id as ``meta.bulk``. None: a request of its own.
+    bulk: str | None = None
+    # Whether the caller wants the case back. A bulk action answers a status per case, so
+    # reading each case and its whole log back after the change would be wasted.
+    answered: bool = True
 
 
 @attrs.frozen

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 import attrs
 
@@ -16,6 +17,7 @@ logger = logging.getLogger(__name__)
 
 # A case's answer in a listing, as JSON text (decorated, encoded).
 Present = Callable[[Case], str]
+T = TypeVar("T")
 
 
 @attrs.frozen
@@ -41,11 +43,15 @@ def listing(store: Store, page: ListPage | EncodedPage, budget: int, present: Pr
     """The listing of ``page``, read within ``budget``; ``present`` makes a case's answer
     (for the cases read past the budget too, when the store encoded the page's first)."""
     first = page.cases if isinstance(page, EncodedPage) else [present(c) for c in page.cases]
-    rest = _rest(store, page.deferred, budget, present)
+    rest = read_deferred(store, page.deferred, budget, present)
     return Listing(page.count, first, rest, deferred=bool(page.deferred))
 
 
-def _rest(store: Store, deferred: list[Deferred], budget: int, present: Present) -> Iterator[str]:
+def read_deferred(
+    store: Store, deferred: list[Deferred], budget: int, present: Callable[[Case], T]
+) -> Iterator[T]:
+    """The cases of a page read past its budget, each as ``present`` makes it, read by id a
+    batch within the budget at a time, each batch in a read of its own."""
     for ids in _batches(deferred, budget):
         with store.unit_of_work(read_only=True) as uow:
             cases = uow.cases.get_many(ids)

@@ -61,6 +61,15 @@ class ListQuery:
     also: tuple[ListQuery, ...] = ()
     # Deadlines (docs/deadlines.md): only overdue cases, or cases due before a moment.
     deadlines: DeadlineFilters = NO_DEADLINE_FILTERS
+    # Keyset paging, for readers that go through every match (an export): only the cases
+    # whose id sorts after this one (ordered by id, that is the next page; an id never
+    # changes, so a case changed meanwhile is neither skipped nor read twice). Not a
+    # listing parameter: set by the reader, never parsed from a request.
+    after_id: str | None = None
+    # Whether the store counts the matches: a reader going page by page needs no count, and
+    # counting every match for each page would read them all again and again. Uncounted,
+    # a page's ``count`` is 0.
+    counted: bool = True
 
     @property
     def sort_field(self) -> str:
@@ -85,6 +94,7 @@ class ListQuery:
             or self.updated
             or self.also
             or self.deadlines
+            or self.after_id is not None
         )
 
 

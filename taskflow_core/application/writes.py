@@ -96,6 +96,8 @@ class WritePath:
             if context.expected_version is not None and command.case_id is not None:
                 tx.check_version(command.case_id, context.expected_version)
             answered = command.run(tx)
+            if not context.answered:
+                return self._unanswered(uow, tx, answered, claimed)
             # Read inside the transaction, after every hook: what this request made, and
             # no later request's changes.
             case = read_case(uow, answered)
@@ -124,6 +126,20 @@ class WritePath:
             "taskflow.transaction", {"taskflow.command": type(command).__name__}
         )
 
+    def _unanswered(
+        self, uow: UnitOfWork, tx: Pipeline, case_id: str, claimed: IdempotencyRecord | None
+    ) -> Outcome:
+        """Commit a command whose caller wants no case back: only its id is answered (and
+        stored under the key, for a replay to answer the same)."""
+        case = {"id": case_id}
+        body = None
+        if claimed is not None:
+            body = single_case_body(case)
+            uow.idempotency.complete(attrs.evolve(claimed, status=200, body=body))
+        uow.commit()
+        tx.run_settled()
+        return Outcome(case, body=body)
+
     def actor(self, user: Any) -> str | None:
         """Who acts, as the activity log names them: ``actor_id(user)``, checked."""
         return canonical_actor(check_actor_id(self.actor_id(user)))
@@ -148,6 +164,7 @@ class WritePath:
             workflow=workflow,
             deadlines=deadlines,
             observer=self.observer,
+            bulk=context.bulk,
         )
 
     def _pending(self, command: Command, context: Context, key: str) -> IdempotencyRecord:

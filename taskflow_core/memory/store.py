@@ -67,6 +67,8 @@ def _deadlines_of(case_id: str, state: _State) -> list[DeadlineState]:
 
 
 def _matches(case: Case, query: ListQuery, state: _State) -> bool:
+    if query.after_id is not None and case.id <= query.after_id:
+        return False
     if query.statuses and case.status not in query.statuses:
         return False
     if query.assigned_to and case.assigned_to not in query.assigned_to:
@@ -175,14 +177,15 @@ class MemoryCases:
             for (owner, _), deadline in self._state.deadlines.items():
                 deadlines.setdefault(owner, []).append(deadline)
         page = _ordered(found, query, deadlines)[query.offset : query.offset + query.limit]
+        count = len(found) if query.counted else 0
         if budget is None:
-            return ListPage([_stored_case(c) for c in page], len(found))
+            return ListPage([_stored_case(c) for c in page], count)
         sizes = [_size(case.data) for case in page]
         read = within(budget, sizes)
         deferred = [
             Deferred(case.id, size) for case, size in zip(page[read:], sizes[read:], strict=True)
         ]
-        return ListPage([_stored_case(c) for c in page[:read]], len(found), deferred)
+        return ListPage([_stored_case(c) for c in page[:read]], count, deferred)
 
 
 class MemoryActivity:

@@ -239,7 +239,6 @@ class TestDeadlines:
             flow_or_client.remove_deadline(case["id"], "decision", reason="")
 
 
-@pytest.mark.skipif(not hasattr(Taskflow, "bulk"), reason="server side lands with issue 30")
 class TestManyCases:
     def test_bulk_changes_each_case_and_a_dry_run_changes_nothing(
         self, flow_or_client: Flow, tag: str
@@ -267,7 +266,10 @@ NOT_OVER_HTTP = {
     "hook", "decorate", "transition", "deadline", "view", "webhook", "webhooks",
     "unsubscribe", "seal_webhook_secrets", "migrate", "listing", "deliveries",
     "deliver_pending", "run_due_timers", "prune", "execute", "redactor", "clock", "store",
-    "access",
+    "access", "observe", "trace", "title", "title_of", "actor_of",
+    # Seams of the HTTP adapter itself: a checked bulk request, export as the text it sends,
+    # the pages' signed-out sessions.
+    "run_bulk", "export_json", "revoke_session", "session_revoked",
 }  # fmt: skip
 # Python-only arguments: who acts is who the token is, and the payload is the body sent.
 PYTHON_ONLY = {"user", "payload"}
@@ -291,5 +293,5 @@ def test_the_client_has_every_operation_of_the_flow_with_the_same_arguments() ->
         extra = PYTHON_ONLY | ({"idempotency_key"} - set(expected))
         given = [p for p in client[name].parameters if p not in extra]
         assert given == expected, name
-    page = [p for p in flow["changes"].parameters]
+    page = [p for p in flow["changes"].parameters if p not in PYTHON_ONLY]
     assert list(client["changes_page"].parameters) == page

@@ -183,6 +183,14 @@ class TestObserver:
             "deadline",
         ]
 
+    def test_the_events_of_a_bulk_action_are_told_as_bulk(self, flow: Taskflow) -> None:
+        seen = Recorded()
+        ids = [flow.create({})["id"] for _ in range(3)]
+        flow.observe(seen)
+        flow.bulk({"status": "open"}, ids=ids)
+        flow.bulk({"comment": "looked at"}, ids=ids[:1], dry_run=True)
+        assert seen.kinds == ["bulk", "bulk", "bulk"]
+
     def test_a_cascade_is_told_with_its_transaction(self, flow: Taskflow) -> None:
         seen = Recorded()
         flow.observe(seen)

@@ -172,6 +172,21 @@ class TestCases:
         assert page.cases == cases[:1]
         assert [d.id for d in page.deferred] == [cases[1].id]
 
+    def test_list_after_an_id_reads_the_cases_whose_id_sorts_after_it_uncounted(
+        self, store: Store
+    ) -> None:
+        cases = sorted((a_case(status="open") for _ in range(5)), key=lambda c: c.id)
+        added(store, a_case(status="closed"), *cases)
+        query = ListQuery(statuses=("open",), sort_column="id", limit=2, counted=False)
+        with store.unit_of_work(read_only=True) as uow:
+            first = uow.cases.list(query)
+            second = uow.cases.list(attrs.evolve(query, after_id=first.cases[-1].id), budget=1)
+            counted = uow.cases.list(attrs.evolve(query, after_id=cases[1].id, counted=True))
+        assert first.cases == cases[:2]
+        assert first.count == 0  # not counted
+        assert [second.cases[0].id, *(d.id for d in second.deferred)] == [c.id for c in cases[2:4]]
+        assert counted.count == 3
+
     def test_get_many_reads_cases_in_the_order_asked_leaving_out_unknown_ids(
         self, store: Store
     ) -> None:

@@ -1,6 +1,7 @@
-"""Listings past their budget against a real ``taskflow serve``: a page of big cases arrives
-whole without the worker's memory growing with it, and a failure mid-stream cuts the answer
-short (docs/deploying.md, "What a listing holds")."""
+"""Listings and exports past their budget against a real ``taskflow serve``: a page of big
+cases, or an export of all of them, arrives whole without the worker's memory growing with
+it, and a failure mid-stream cuts the answer short (docs/deploying.md, "What a listing
+holds"; docs/bulk.md)."""
 
 from __future__ import annotations
 
@@ -169,3 +170,49 @@ def test_a_failure_in_a_streamed_listing_cuts_the_answer_short_and_is_logged(
             assert len(json.loads(response.read())["data"]) == 5
 
     assert "a listing failed after it began to be sent" in server.log
+
+
+def test_an_export_of_big_cases_streams_them_all_without_growing_the_worker(
+    server: Server,
+) -> None:
+    (worker,) = _children(server.process.pid)
+    with urllib.request.urlopen(server.url + "/_export?format=ndjson&n=1", timeout=30) as warm:
+        warm.read()  # warm the route: imports, the first page
+    before = _status_kb(worker, "VmRSS")
+    Path(f"/proc/{worker}/clear_refs").write_text("5")
+
+    numbers = []
+    with urllib.request.urlopen(server.url + "/_export?format=ndjson", timeout=120) as response:
+        assert response.headers["Transfer-Encoding"] == "chunked"
+        for line in response:  # a case a line, read as it comes
+            case = json.loads(line)
+            assert len(case["data"]["items"]) == ITEMS
+            numbers.append(case["data"]["n"])
+
+    growth_mb = (_status_kb(worker, "VmHWM") - before) / 1024
+    # Every case once (the seeds number them from 0 or 1).
+    assert len(numbers) == len(set(numbers)) == CASES
+    assert growth_mb < MAX_GROWTH_MB, f"the worker grew by {growth_mb:.0f} MB"
+
+
+def test_a_failure_in_an_export_cuts_the_answer_short_and_is_logged(tmp_path: Path) -> None:
+    (tmp_path / "failing_host.py").write_text(FAILING_HOST)
+    port = free_port()
+    dsn = f"sqlite:///{tmp_path / 'failing.db'}"
+    command = [*taskflow_command(), "serve", "--app", "failing_host:flow", "--port", str(port)]
+    command += ["--dsn", dsn, "--workers", "1"]
+    with serving(command, cwd=tmp_path, env=clean_env(), port=port) as server:
+        for n in range(6):
+            body = json.dumps({"n": n, "text": "x" * 100_000}).encode()
+            request = urllib.request.Request(
+                server.url + "/", data=body, headers={"Content-Type": "application/json"}
+            )
+            urllib.request.urlopen(request, timeout=10).close()
+
+        with urllib.request.urlopen(server.url + "/_export?format=ndjson", timeout=10) as response:
+            assert response.status == 200
+            # The connection closes before the end: never a whole answer missing a case.
+            with pytest.raises(http.client.IncompleteRead):
+                response.read()
+
+    assert "an export failed after it began to be sent" in server.log

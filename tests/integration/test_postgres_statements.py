@@ -17,6 +17,7 @@ import falcon.testing
 import psycopg
 import pytest
 
+import taskflow_core.application.export
 import taskflow_core.application.query
 from taskflow_core import Taskflow
 from taskflow_falcon import create_app
@@ -237,3 +238,38 @@ def test_deadlines_cost_the_statements_pinned_here(
         assert "deadlines" in str(result.json)
 
     assert len(statements.during(call)) == DEADLINE_EXPECTED[endpoint], statements.sent
+
+
+def test_an_export_reads_a_statement_per_page_whatever_the_format(
+    client: falcon.testing.TestClient, statements: Statements, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for n in range(7):
+        client.simulate_post("/", json={"n": n})
+    monkeypatch.setattr(taskflow_core.application.export, "PAGE_SIZE", 3)
+
+    for fmt in ("ndjson", "csv"):
+
+        def call(fmt: str = fmt) -> None:
+            result = client.simulate_get("/_export", params={"format": fmt})
+            assert result.status_code == 200
+            assert len(result.text.strip().splitlines()) == (7 if fmt == "ndjson" else 8)
+
+        # Pages of 3, 3 and 1 cases, each one statement by keyset on the id, uncounted:
+        # the last page's shortness says it is the last.
+        assert len(statements.during(call)) == 3, fmt
+
+
+def test_a_bulk_action_costs_each_case_its_change_and_no_read_back(
+    client: falcon.testing.TestClient, statements: Statements
+) -> None:
+    for n in range(3):
+        client.simulate_post("/", json={"n": n})
+
+    def call() -> None:
+        body = {"query": {"status": "new"}, "action": {"status": "open"}}
+        result = client.simulate_post("/_bulk", json=body, headers=as_user("alice"))
+        assert result.json["meta"]["succeeded"] == 3
+
+    # The selection (one statement), then per case: lock, update, log with feed, commit;
+    # a batch answers a status per case, so no case is read back.
+    assert len(statements.during(call)) == 1 + 3 * 4
