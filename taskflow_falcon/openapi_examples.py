@@ -51,6 +51,22 @@ VALUES: dict[str, Any] = {
         "data": [{"value": "submitted", "count": 12}, {"value": "granted", "count": 3}],
         "meta": {"count": 15},
     },
+    "BulkAnswer": {
+        "data": [
+            {"id": _ID, "status": 200},
+            {
+                "id": "9d2e6b1f-4a3c-4e8d-b7f0-1c5a9e3d2b74",
+                "status": 403,
+                "message": "Not allowed from refused to granted",
+            },
+        ],
+        "meta": {
+            "bulk": "3c9f1e7a-5b2d-4f6e-8a1c-7d4b2e9f0a63",
+            "count": 2,
+            "succeeded": 1,
+            "failed": 1,
+        },
+    },
     "ChangesPage": {
         "data": [{"cursor": "1.42", "caseId": _ID, "entry": ENTRY}],
         "meta": {"next": "1.42"},
@@ -66,6 +82,11 @@ BODIES: dict[str, Any] = {
     "assignCase": {"profileId": "caseworker-7"},
     "addComment": {"comment": "Called the applicant: documents on their way."},
     "editComment": {"comment": "Called the applicant twice: documents on their way."},
+    "bulkAction": {
+        "query": {"status": ["submitted"], "data": {"kind": "dog"}},
+        "action": {"assign": "caseworker-7"},
+        "dryRun": True,
+    },
     "actOnDeadline": {
         "action": "extend",
         "by": {"businessDays": 15},
