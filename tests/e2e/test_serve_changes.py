@@ -19,7 +19,8 @@ from psycopg.conninfo import make_conninfo
 from tests.e2e.serving import clean_env, free_port, serving, stop, taskflow_command
 from tests.support.hold_transaction import HeldTransaction
 
-pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
+# Timed (p99s beside waiting readers): with the suite's other timed tests, one at a time.
+pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.xdist_group("timed")]
 
 
 def get(url: str) -> Any:
