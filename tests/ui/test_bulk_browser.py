@@ -48,7 +48,7 @@ def test_select_rows_set_a_status_confirm_and_see_the_results(
     assert "This will set 2 cases to \u2018in-review\u2019; 1 cannot be" in lead
     assert "Pavement café: Donald Knuth" in driver.find_element(By.CSS_SELECTOR, ".refused").text
     assert {flow.get(case_id)["status"] for case_id in chosen} == {"submitted"}
-    screenshot(driver, "bulk-confirm")
+    screenshot(driver, "bulk-confirm", readme=True)
     click_and_wait(driver, driver.find_element(By.CSS_SELECTOR, "form.confirm button"))
     assert driver.title == "Changes made · Taskflow"
     heading = driver.find_element(By.TAG_NAME, "h1").text
