@@ -26,6 +26,8 @@ def test_select_rows_set_a_status_confirm_and_see_the_results(
 ) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
 
     made = seed(flow, clock)
     chosen = [made["Alan Turing"], made["Margaret Hamilton"]]
@@ -64,8 +66,11 @@ def test_select_rows_set_a_status_confirm_and_see_the_results(
     # Reloading the results posts the confirmation again: it acts on nothing twice.
     log = [len(flow.get(case_id)["activityLog"]) for case_id in chosen]
     driver.refresh()
-    notice = driver.find_element(By.CSS_SELECTOR, ".notice").text
-    assert "nothing was changed a second time" in notice
+    # The reload posts again; wait for its page (it alone has the notice).
+    notice = WebDriverWait(driver, 15).until(
+        expected_conditions.presence_of_element_located((By.CSS_SELECTOR, ".notice"))
+    )
+    assert "nothing was changed a second time" in notice.text
     assert [len(flow.get(case_id)["activityLog"]) for case_id in chosen] == log
     # Back to the inbox, as it was.
     click_and_wait(driver, driver.find_element(By.PARTIAL_LINK_TEXT, "Back to the inbox"))
