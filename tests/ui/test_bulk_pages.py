@@ -415,3 +415,15 @@ def test_a_bad_export_filter_is_a_400_page(browser: Browser) -> None:
         result = browser.get("/ui/export.csv", query)
         assert result.status_code == 400, query
         assert result.headers["content-type"].startswith("text/html")
+
+
+def test_filters_matching_nothing_offer_nothing_to_confirm(
+    flow: Taskflow, browser: Browser
+) -> None:
+    case_id = make(flow, "Fence permit")
+    fields = [("scope", "matching"), ("filters", "status=granted"), ("verb", "comment")]
+    result = post(browser, "/ui/bulk", [*fields, ("comment", "x")])
+    assert result.status_code == 200
+    assert "No cases to change" in result.text
+    assert 'action="/ui/bulk/run"' not in result.text
+    assert activity(flow, case_id) == 1
