@@ -14,6 +14,7 @@ import falcon
 from taskflow_core import Taskflow
 
 from ..routing import add_route
+from .bulk_pages import BulkPreview, BulkRun, ExportPage
 from .case_page import CaseAction, CasePage
 from .context import Pages
 from .errors import ErrorPages
@@ -54,3 +55,7 @@ def install(
     add_route(app, PREFIX + "/static/{name}", StaticFile())
     add_route(app, PREFIX + "/cases/{case_id}", CasePage(pages))
     add_route(app, PREFIX + "/cases/{case_id}/{action}", CaseAction(pages))
+    add_route(app, PREFIX + "/bulk", BulkPreview(pages))
+    add_route(app, PREFIX + "/bulk/run", BulkRun(pages))
+    add_route(app, PREFIX + "/export.csv", ExportPage(pages, "csv"))
+    add_route(app, PREFIX + "/export.ndjson", ExportPage(pages, "ndjson"))

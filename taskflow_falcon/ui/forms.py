@@ -27,6 +27,12 @@ class Form:
             value = value[-1] if value else None
         return value if isinstance(value, str) else None
 
+    def all(self, name: str) -> list[str]:
+        """Every value of a field that may be sent many times (a ticked box per row)."""
+        value = self._fields.get(name)
+        values = value if isinstance(value, list) else [value]
+        return [item for item in values if isinstance(item, str)]
+
     def text(self, name: str, label: str) -> str:
         """A field that must hold something; InvalidRequest naming ``label`` when it does
         not."""

@@ -3,13 +3,16 @@ one ``flow.list`` query; the tabs are the declared views with their counts (SPEC
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
 import attrs
 import falcon
+from falcon.uri import parse_query_string
 
 from taskflow_core import Taskflow
+from taskflow_core.application import bulk_request
 from taskflow_core.errors import InvalidRequest
 
 from .context import Pages
@@ -43,23 +46,41 @@ class Filters:
 
     @classmethod
     def from_request(cls, req: falcon.Request) -> Filters:
-        sort = req.get_param("sort") or DEFAULT_SORT
+        return cls.from_params(req.get_param)
+
+    @classmethod
+    def from_string(cls, query_string: str) -> Filters:
+        """The filters an inbox address's query string (``params_string``) holds: what a
+        bulk form carries, to act on the inbox's cases and to link back to it."""
+        params = parse_query_string(query_string, keep_blank=False, csv=False)
+
+        def get_param(name: str) -> str | None:
+            value = params.get(name)
+            if isinstance(value, list):
+                value = value[-1] if value else None
+            return value if isinstance(value, str) else None
+
+        return cls.from_params(get_param)
+
+    @classmethod
+    def from_params(cls, get_param: Callable[[str], str | None]) -> Filters:
+        sort = get_param("sort") or DEFAULT_SORT
         if sort not in SORTS:
             raise InvalidRequest(
                 f"Sort by one of: {', '.join(SORTS.values())}", {"sort": "unknown"}
             )
-        order = req.get_param("order") or ("asc" if sort == "due" else "desc")
+        order = get_param("order") or ("asc" if sort == "due" else "desc")
         if order not in ("asc", "desc"):
             raise InvalidRequest("The order is asc or desc", {"order": "invalid"})
-        raw_page = req.get_param("page") or "1"
+        raw_page = get_param("page") or "1"
         if not raw_page.isascii() or not raw_page.isdigit() or not 1 <= int(raw_page) <= 10**6:
             raise InvalidRequest("The page is a number from 1", {"page": "invalid"})
         return cls(
-            view=(req.get_param("view") or "").strip(),
-            status=(req.get_param("status") or "").strip(),
-            assignee=(req.get_param("assignee") or "").strip(),
-            unassigned=req.get_param("unassigned") in ("1", "true", "on"),
-            q=(req.get_param("q") or "").strip(),
+            view=(get_param("view") or "").strip(),
+            status=(get_param("status") or "").strip(),
+            assignee=(get_param("assignee") or "").strip(),
+            unassigned=get_param("unassigned") in ("1", "true", "on"),
+            q=(get_param("q") or "").strip(),
             sort=sort,
             order=order,
             page=int(raw_page),
@@ -67,11 +88,17 @@ class Filters:
 
     def query(self) -> dict[str, Any]:
         """The ``flow.list`` query of this page."""
-        query: dict[str, Any] = {
+        return {
+            **self.selection(),
             "sort": {"column": self.sort, "ascending": "true" if self.order == "asc" else "false"},
             "limit": PAGE_SIZE,
             "offset": (self.page - 1) * PAGE_SIZE,
         }
+
+    def selection(self) -> dict[str, Any]:
+        """The filters alone, without sort or paging: every case the inbox's pages show,
+        as a bulk action or an export takes them."""
+        query: dict[str, Any] = {}
         if self.view:
             query["view"] = self.view
         if self.status:
@@ -87,19 +114,29 @@ class Filters:
     def url(self, **changes: Any) -> str:
         """The inbox's address with ``changes`` applied; defaults are left out, so that
         addresses stay short and a bookmark reads plainly."""
-        changed = attrs.evolve(self, **changes)
+        query = attrs.evolve(self, **changes).params_string()
+        return "/ui/" + ("?" + query if query else "")
+
+    def params_string(self) -> str:
+        """The query string of the inbox's address (defaults left out)."""
         params = {
-            "view": changed.view,
-            "status": changed.status,
-            "assignee": changed.assignee,
-            "unassigned": "1" if changed.unassigned else "",
-            "q": changed.q,
-            "sort": "" if changed.sort == DEFAULT_SORT else changed.sort,
-            "order": "" if changed.order == default_order(changed.sort) else changed.order,
-            "page": "" if changed.page == 1 else str(changed.page),
+            "view": self.view,
+            "status": self.status,
+            "assignee": self.assignee,
+            "unassigned": "1" if self.unassigned else "",
+            "q": self.q,
+            "sort": "" if self.sort == DEFAULT_SORT else self.sort,
+            "order": "" if self.order == default_order(self.sort) else self.order,
+            "page": "" if self.page == 1 else str(self.page),
         }
-        kept = {name: value for name, value in params.items() if value}
-        return "/ui/" + ("?" + urlencode(kept) if kept else "")
+        return urlencode({name: value for name, value in params.items() if value})
+
+    def export_url(self, fmt: str) -> str:
+        """Where the cases these filters match are taken out as ``fmt`` (csv, ndjson);
+        sort and page do not apply to an export."""
+        query = attrs.evolve(self, sort=DEFAULT_SORT, order=default_order(DEFAULT_SORT), page=1)
+        params = query.params_string()
+        return f"/ui/export.{fmt}" + ("?" + params if params else "")
 
     def sorted_by(self, column: str) -> str:
         """The address that sorts by ``column``; the same column again flips the order."""
@@ -164,4 +201,7 @@ class InboxPage:
             statuses=statuses,
             sorts=SORTS,
             current_view=next((v for v in views if v["name"] == filters.view), None),
+            # Looked up now, so a test can lower it.
+            bulk_limit=bulk_request.MAX_CASES,
+            me=flow.actor_of(user) if user is not None else None,
         )
