@@ -195,8 +195,32 @@ def test_an_export_of_big_cases_streams_them_all_without_growing_the_worker(
     assert growth_mb < MAX_GROWTH_MB, f"the worker grew by {growth_mb:.0f} MB"
 
 
+# An export goes in id order (random ids): the failing case is the third it decorates, so
+# that the first page, read before the answer's first byte, never holds it.
+FAILING_EXPORT_HOST = """
+import itertools
+
+import taskflow_core.application.query
+from taskflow_compose import database_url, store_from_url
+from taskflow_core import Taskflow
+
+taskflow_core.application.query.LISTING_BUDGET = 2500
+flow = Taskflow(store_from_url(database_url()))
+listed = itertools.count(1)
+
+
+def fail_on_the_third(case, user):
+    if "activityLog" not in case and next(listed) == 3:
+        raise RuntimeError("decorator broke")
+    return case
+
+
+flow.decorate(fail_on_the_third)
+"""
+
+
 def test_a_failure_in_an_export_cuts_the_answer_short_and_is_logged(tmp_path: Path) -> None:
-    (tmp_path / "failing_host.py").write_text(FAILING_HOST)
+    (tmp_path / "failing_host.py").write_text(FAILING_EXPORT_HOST)
     port = free_port()
     dsn = f"sqlite:///{tmp_path / 'failing.db'}"
     command = [*taskflow_command(), "serve", "--app", "failing_host:flow", "--port", str(port)]

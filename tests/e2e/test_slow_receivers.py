@@ -55,7 +55,16 @@ def start_relay(tmp_path: Path, database_url: str, name: str = "relay") -> subpr
     # them to be on this machine.
     command = [*taskflow_command(), "relay", "--dsn", database_url, "--timeout", str(TIMEOUT)]
     env = clean_env(TASKFLOW_WEBHOOK_ALLOW_PRIVATE="1")
-    return start_logged(command, tmp_path, env, name)
+    relay = start_logged(command, tmp_path, env, name)
+    # Ready once it says so: on a busy machine starting the process takes a second or two,
+    # which is not what the relay adds to a delivery (the first events used to wait it out).
+    log = tmp_path / f"{name}.log"
+    eventually(
+        lambda: relay.poll() is not None or "relay delivering webhooks" in log.read_text(),
+        within=60,
+    )
+    assert relay.poll() is None, log.read_text()
+    return relay
 
 
 class FeedWatcher(threading.Thread):
