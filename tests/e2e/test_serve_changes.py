@@ -19,8 +19,13 @@ from psycopg.conninfo import make_conninfo
 from tests.e2e.serving import clean_env, free_port, serving, stop, taskflow_command
 from tests.support.hold_transaction import HeldTransaction
 
-# Timed (p99s beside waiting readers): with the suite's other timed tests, one at a time.
-pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.xdist_group("timed")]
+# Timed (p99s beside waiting readers): alone while it runs (tests/support/alone.py).
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.postgres,
+    pytest.mark.timed,
+    pytest.mark.xdist_group("timed"),
+]
 
 
 def get(url: str) -> Any:

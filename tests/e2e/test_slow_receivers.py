@@ -19,9 +19,8 @@ from taskflow_core import Taskflow
 from tests.e2e.serving import clean_env, start_logged, stop_all, taskflow_command
 from tests.receiver import Receiver, eventually, receiving
 
-# Timed (a p99 within a second): one at a time, on one process of the suite (pyproject's
-# --dist loadgroup), not four relays and their receivers at once on two cores.
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("timed")]
+# Timed (a p99 within a second): alone while it runs (tests/support/alone.py).
+pytestmark = [pytest.mark.e2e, pytest.mark.timed, pytest.mark.xdist_group("timed")]
 
 EVENTS = 36
 TIMEOUT = 2  # the relay's --timeout

@@ -23,6 +23,8 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from tests.support import alone
+
 # What a test could change in a database that emptying its tables would not undo.
 _FINGERPRINT = """
 SELECT md5(coalesce(string_agg(item, ',' ORDER BY item), '')) FROM (
@@ -177,9 +179,13 @@ class Databases:
     def _drop_queued(self) -> None:
         with self._maintenance() as conn:
             while (name := self._drops.get()) is not None:
-                conn.execute(
-                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-                )
+                # Never while a timed test runs: the checkpoint stalls the machine's disk.
+                with alone.shared():
+                    conn.execute(
+                        sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                            sql.Identifier(name)
+                        )
+                    )
 
 
 def _fingerprint(conn: psycopg.Connection[Any]) -> str:
