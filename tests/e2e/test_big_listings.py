@@ -10,6 +10,7 @@ import json
 import sqlite3
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -141,22 +142,29 @@ flow.decorate(fail_on_the_last)
 """
 
 
-def test_a_failure_in_a_streamed_listing_cuts_the_answer_short_and_is_logged(
-    tmp_path: Path,
-) -> None:
-    (tmp_path / "failing_host.py").write_text(FAILING_HOST)
+@contextmanager
+def serving_failing_host(tmp_path: Path, host: str, *, text_size: int) -> Iterator[Server]:
+    """``taskflow serve`` (one worker, SQLite) on the host module ``host``, holding six cases
+    numbered ``n`` 0 to 5, each with ``text_size`` characters of text."""
+    (tmp_path / "failing_host.py").write_text(host)
     port = free_port()
     dsn = f"sqlite:///{tmp_path / 'failing.db'}"
     command = [*taskflow_command(), "serve", "--app", "failing_host:flow", "--port", str(port)]
     command += ["--dsn", dsn, "--workers", "1"]
     with serving(command, cwd=tmp_path, env=clean_env(), port=port) as server:
         for n in range(6):
-            body = json.dumps({"n": n, "text": "x" * 1000}).encode()
+            body = json.dumps({"n": n, "text": "x" * text_size}).encode()
             request = urllib.request.Request(
                 server.url + "/", data=body, headers={"Content-Type": "application/json"}
             )
             urllib.request.urlopen(request, timeout=10).close()
+        yield server
 
+
+def test_a_failure_in_a_streamed_listing_cuts_the_answer_short_and_is_logged(
+    tmp_path: Path,
+) -> None:
+    with serving_failing_host(tmp_path, FAILING_HOST, text_size=1000) as server:
         with urllib.request.urlopen(server.url + "/", timeout=10) as response:
             assert response.status == 200
             assert response.headers["Transfer-Encoding"] == "chunked"
@@ -220,20 +228,9 @@ flow.decorate(fail_on_the_third)
 
 
 def test_a_failure_in_an_export_cuts_the_answer_short_and_is_logged(tmp_path: Path) -> None:
-    (tmp_path / "failing_host.py").write_text(FAILING_EXPORT_HOST)
-    port = free_port()
-    dsn = f"sqlite:///{tmp_path / 'failing.db'}"
-    command = [*taskflow_command(), "serve", "--app", "failing_host:flow", "--port", str(port)]
-    command += ["--dsn", dsn, "--workers", "1"]
-    with serving(command, cwd=tmp_path, env=clean_env(), port=port) as server:
-        for n in range(6):
-            body = json.dumps({"n": n, "text": "x" * 100_000}).encode()
-            request = urllib.request.Request(
-                server.url + "/", data=body, headers={"Content-Type": "application/json"}
-            )
-            urllib.request.urlopen(request, timeout=10).close()
-
-        with urllib.request.urlopen(server.url + "/_export?format=ndjson", timeout=10) as response:
+    with serving_failing_host(tmp_path, FAILING_EXPORT_HOST, text_size=100_000) as server:
+        export = server.url + "/_export?format=ndjson"
+        with urllib.request.urlopen(export, timeout=10) as response:
             assert response.status == 200
             # The connection closes before the end: never a whole answer missing a case.
             with pytest.raises(http.client.IncompleteRead):
