@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 import statistics
 import sys
 import time
@@ -23,7 +22,7 @@ import psycopg
 
 from taskflow_postgres import PostgresStore
 
-from .run import RESULTS, Server, case_id, log, recreate_database, seed, with_database, wrk
+from .run import RESULTS, Server, log, recreate_database, seed, with_database, write_ids, wrk
 
 ENDPOINTS = [
     ("GET /{id}", "get.lua"),
@@ -51,9 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     store.migrate()  # this checkout's schema; older code ignores the columns it adds
     store.close()
     seed(dsn, args.cases)
-    ids = RESULTS / "ids.txt"
-    rng = random.Random(42)
-    ids.write_text("\n".join(case_id(rng.randint(1, args.cases)) for _ in range(10_000)) + "\n")
+    ids = write_ids(args.cases)
 
     variants: list[tuple[str, str | None, tuple[str, ...], list[tuple[str, str]]]] = []
     if args.before:

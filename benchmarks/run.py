@@ -59,6 +59,14 @@ def case_id(n: int) -> str:
     return str(uuid.UUID(hashlib.md5(str(n).encode()).hexdigest()))
 
 
+def write_ids(cases: int) -> Path:
+    """10,000 ids of seeded cases, chosen the same way every run, for the wrk scripts."""
+    ids = RESULTS / "ids.txt"
+    rng = random.Random(42)
+    ids.write_text("\n".join(case_id(rng.randint(1, cases)) for _ in range(10_000)) + "\n")
+    return ids
+
+
 def log(message: str) -> None:
     print(f"[bench] {message}", flush=True)
 
@@ -93,9 +101,12 @@ def recreate_database(admin_dsn: str, name: str) -> None:
         )
 
 
-def seed(dsn: str, cases: int, script: str = "seed.sql") -> float:
-    """Run a seed script of this folder with psql; the seconds it took."""
+def seed(
+    dsn: str, cases: int, script: str = "seed.sql", *, variables: dict[str, str] | None = None
+) -> float:
+    """Run a seed script of this folder with psql (``variables`` as ``-v``); seconds taken."""
     started = time.monotonic()
+    extra = [arg for k, v in (variables or {}).items() for arg in ("-v", f"{k}={v}")]
     subprocess.run(
         [
             "psql",
@@ -104,6 +115,7 @@ def seed(dsn: str, cases: int, script: str = "seed.sql") -> float:
             "ON_ERROR_STOP=1",
             "-v",
             f"cases={cases}",
+            *extra,
             "-f",
             str(HERE / script),
             dsn,
@@ -316,9 +328,7 @@ def main(argv: list[str] | None = None) -> int:
             store.close()
         log(f"seeded in {seed(dsn, args.cases):.1f}s")
 
-    ids = RESULTS / "ids.txt"
-    rng = random.Random(42)
-    ids.write_text("\n".join(case_id(rng.randint(1, args.cases)) for _ in range(10_000)) + "\n")
+    ids = write_ids(args.cases)
 
     c = args.connections
     ceilings: dict[str, float] = {}

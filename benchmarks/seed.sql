@@ -12,6 +12,13 @@
 -- replica) and the counts are taken once afterwards, as the migration takes them.
 set session_replication_role = replica;
 
+-- Who changed each case: text here; benchmarks/peer.py passes a uuid expression for the
+-- original's schema (-v changed_by=...), where the column is a uuid.
+\if :{?changed_by}
+\else
+\set changed_by '''user-'' || (n % 200)'
+\endif
+
 insert into cases (id, status, data, created_at, updated_at, assigned_to)
 select md5(n::text)::uuid,
        case when n > :cases - 10000
@@ -28,7 +35,7 @@ select md5(n::text)::uuid,
 from generate_series(1, :cases) as n;
 
 insert into activity_log (id, case_id, changed_by, event_name, event, comment, created_at, updated_at)
-select gen_random_uuid(), md5(n::text)::uuid, 'user-' || (n % 200), e.name,
+select gen_random_uuid(), md5(n::text)::uuid, :changed_by, e.name,
        jsonb_build_object('id', md5(n::text)::uuid, 'event', e.name, 'meta', '{}'::jsonb,
                           'req', md5(n::text || 'req')::uuid),
        null,
