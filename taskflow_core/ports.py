@@ -270,6 +270,19 @@ class EncodedListings(Protocol):
 
 
 @runtime_checkable
+class EntryWithCase(Protocol):
+    """An activity repository that writes an event's case (new, or changed) and its entry
+    in one round trip. Optional: without it, the pipeline calls ``cases.add`` or
+    ``cases.save``, then ``add``; a store whose statements cost a round trip each
+    (PostgreSQL) saves one on every write with it.
+    """
+
+    def add_with_case(self, entry: ActivityEntry, case: Case, *, new: bool) -> None:
+        """``cases.add(case)`` when ``new``, else ``cases.save(case)``; then ``add(entry)``:
+        the same effects and the same errors, in one statement."""
+
+
+@runtime_checkable
 class ChangeWaiter(Protocol):
     """A store that can tell when changes may have committed, so readers need not poll."""
 

@@ -6,17 +6,63 @@ from typing import Any
 
 from psycopg import Connection, sql
 
-from taskflow_core.domain.model import ActivityEntry
+from taskflow_core.domain.model import ActivityEntry, Case
+from taskflow_core.errors import NotFound
 
 from .changes import LOG_AND_PUBLISH
 from .db import execute, fetch_all, render
-from .rows import ENTRY_COLUMNS, entry_from_row, id_param, json_param, newest_first
+from .rows import (
+    CASE_COLUMNS,
+    ENTRY_COLUMNS,
+    case_params,
+    entry_from_row,
+    entry_params,
+    id_param,
+    newest_first,
+    saved_case_params,
+)
 
 _COLUMNS = sql.SQL(", ").join(sql.Identifier(c) for c in ENTRY_COLUMNS)
 
 _FOR_CASE = render(
     sql.SQL("SELECT {columns} FROM activity_log WHERE case_id = %s ORDER BY {newest_first}").format(
         columns=_COLUMNS, newest_first=newest_first("activity_log")
+    )
+)
+
+
+def _with_case(change: sql.Composable) -> bytes:
+    """``change`` (a statement on cases returning the case's id), the entry written for the
+    case it returns, and the entry's feed row: one statement. No case returned, no entry."""
+    values = sql.SQL(", ").join(
+        sql.SQL("changed.id") if column == "case_id" else sql.Placeholder()
+        for column in ENTRY_COLUMNS
+    )
+    return render(
+        sql.SQL(
+            """
+    WITH changed AS ({change}),
+    entry AS (
+        INSERT INTO activity_log ({columns}) SELECT {values} FROM changed RETURNING id, case_id
+    )
+    INSERT INTO change_feed (case_id, entry_id) SELECT entry.case_id, entry.id FROM entry
+    """
+        ).format(change=change, columns=_COLUMNS, values=values)
+    )
+
+
+_CASE_COLUMNS = sql.SQL(", ").join(sql.Identifier(c) for c in CASE_COLUMNS)
+# The store's case writes (cases.py's add and save), each with the event's entry.
+_ADD_WITH_CASE = _with_case(
+    sql.SQL("INSERT INTO cases ({columns}) VALUES ({values}) RETURNING id").format(
+        columns=_CASE_COLUMNS,
+        values=sql.SQL(", ").join(sql.Placeholder() for _ in CASE_COLUMNS),
+    )
+)
+_SAVE_WITH_CASE = _with_case(
+    sql.SQL(
+        "UPDATE cases SET status = %s, data = %s, assigned_to = %s, updated_at = %s,"
+        " version = %s WHERE id = %s RETURNING id"
     )
 )
 
@@ -28,17 +74,19 @@ class PostgresActivityRepository:
         self.published = False
 
     def add(self, entry: ActivityEntry) -> None:
-        params = (
-            entry.id,
-            entry.case_id,
-            entry.changed_by,
-            entry.event_name,
-            json_param(entry.event),
-            entry.comment,
-            entry.created_at,
-            entry.updated_at,
-        )
-        execute(self._conn, LOG_AND_PUBLISH, params)
+        execute(self._conn, LOG_AND_PUBLISH, entry_params(entry))
+        self.published = True
+
+    def add_with_case(self, entry: ActivityEntry, case: Case, *, new: bool) -> None:
+        """One round trip for a write's two statements (ports.EntryWithCase)."""
+        logged = entry_params(entry, case_id=False)
+        if new:
+            execute(self._conn, _ADD_WITH_CASE, case_params(case) + logged)
+        else:
+            key = id_param(case.id)
+            saved = saved_case_params(case, key)
+            if key is None or execute(self._conn, _SAVE_WITH_CASE, saved + logged) == 0:
+                raise NotFound("Case not found")
         self.published = True
 
     def for_case(self, case_id: str) -> list[ActivityEntry]:

@@ -20,10 +20,11 @@ from .listing import budgeted_list_statement, encoded_list_statement, list_state
 from .rows import (
     CASE_COLUMNS,
     case_from_row,
+    case_params,
     entry_from_row,
     id_param,
-    json_param,
     newest_first,
+    saved_case_params,
 )
 
 _COLUMNS = sql.SQL(", ").join(sql.Identifier(c) for c in CASE_COLUMNS)
@@ -67,19 +68,7 @@ class PostgresCaseRepository:
         self._conn = conn
 
     def add(self, case: Case) -> None:
-        execute(
-            self._conn,
-            _INSERT,
-            (
-                case.id,
-                case.status,
-                json_param(case.data),
-                case.assigned_to,
-                case.created_at,
-                case.updated_at,
-                case.version,
-            ),
-        )
+        execute(self._conn, _INSERT, case_params(case))
 
     def get(self, case_id: str, *, lock: bool = False) -> Case | None:
         key = id_param(case_id)
@@ -99,14 +88,7 @@ class PostgresCaseRepository:
 
     def save(self, case: Case) -> None:
         key = id_param(case.id)
-        params = (
-            case.status,
-            json_param(case.data),
-            case.assigned_to,
-            case.updated_at,
-            case.version,
-            key,
-        )
+        params = saved_case_params(case, key)
         if key is None or execute(self._conn, _UPDATE, params) == 0:
             raise NotFound("Case not found")
 

@@ -118,6 +118,46 @@ def utc(value: datetime | str) -> datetime:
 _dumps = functools.partial(json.dumps, allow_nan=False)
 
 
+def case_params(case: Case) -> tuple[Any, ...]:
+    """A new case's row, in ``CASE_COLUMNS`` order."""
+    return (
+        case.id,
+        case.status,
+        json_param(case.data),
+        case.assigned_to,
+        case.created_at,
+        case.updated_at,
+        case.version,
+    )
+
+
+def saved_case_params(case: Case, key: uuid.UUID | None) -> tuple[Any, ...]:
+    """An existing case's changing columns, then its id: an UPDATE's parameters."""
+    return (
+        case.status,
+        json_param(case.data),
+        case.assigned_to,
+        case.updated_at,
+        case.version,
+        key,
+    )
+
+
+def entry_params(entry: ActivityEntry, *, case_id: bool = True) -> tuple[Any, ...]:
+    """An entry's row in ``ENTRY_COLUMNS`` order; without ``case_id`` where the statement
+    takes the case's id from the case it wrote."""
+    head = (entry.id, entry.case_id) if case_id else (entry.id,)
+    return (
+        *head,
+        entry.changed_by,
+        entry.event_name,
+        json_param(entry.event),
+        entry.comment,
+        entry.created_at,
+        entry.updated_at,
+    )
+
+
 def json_param(value: Any) -> Jsonb:
     """A JSON value as a jsonb query parameter."""
     return Jsonb(value, dumps=_dumps)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 
@@ -30,7 +30,7 @@ from ..domain.validation import canonical_id, same_id
 from ..domain.wire import case_to_wire, edited_comment_id
 from ..domain.workflow import NO_WORKFLOW, Workflow
 from ..errors import Forbidden, HookUsageError, NotFound, PreconditionFailed, TaskflowError
-from ..ports import UnitOfWork
+from ..ports import EntryWithCase, UnitOfWork
 from .deadline_clock import DeadlineClock
 from .observing import Observers, event_kind
 from .timed_events import TimedEvents
@@ -98,6 +98,10 @@ class Pipeline(TimedEvents):
         # and cases the change step changed that the record step has not saved yet.
         self._versioned: set[str] = set()
         self._unsaved: set[str] = set()
+        # Cases created whose row the record step writes, with their first entry, in one
+        # round trip where the store can (ports.EntryWithCase).
+        self._together = isinstance(uow.activity, EntryWithCase)
+        self._unwritten: set[str] = set()
         self._settled: list[Callable[[], Any]] = []
         self._depth = 0
         # The events recorded, counted once they commit; and the hook failure counted last,
@@ -165,12 +169,15 @@ class Pipeline(TimedEvents):
                 created_at=now,
                 updated_at=now,
             )
-            self.uow.cases.add(case)
             self._held[case_id] = case
             self._versioned.add(case_id)
             if self.deadline_clock.declared:
+                # The clocks' rows refer to the case's: it is written first.
+                self.uow.cases.add(case)
                 self.deadline_clock.created(case_id)
                 self.deadline_clock.follow(case_id, NEW_STATUS)
+            else:
+                self._unwritten.add(case_id)
 
         self._dispatch(case_id, Event.CREATE, meta, insert, pre_hooks=False)
         return case_id
@@ -344,8 +351,9 @@ class Pipeline(TimedEvents):
     def _record(self, case_id: str, name: str, meta: dict[str, Any]) -> None:
         """What every event leaves behind, before any post hook runs (so they see it): the
         case saved with its new version, and the activity entry."""
+        case, write = self._saved(case_id)
         entry = activity_entry(
-            self._saved(case_id),
+            case,
             name,
             meta,
             actor=self.actor,
@@ -354,8 +362,18 @@ class Pipeline(TimedEvents):
             redact=self.redact,
         )
         # The feed gets the entry with it, in the same transaction: it commits with the
-        # change, or neither does.
-        self.uow.activity.add(entry)
+        # change, or neither does. The case's write, when it has one, goes with them.
+        if write is None:
+            self.uow.activity.add(entry)
+        elif self._together:
+            assert isinstance(self.uow.activity, EntryWithCase)  # checked in __init__
+            self.uow.activity.add_with_case(entry, case, new=write == "add")
+        else:
+            if write == "add":
+                self.uow.cases.add(case)
+            else:
+                self.uow.cases.save(case)
+            self.uow.activity.add(entry)
         # An event of a bulk action counts as the batch's (SPEC §17's kind "bulk"), so a
         # dashboard tells a run of a thousand status changes from a thousand requests.
         kind = None
@@ -364,21 +382,25 @@ class Pipeline(TimedEvents):
         if kind is not None:
             self._recorded.append(kind)
 
-    def _saved(self, case_id: str) -> Case:
-        """The case as the event leaves it, written to the store with its version bumped
-        (once per transaction). The version rides on the change step's save where there is
+    def _saved(self, case_id: str) -> tuple[Case, Literal["add", "save"] | None]:
+        """The case as the event leaves it, its version bumped (once per transaction), and
+        the write the record step owes the store for it: its first (``add``), an update
+        (``save``), or none. The version rides on the change step's save where there is
         one; an event that changes no field (a comment) costs one UPDATE, on its first
         event in the transaction only."""
         case = self.hold(case_id)
+        if case_id in self._unwritten:
+            self._unwritten.discard(case_id)
+            return case, "add"
         if case_id not in self._versioned:
             case = attrs.evolve(case, version=case.version + 1)
             self._versioned.add(case_id)
             self._unsaved.add(case_id)
         if case_id in self._unsaved:
-            self.uow.cases.save(case)
             self._held[case_id] = case
             self._unsaved.discard(case_id)
-        return case
+            return case, "save"
+        return case, None
 
     def _run_hooks(
         self,

@@ -3,8 +3,9 @@
 A regression that adds a query to a hot path (a re-read, a check, an N+1) fails here, in CI,
 long before a benchmark would show it. The counts are what the work needs: a read is one
 statement; a change locks its case, writes it (its new version included), logs (the entry
-and its change-feed row in one statement; the feed's sequencing step and NOTIFY run after
-the commit, on a connection of their own), and reads the answer back.
+and its change-feed row, in one statement with the case's own write: ports.EntryWithCase;
+the feed's sequencing step and NOTIFY run after the commit, on a connection of their own),
+and reads the answer back.
 """
 
 from __future__ import annotations
@@ -99,22 +100,23 @@ EXPECTED = {
     # A sequencing step (an index probe when nothing waits for a place: changes.py), then a
     # page of the feed, entries joined, in one query.
     "GET /_changes": 2,
-    "POST /": 4,  # insert case (at version 1), log entry with its feed row, read back, commit
+    # The case's write, its log entry and the entry's feed row are one statement.
+    "POST /": 3,  # insert case (at version 1) with its entry, read back, commit
     # The version rides on the update a change makes anyway: no statement of its own.
-    "PUT /{id}": 5,  # lock, update, log with feed, read back, commit
-    "PUT /{id}/status": 5,
-    "PUT /{id}/assign": 5,
-    "PUT /{id}/assign {}": 5,  # the assignee kept, the event logged: lock, bump, log, read
+    "PUT /{id}": 4,  # lock, update with its entry, read back, commit
+    "PUT /{id}/status": 4,
+    "PUT /{id}/assign": 4,
+    "PUT /{id}/assign {}": 4,  # the assignee kept, the event logged: lock, bump+log, read
     # A comment changes no column but the version, which costs the one UPDATE.
-    "POST /{id}/comment": 5,  # lock, bump the version, log with feed, read back, commit
-    "PUT /{id}/comment/{c}": 6,  # lock, read the log (authorship), bump, log, read, commit
-    "DELETE /{id}/comment/{c}": 6,
+    "POST /{id}/comment": 4,  # lock, bump the version with the entry, read back, commit
+    "PUT /{id}/comment/{c}": 5,  # lock, read the log (authorship), bump+log, read, commit
+    "DELETE /{id}/comment/{c}": 5,
     # The version is checked on the row the lock has just read: nothing more.
-    "PUT /{id}/status If-Match": 5,
+    "PUT /{id}/status If-Match": 4,
     # A key costs two: claim it first (the INSERT a concurrent twin waits on), and store the
     # answer at the end, with a few expired keys deleted in the same statement.
-    "POST / Idempotency-Key": 6,
-    "PUT /{id}/status Idempotency-Key": 7,
+    "POST / Idempotency-Key": 5,
+    "PUT /{id}/status Idempotency-Key": 6,
 }
 
 
@@ -211,10 +213,11 @@ def test_a_listing_past_its_budget_reads_the_rest_in_batches_within_it(
 DEADLINE_EXPECTED = {
     "GET /{id}": 2,  # the case with its log, its deadline states
     "GET /": 2,  # the page with its count, the page's deadline states
-    # lock with the states, update, write the state and its timer, log, read back, commit
-    "PUT /{id}/status starting a deadline": 6,
+    # lock with the states, write the state and its timer, update with the entry, read
+    # back, commit
+    "PUT /{id}/status starting a deadline": 5,
     # as without deadlines: the states came with the lock
-    "PUT /{id}/status naming no deadline": 5,
+    "PUT /{id}/status naming no deadline": 4,
 }
 
 
@@ -270,6 +273,6 @@ def test_a_bulk_action_costs_each_case_its_change_and_no_read_back(
         result = client.simulate_post("/_bulk", json=body, headers=as_user("alice"))
         assert result.json["meta"]["succeeded"] == 3
 
-    # The selection (one statement), then per case: lock, update, log with feed, commit;
+    # The selection (one statement), then per case: lock, update with its entry, commit;
     # a batch answers a status per case, so no case is read back.
-    assert len(statements.during(call)) == 1 + 3 * 4
+    assert len(statements.during(call)) == 1 + 3 * 3
