@@ -6,17 +6,15 @@ entries"). Measured as tests/e2e/test_big_listings.py measures listings."""
 from __future__ import annotations
 
 import json
-import sqlite3
 import urllib.request
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 
 from taskflow_core.application.feed import PAGE_BUDGET
+from tests.e2e.big_logs import seed_postgres, seed_sqlite
 from tests.e2e.serving import Server, clean_env, free_port, serving, taskflow_command
 from tests.e2e.test_big_listings import _children, _status_kb, store_dsn
 
@@ -29,46 +27,6 @@ ITEMS = 250
 # Before pages had a byte budget, a page of these grew the worker by about 175 MB.
 MAX_GROWTH_MB = 60
 
-_PG_SEED = """
-WITH c AS (
-    INSERT INTO cases (id, status, data, created_at, updated_at)
-    VALUES (gen_random_uuid(), 'new', '{}', now(), now()) RETURNING id
-), e AS (
-    INSERT INTO activity_log (id, case_id, event_name, event, created_at, updated_at)
-    SELECT gen_random_uuid(), c.id, 'update',
-           jsonb_build_object('event', 'update', 'meta', jsonb_build_object('n', i) || blob.data),
-           now() + i * interval '1 ms', now() + i * interval '1 ms'
-    FROM c, generate_series(1, %s) AS i,
-         (SELECT jsonb_build_object('items', jsonb_agg(jsonb_build_object(
-              'n', g, 'text', repeat(md5(g::text), 3)))) AS data
-          FROM generate_series(1, %s) AS g) AS blob
-    ORDER BY i
-    RETURNING id, case_id
-)
-INSERT INTO change_feed (case_id, entry_id) SELECT case_id, id FROM e
-"""
-
-
-def _seed_sqlite(path: Path) -> None:
-    items = [{"n": g, "text": f"{g:032x}" * 3} for g in range(ITEMS)]
-    case_id = str(uuid.uuid4())
-    at = "2026-01-01T00:00:00.000000+00:00"
-    with sqlite3.connect(path) as db:
-        db.execute(
-            "INSERT INTO cases (id, status, data, created_at, updated_at, version)"
-            " VALUES (?, 'new', '{}', ?, ?, 1)",
-            (case_id, at, at),
-        )
-        for n in range(ENTRIES):
-            entry_id = str(uuid.uuid4())
-            event = json.dumps({"event": "update", "meta": {"n": n, "items": items}})
-            db.execute(
-                "INSERT INTO activity_log (id, case_id, event_name, event, created_at,"
-                " updated_at) VALUES (?, ?, 'update', ?, ?, ?)",
-                (entry_id, case_id, event, at, at),
-            )
-            db.execute("INSERT INTO change_feed (entry_id) VALUES (?)", (entry_id,))
-
 
 @pytest.fixture(params=["postgres", "sqlite"])
 def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
@@ -79,12 +37,9 @@ def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
     command += ["--dsn", dsn, "--feed"]
     with serving(command, cwd=tmp_path, env=clean_env(), port=port) as server:
         if request.param == "postgres":
-            with psycopg.connect(dsn) as db:
-                db.execute(_PG_SEED, (ENTRIES, ITEMS))
-                db.commit()
-                db.execute("SELECT taskflow_sequence_change_feed(false)")
+            seed_postgres(dsn, ENTRIES, ITEMS)
         else:
-            _seed_sqlite(tmp_path / "big.db")
+            seed_sqlite(tmp_path / "big.db", ENTRIES, ITEMS)
         yield server
 
 
