@@ -140,6 +140,44 @@ def single_rows(dsns: dict[str, str], cases: int, rounds: int, duration: int) ->
     }
 
 
+# One write, committed, again and again inside the server: the trigger's cost per statement
+# without the client, the network or pgbench's scheduling, which on a shared machine swing by
+# more than the difference measured. synchronous_commit off: no disk flush per commit either.
+STATEMENTS = {
+    "INSERT one case": "INSERT INTO cases (id, status, data, created_at, updated_at)"
+    " VALUES (gen_random_uuid(), 'new', '{{\"subject\": \"bench\"}}', now(), now())",
+    "UPDATE its status": "UPDATE cases SET status = (ARRAY['open', 'in-review',"
+    " 'awaiting-info'])[1 + i % 3], version = version + 1, updated_at = now()"
+    " WHERE id = md5((1 + i % {seeded})::text)::uuid",
+    "UPDATE keeping the status": "UPDATE cases SET version = version + 1, updated_at = now()"
+    " WHERE id = md5((1 + i % {seeded})::text)::uuid",
+}
+
+
+def statement_costs(dsns: dict[str, str], seeded: int, rounds: int, each: int) -> dict[str, Any]:
+    """Microseconds per committed single-row statement, each variant in turn, round by round;
+    medians."""
+    micros: dict[str, dict[str, list[float]]] = {v: {k: [] for k in STATEMENTS} for v in dsns}
+    for n in range(rounds):
+        for variant, dsn in dsns.items():
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                conn.execute("SET synchronous_commit = off")
+                for kind, statement in STATEMENTS.items():
+                    body = statement.format(seeded=seeded)
+                    loop = f"DO $$ BEGIN FOR i IN 1..{each} LOOP {body}; COMMIT; END LOOP; END $$"
+                    started = time.perf_counter()
+                    conn.execute(loop.encode())
+                    micros[variant][kind].append((time.perf_counter() - started) * 1e6 / each)
+            log(
+                f"round {n + 1}: {variant} "
+                + ", ".join(f"{k} {v[-1]:.0f} us" for k, v in micros[variant].items())
+            )
+    return {
+        v: {k: {"runs": runs, "median": statistics.median(runs)} for k, runs in s.items()}
+        for v, s in micros.items()
+    }
+
+
 def uptime() -> str:
     return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
 
@@ -154,6 +192,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=int, default=20)
     parser.add_argument("--dsn", default=os.environ.get("BENCH_DSN", ADMIN_DSN))
     parser.add_argument("--database", default="taskflow_bench_bulk_load")
+    parser.add_argument("--each", type=int, default=2000)
+    parser.add_argument(
+        "--statements-only",
+        action="store_true",
+        help="only the cost per single-row statement: results/bulk-load-statements.*",
+    )
     args = parser.parse_args(argv)
     dsns = {v: with_database(args.dsn, f"{args.database}_{n}") for n, v in enumerate(VARIANTS)}
     result: dict[str, Any] = {
@@ -170,23 +214,26 @@ def main(argv: list[str] | None = None) -> int:
         result["machine"]["postgres"] = conn.execute("SHOW server_version").fetchone()[0]  # type: ignore[index]
     for variant, dsn in dsns.items():
         prepare(args.dsn, dsn, variant)
-    for variant in BULK_VARIANTS:
-        counted = variant != "no count triggers"
-        runs = []
-        for size in (args.small, args.cases):
-            log(f"bulk insert of {size:,} cases, count triggers {variant}")
-            runs.append(bulk_insert(dsns[variant], size, args.row_limit, counted=counted))
-            log(f"  {runs[-1]}")
-        result["bulk"][variant] = runs
-    for variant in SINGLE_VARIANTS:
-        bulk_insert(dsns[variant], args.seeded, 3600, counted=True)
-        with psycopg.connect(dsns[variant], autocommit=True) as conn:
+    if not args.statements_only:
+        for variant in BULK_VARIANTS:
+            counted = variant != "no count triggers"
+            runs = []
+            for size in (args.small, args.cases):
+                log(f"bulk insert of {size:,} cases, count triggers {variant}")
+                runs.append(bulk_insert(dsns[variant], size, args.row_limit, counted=counted))
+                log(f"  {runs[-1]}")
+            result["bulk"][variant] = runs
+    single = {v: dsns[v] for v in SINGLE_VARIANTS}
+    for dsn in single.values():
+        bulk_insert(dsn, args.seeded, 3600, counted=True)
+        with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute("VACUUM ANALYZE")
-    result["single"] = single_rows(
-        {v: dsns[v] for v in SINGLE_VARIANTS}, args.seeded, args.rounds, args.duration
-    )
+    if not args.statements_only:
+        result["single"] = single_rows(single, args.seeded, args.rounds, args.duration)
+    result["statements"] = statement_costs(single, args.seeded, args.rounds, args.each)
+    result["each"] = args.each
     result["load_after"] = uptime()
-    save(f"bulk-load-{args.cases}", result, render)
+    save(f"bulk-load-{'statements' if args.statements_only else args.cases}", result, render)
     with psycopg.connect(args.dsn, autocommit=True) as conn:
         for dsn in dsns.values():
             conn.execute(f'DROP DATABASE IF EXISTS "{dsn.rpartition("/")[2]}" WITH (FORCE)')
@@ -200,24 +247,58 @@ def render(result: dict[str, Any]) -> str:
         return f"{run['seconds']:.1f} s"
 
     lines = [
-        f"## Bulk loading, {result['cases']:,} cases — {result['when']}",
+        f"## Bulk loading — {result['when']}",
         "",
         f"{result['machine']['cpus']} cores, {result['machine']['platform']}, PostgreSQL "
         f"{result['machine']['postgres']}. A shared machine: `uptime` before "
         f"`{result['load_before']}`, after `{result['load_after']}`.",
-        "",
-        f"| count triggers | INSERT ... SELECT of {result['small']:,} | of {result['cases']:,} "
-        "| counts exact |",
-        "|---|---:|---:|---|",
     ]
+    if result["bulk"]:
+        lines += [
+            "",
+            f"| count triggers | INSERT ... SELECT of {result['small']:,} "
+            f"| of {result['cases']:,} | counts exact |",
+            "|---|---:|---:|---|",
+        ]
     for variant, (small, large) in result["bulk"].items():
         exact = {r.get("counts_exact") for r in (small, large) if r["seconds"] is not None}
         lines.append(
             f"| {variant} | {seconds(small)} | {seconds(large)} | "
             f"{'—' if exact == {None} else ('yes' if exact == {True} else 'NO')} |"
         )
+    if "single" in result:
+        lines += _single_rows(result)
+    if "statements" in result:
+        lines += _statements(result)
+    return "\n".join(lines) + "\n"
+
+
+def _statements(result: dict[str, Any]) -> list[str]:
+    base = result["statements"]["per row (0009)"]
+    lines = [
+        "",
+        f"Cost per committed single-row statement, {result['each']:,} in a loop inside the "
+        f"server (`DO`, `COMMIT` after each, `synchronous_commit = off`) on "
+        f"{result['seeded']:,} cases; medians of the variants' interleaved rounds (each "
+        "round's in brackets), and against per row:",
+        "",
+        "| count triggers | " + " | ".join(f"{k} | vs per row" for k in STATEMENTS) + " |",
+        "|---|" + "---:|---:|" * len(STATEMENTS),
+    ]
+    for variant, kinds in result["statements"].items():
+        cells = []
+        for kind in STATEMENTS:
+            got = kinds[kind]
+            runs = ", ".join(f"{r:.0f}" for r in got["runs"])
+            change = got["median"] / base[kind]["median"] - 1
+            cells += [f"{got['median']:.0f} µs [{runs}]", f"{change:+.1%}"]
+        lines.append(f"| {variant} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _single_rows(result: dict[str, Any]) -> list[str]:
     base = result["single"]["per row (0009)"]
-    lines += [
+    lines = [
         "",
         f"Single-row writes, pgbench, 2 clients, on {result['seeded']:,} cases; median tps of "
         "the interleaved rounds (each round's runs in brackets), and against per row:",
@@ -234,7 +315,7 @@ def render(result: dict[str, Any]) -> str:
             change = got["median"] / base[script]["median"] - 1
             cells += [f"{got['median']:.0f} [{runs}]", f"{change:+.1%}"]
         lines.append(f"| {variant} | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 if __name__ == "__main__":
