@@ -274,7 +274,6 @@ def render(result: dict[str, Any]) -> str:
 
 
 def _statements(result: dict[str, Any]) -> list[str]:
-    base = result["statements"]["per row (0009)"]
     lines = [
         "",
         f"Cost per committed single-row statement, {result['each']:,} in a loop inside the "
@@ -285,19 +284,10 @@ def _statements(result: dict[str, Any]) -> list[str]:
         "| count triggers | " + " | ".join(f"{k} | vs per row" for k in STATEMENTS) + " |",
         "|---|" + "---:|---:|" * len(STATEMENTS),
     ]
-    for variant, kinds in result["statements"].items():
-        cells = []
-        for kind in STATEMENTS:
-            got = kinds[kind]
-            runs = ", ".join(f"{r:.0f}" for r in got["runs"])
-            change = got["median"] / base[kind]["median"] - 1
-            cells += [f"{got['median']:.0f} µs [{runs}]", f"{change:+.1%}"]
-        lines.append(f"| {variant} | " + " | ".join(cells) + " |")
-    return lines
+    return lines + _medians(result["statements"], list(STATEMENTS), " µs")
 
 
 def _single_rows(result: dict[str, Any]) -> list[str]:
-    base = result["single"]["per row (0009)"]
     lines = [
         "",
         f"Single-row writes, pgbench, 2 clients, on {result['seeded']:,} cases; median tps of "
@@ -307,15 +297,21 @@ def _single_rows(result: dict[str, Any]) -> list[str]:
         "| vs per row |",
         "|---|---:|---:|---:|---:|",
     ]
-    for variant, scripts in result["single"].items():
+    return lines + _medians(result["single"], ["create.sql", "status.sql"], "")
+
+
+def _medians(measured: dict[str, Any], keys: list[str], unit: str) -> list[str]:
+    """A table row per variant: each key's median, its runs, and its change against per row."""
+    base = measured["per row (0009)"]
+    rows = []
+    for variant, got in measured.items():
         cells = []
-        for script in ("create.sql", "status.sql"):
-            got = scripts[script]
-            runs = ", ".join(f"{r:.0f}" for r in got["runs"])
-            change = got["median"] / base[script]["median"] - 1
-            cells += [f"{got['median']:.0f} [{runs}]", f"{change:+.1%}"]
-        lines.append(f"| {variant} | " + " | ".join(cells) + " |")
-    return lines
+        for key in keys:
+            runs = ", ".join(f"{r:.0f}" for r in got[key]["runs"])
+            change = got[key]["median"] / base[key]["median"] - 1
+            cells += [f"{got[key]['median']:.0f}{unit} [{runs}]", f"{change:+.1%}"]
+        rows.append(f"| {variant} | " + " | ".join(cells) + " |")
+    return rows
 
 
 if __name__ == "__main__":
