@@ -241,6 +241,8 @@ def _paths() -> dict[str, dict[str, Any]]:
                         "name": "limit",
                         "in": "query",
                         "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+                        "description": "At most this many entries; fewer when they would pass "
+                        "4 MiB of JSON (a bigger entry comes alone): read on from meta.next",
                     },
                     {
                         "name": "wait",

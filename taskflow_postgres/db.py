@@ -20,9 +20,13 @@ def render(statement: sql.Composable) -> bytes:
     return statement.as_bytes(None)
 
 
-def fetch_one(conn: Connection[Any], query: Query, params: Params = ()) -> DictRow | None:
+def fetch_one(
+    conn: Connection[Any], query: Query, params: Params = (), *, binary: bool = False
+) -> DictRow | None:
+    """The first row; ``binary``: in PostgreSQL's binary format (a bytea as its bytes, not
+    as hex text twice their size)."""
     with translated(), conn.cursor(row_factory=dict_row) as cur:
-        cur.execute(query, params)
+        cur.execute(query, params, binary=binary)
         return cur.fetchone()
 
 

@@ -101,7 +101,9 @@ class PostgresIdempotencyRepository:
         return execute(self._conn, _PRUNE, (now, limit))
 
     def get(self, scope: str, key: str) -> IdempotencyRecord | None:
-        row = fetch_one(self._conn, _GET, (scope, key))
+        # Binary: a stored answer of many MB comes as its bytes, which a replay sends as
+        # they are, not as hex text twice their size (tests/e2e/test_big_replays.py).
+        row = fetch_one(self._conn, _GET, (scope, key), binary=True)
         return None if row is None else _record_from_row(row)
 
 

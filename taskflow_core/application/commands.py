@@ -75,7 +75,9 @@ class Outcome:
     """A read's or a mutation's answer: the case as ``GET /{id}`` shows it (decorated), and
     what a transport needs besides."""
 
-    case: dict[str, Any]
+    # None for a replay: ``case`` is then decoded from ``body`` when asked for, so that HTTP,
+    # which sends the stored bytes as they are, never holds a big answer parsed (issue 34).
+    _case: dict[str, Any] | None
     # The case's version as answered, whatever decorators did to ``case`` (HTTP's ETag).
     version: int | None = None
     status: int = 200
@@ -84,13 +86,21 @@ class Outcome:
     body: bytes | None = None
     replayed: bool = False  # answered from an idempotency key: nothing was done this time
 
+    @property
+    def case(self) -> dict[str, Any]:
+        if self._case is not None:
+            return self._case
+        if self.body is None:
+            raise ValueError("an outcome without a case has a body to decode it from")
+        case: dict[str, Any] = json.loads(self.body)["data"]
+        return case
+
     @classmethod
     def replay(cls, stored: IdempotencyRecord) -> Outcome:
         """The answer stored under an idempotency key, as a request made again receives it."""
         if stored.status is None or stored.body is None:
             raise ValueError("a request that has not answered yet has nothing to replay")
-        case: dict[str, Any] = json.loads(stored.body)["data"]
-        return cls(case, stored.version, stored.status, stored.body, replayed=True)
+        return cls(None, stored.version, stored.status, stored.body, replayed=True)
 
 
 class Command(Protocol):

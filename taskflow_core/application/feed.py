@@ -10,9 +10,9 @@ from collections.abc import Callable
 from typing import Any
 
 from ..domain.model import Change, Position
-from ..domain.wire import entry_to_wire
+from ..domain.wire import encode_json, entry_to_wire
 from ..errors import Gone, InvalidRequest
-from ..ports import ChangeWaiter, Store
+from ..ports import ChangeRepository, ChangeWaiter, Store
 from .answers import data
 from .query import MAX_LIMIT
 
@@ -22,6 +22,16 @@ MAX_WAIT = 30.0
 # Without a way to be told, a waiting reader looks again this often: a change is seen within
 # a quarter of a second, for one indexed query per waiting reader per look.
 POLL_INTERVAL = 0.25
+
+# How much of its entries' JSON text (as they are sent) a page holds at most: a page of big
+# entries ends early, its cursor at the last entry it holds, so a reader's memory and the
+# server's stay bounded whatever ``limit`` says (issue 34, item 5). An entry bigger than the
+# budget comes alone in its page. A parsed entry takes a few times its text in Python.
+PAGE_BUDGET = 4 * 1024 * 1024
+# The first read of a page asks the store for this many changes at most (more for a page of
+# small entries only once their sizes are known), so that what is read past the budget, and
+# dropped, is this many entries at most.
+FIRST_READ = 32
 
 # A cursor is at most two 64-bit numbers; anything much longer is not one of ours.
 _MAX_CURSOR_LENGTH = 64
@@ -111,14 +121,47 @@ def poll(timeout: float) -> None:
     time.sleep(max(0.0, min(timeout, POLL_INTERVAL)))
 
 
-def read(store: Store, position: Position | None, limit: int, wait: float) -> list[Change]:
-    """The changes after ``position``; when there are none, keep looking for up to ``wait``
-    seconds. No connection is held between looks: a waiting reader costs the store nothing."""
+def entry_size(change: Change) -> int:
+    """The length of the change's entry as the feed sends it, near enough for a budget."""
+    return len(encode_json(entry_to_wire(change.entry)))
+
+
+def within_budget(
+    changes: ChangeRepository, position: Position | None, limit: int, budget: int
+) -> list[Change]:
+    """Up to ``limit`` changes after ``position`` whose entries add up to ``budget`` at most
+    (the first one whatever its size), read in as many reads as their sizes call for."""
+    found: list[Change] = []
+    used = 0
+    ask = min(limit, FIRST_READ)
+    while True:
+        got = changes.after(found[-1].position if found else position, ask)
+        for change in got:
+            size = entry_size(change)
+            if found and used + size > budget:
+                return found
+            found.append(change)
+            used += size
+        if len(got) < ask or len(found) == limit or used >= budget:
+            return found
+        # As many more as fit, at the average size so far.
+        room = (budget - used) * len(found) // max(used, 1)
+        ask = max(1, min(limit - len(found), room))
+
+
+def read(
+    store: Store, position: Position | None, limit: int, wait: float, budget: int | None = None
+) -> list[Change]:
+    """The changes after ``position``, within ``budget`` (PAGE_BUDGET by default); when there
+    are none, keep looking for up to ``wait`` seconds. No connection is held between looks: a
+    waiting reader costs the store nothing."""
+    if budget is None:
+        budget = PAGE_BUDGET  # looked up now, so a test can lower it
     deadline = time.monotonic() + wait
     wait_for_changes = waiter_of(store)
     while True:
         with store.unit_of_work(read_only=True) as uow:
-            found = uow.changes.after(position, limit)
+            found = within_budget(uow.changes, position, limit, budget)
             if found and position is not None and found[0].position.seq != position.seq + 1:
                 # A gap after the cursor: rolled back writes, or changes pruned since.
                 _check_not_pruned(uow.changes.pruned(), position)

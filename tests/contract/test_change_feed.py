@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 
 from taskflow_core import Taskflow
+from taskflow_core.application import feed
 from taskflow_core.domain.events import HookEvent
+from taskflow_core.domain.wire import encode_json
 from taskflow_core.errors import InvalidRequest
 from tests.receiver import eventually
 
@@ -127,6 +129,63 @@ class TestReading:
         flow.create({}, user=ALICE)
         (item,) = read_all(flow, 1)
         assert flow.changes(item["cursor"]) == {"data": [], "meta": {"next": item["cursor"]}}
+
+
+class TestPagesOfBigEntries:
+    """A page holds ``feed.PAGE_BUDGET`` of its entries' JSON at most, whatever ``limit``
+    says, and its cursor reads on from exactly where it ended."""
+
+    def test_a_page_of_big_entries_ends_early_and_its_cursor_misses_nothing(
+        self, flow: Taskflow, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        case = flow.create({}, user=ALICE)
+        for n in range(40):
+            flow.comment(case["id"], f"{n:02d} " + "x" * 1000, user=ALICE)
+        read_all(flow, 41)
+        monkeypatch.setattr(feed, "PAGE_BUDGET", 10_000)
+        pages: list[list[dict[str, Any]]] = []
+        after = None
+        while True:
+            page = flow.changes(after, limit=1000)
+            if not page["data"]:
+                break
+            pages.append(page["data"])
+            assert page["meta"]["next"] == page["data"][-1]["cursor"]
+            after = page["meta"]["next"]
+        sizes = [sum(len(encode_json(item["entry"])) for item in p) for p in pages]
+        assert all(size <= 10_000 for size in sizes)
+        assert all(len(p) > 1 for p in pages)
+        comments = [
+            i["entry"]["comment"][:2] for p in pages for i in p[1 if p is pages[0] else 0 :]
+        ]
+        assert comments == [f"{n:02d}" for n in range(40)]
+        assert len(pages) >= 4
+
+    def test_an_entry_bigger_than_the_budget_comes_alone(
+        self, flow: Taskflow, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        case = flow.create({}, user=ALICE)
+        flow.comment(case["id"], "x" * 5000, user=ALICE)
+        flow.comment(case["id"], "small", user=ALICE)
+        first = read_all(flow, 1)[0]
+        monkeypatch.setattr(feed, "PAGE_BUDGET", 1000)
+        big = flow.changes(first["cursor"], limit=10)
+        assert [i["entry"]["comment"][:5] for i in big["data"]] == ["xxxxx"]
+        rest = flow.changes(big["meta"]["next"], limit=10)
+        assert [i["entry"]["comment"] for i in rest["data"]] == ["small"]
+
+    def test_a_page_of_small_entries_holds_its_limit(
+        self, flow: Taskflow, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # More than the store is asked for at first: the page is read in more than one go.
+        case = flow.create({}, user=ALICE)
+        for n in range(feed.FIRST_READ + 20):
+            flow.comment(case["id"], str(n), user=ALICE)
+        read_all(flow, feed.FIRST_READ + 21)
+        page = flow.changes(None, limit=feed.FIRST_READ + 10)["data"]
+        assert [i["entry"]["comment"] for i in page[1:]] == [
+            str(n) for n in range(feed.FIRST_READ + 9)
+        ]
 
 
 class TestConcurrentWriters:

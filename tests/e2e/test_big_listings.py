@@ -77,24 +77,28 @@ def _status_kb(pid: int, field: str) -> int:
     raise AssertionError(f"no {field} for {pid}")
 
 
+def store_dsn(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The store a fixture parametrized by store name serves: the test's PostgreSQL
+    database, or the SQLite file ``big.db`` in ``tmp_path``."""
+    if request.param == "postgres":
+        request.applymarker(pytest.mark.postgres)
+        return str(request.getfixturevalue("postgres_dsn"))
+    return f"sqlite:///{tmp_path / 'big.db'}"
+
+
 @pytest.fixture(params=["postgres", "sqlite"])
 def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
     """One worker serving ``CASES`` big cases, seeded once it answers: waiting for it to
     answer lists cases, which would take long with these."""
     port = free_port()
-    if request.param == "postgres":
-        request.applymarker(pytest.mark.postgres)
-        dsn = request.getfixturevalue("postgres_dsn")
-    else:
-        path = tmp_path / "big.db"
-        dsn = f"sqlite:///{path}"
+    dsn = store_dsn(request, tmp_path)
     command = [*taskflow_command(), "serve", "--port", str(port), "--workers", "1", "--dsn", dsn]
     with serving(command, cwd=tmp_path, env=clean_env(), port=port) as server:
         if request.param == "postgres":
             with psycopg.connect(dsn) as db:
                 db.execute(_PG_SEED, (CASES, ITEMS))
         else:
-            _seed_sqlite(path)
+            _seed_sqlite(tmp_path / "big.db")
         yield server
 
 
