@@ -58,6 +58,39 @@ class TestSearch:
         flow.delete_comment(case["id"], comment_id, user=ALICE)
         assert found(flow, "final") == []
 
+    def test_comments_after_an_edit_or_deletion_are_found_with_the_rest(
+        self, flow: Taskflow
+    ) -> None:
+        case = flow.create({"name": "Smith"})
+        flow.comment(case["id"], "first draft", user=ALICE)
+        flow.comment(case["id"], "second draft", user=ALICE)
+        first, second = (
+            e["id"] for e in flow.get(case["id"])["activityLog"] if e["eventName"] == "comment"
+        )
+        flow.update_comment(case["id"], first, "outline", user=ALICE)
+        assert found(flow, "draft") == [case["id"]]  # the second still says it
+        flow.delete_comment(case["id"], second, user=ALICE)
+        assert found(flow, "draft") == []
+        flow.comment(case["id"], "third note", user=BOB)
+        flow.comment(case["id"], "third note", user=BOB)  # no new word
+        for q in ("smith", "outline", "third", "note", "smith outline third"):
+            assert found(flow, q) == [case["id"]], q
+        assert found(flow, "second") == []
+        flow.update(case["id"], {"name": "Jones"})
+        assert found(flow, "jones outline third") == [case["id"]]
+        assert found(flow, "smith") == []
+
+    def test_status_and_assignee_changes_keep_the_case_found(self, flow: Taskflow) -> None:
+        case = flow.create({"name": "Smith"})
+        flow.comment(case["id"], "Called about the fee", user=ALICE)
+        flow.set_status(case["id"], "open")
+        flow.assign(case["id"], "bob")
+        assert found(flow, "smith fee") == [case["id"]]
+        assert found(flow, "smith", status="open") == [case["id"]]
+        flow.assign(case["id"], None)
+        flow.set_status(case["id"], "closed")
+        assert found(flow, "fee", status="closed") == [case["id"]]
+
     def test_data_changes_are_found_at_once(self, flow: Taskflow) -> None:
         case = flow.create({"name": "Smith"})
         flow.update(case["id"], {"name": "Jones"})

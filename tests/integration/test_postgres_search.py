@@ -132,3 +132,96 @@ class TestRowsWrittenByAnyone:
             assert flow.list({"q": "applicant"})["meta"]["count"] == 25_000
         finally:
             store.close()
+
+
+# Each case's stored words against the words made again from its data and log.
+STALE = """
+select count(*) from cases
+left join case_search on case_search.case_id = cases.id
+where case_search.document is distinct from taskflow_search_document(cases.id, cases.data)
+"""
+
+
+class TestWordsKeptPerWrite:
+    """migrations/0017_search_writes.sql keeps the words by adding a comment's words, and by
+    not writing a document that did not change: the result is what the whole document
+    made again would be."""
+
+    def test_every_write_leaves_the_words_a_rebuild_would_make(
+        self, store: PostgresStore, postgres_dsn: str
+    ) -> None:
+        flow = Taskflow(store)
+        ada = {"profile": {"id": "ada"}}
+        data = {"tags": ["alpha", {"x": "beta"}]}
+        cases = [flow.create({"name": f"Case {n}", **data}) for n in range(4)]
+        for n, case in enumerate(cases):
+            flow.comment(case["id"], f"Called about item {n}", user=ada)
+            flow.comment(case["id"], "Called about item", user=ada)  # words it already has
+            flow.set_status(case["id"], "open")
+            flow.assign(case["id"], "ada")
+        first = cases[0]["id"]
+        entries = [e for e in flow.get(first)["activityLog"] if e["eventName"] == "comment"]
+        flow.update_comment(first, entries[0]["id"], "rewritten", user=ada)
+        flow.delete_comment(first, entries[1]["id"], user=ada)
+        flow.update(cases[1]["id"], {"name": "Renamed"})
+        flow.update(cases[2]["id"], {"name": "Case 2", "n": 7})  # no new word
+        flow.comment(first, "after the edits", user=ada)
+        with psycopg.connect(postgres_dsn) as conn:
+            assert conn.execute(STALE).fetchone() == (0,)
+        assert [c["id"] for c in flow.list({"q": "rewritten after"})["data"]] == [first]
+        assert flow.list({"q": "item 0"})["meta"]["count"] == 0  # edited away
+        assert flow.list({"q": "renamed item"})["meta"]["count"] == 1
+
+    def test_an_unchanged_document_is_not_written_again(
+        self, store: PostgresStore, postgres_dsn: str
+    ) -> None:
+        flow = Taskflow(store)
+        case = flow.create({"name": "Smith", "n": 1})
+        flow.comment(case["id"], "Called Smith", user=None)
+
+        def row_version() -> Any:
+            with psycopg.connect(postgres_dsn) as conn:
+                found = conn.execute(
+                    "SELECT ctid FROM case_search WHERE case_id = %s", (case["id"],)
+                ).fetchone()
+            assert found is not None
+            return found[0]
+
+        before = row_version()
+        flow.update(case["id"], {"name": "Smith", "n": 2})
+        flow.comment(case["id"], "smith", user=None)
+        assert row_version() == before
+        flow.comment(case["id"], "Jones", user=None)
+        assert row_version() != before
+
+    def test_a_case_written_without_its_words_is_found_once_written_to(
+        self, store: PostgresStore, postgres_dsn: str
+    ) -> None:
+        # An adopted case whose row has no document (written with the triggers off, as a
+        # replica or a bulk load would): its first comment or change makes the whole one.
+        with psycopg.connect(postgres_dsn) as conn:
+            conn.execute("SET session_replication_role = replica")
+            conn.execute(SEED, (2,))
+        flow = Taskflow(store)
+        first, second = (c["id"] for c in flow.list({"sort": {"column": "id"}})["data"])
+        assert flow.list({"q": "applicant"})["meta"]["count"] == 0
+        flow.comment(first, "Zanzibar", user=None)
+        flow.set_status(second, "open")
+        flow.update(second, {"city": "Lagos"})
+        assert [c["id"] for c in flow.list({"q": "zanz applicant"})["data"]] == [first]
+        assert [c["id"] for c in flow.list({"q": "lagos applicant"})["data"]] == [second]
+        with psycopg.connect(postgres_dsn) as conn:
+            assert conn.execute(STALE).fetchone() == (0,)
+
+    def test_a_comment_on_a_case_of_many_words_is_kept_within_the_bound(
+        self, store: PostgresStore, postgres_dsn: str
+    ) -> None:
+        # Distinct words filling 0012's 256 kB of text: the comment's words would take the
+        # document past 256 kB, so it is made again from the log (cut at 256 kB), and the
+        # write succeeds.
+        flow = Taskflow(store)
+        case = flow.create({"text": " ".join(f"w{n:06d}" for n in range(40_000))})
+        flow.comment(case["id"], " ".join(f"c{n:06d}" for n in range(2_000)), user=None)
+        with psycopg.connect(postgres_dsn) as conn:
+            assert conn.execute(STALE).fetchone() == (0,)
+        assert flow.list({"q": "w000001"})["meta"]["count"] == 1
