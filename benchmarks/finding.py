@@ -25,6 +25,8 @@ import random
 import shutil
 import sys
 import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -77,6 +79,21 @@ def set_search_triggers(dsn: str, *, on: bool) -> None:
             conn.execute(f"ALTER TABLE {table} {verb} TRIGGER {trigger}")
 
 
+MIGRATIONS = Path(__file__).resolve().parent.parent / "taskflow_postgres" / "migrations"
+LATEST = "0017_search_writes"
+
+
+def trigger_functions(migration: str) -> str:
+    """The search triggers' functions as ``migration`` defines them: 0012's (each write
+    makes the case's words again) or 0017's (taskflow_postgres/migrations)."""
+    text = (MIGRATIONS / f"{migration}.sql").read_text()
+    if migration.startswith("0012"):
+        # Its functions only: not its table, triggers or backfill.
+        start = text.index("create or replace function taskflow_case_searched")
+        return text[start : text.index("drop trigger if exists cases_searched_on_insert")]
+    return text
+
+
 def render(result: dict[str, Any]) -> str:
     lines = [
         f"# Finding the work, {result['cases']:,} cases",
@@ -118,6 +135,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--database", default="taskflow_bench_finding")
     parser.add_argument("--reuse", action="store_true", help="keep an already seeded database")
+    parser.add_argument(
+        "--writes-only", action="store_true", help="only the writes, search off and on"
+    )
+    parser.add_argument(
+        "--against-0012",
+        action="store_true",
+        help="also turns with migration 0012's trigger functions (the writes' cost before 0017)",
+    )
     args = parser.parse_args(argv)
 
     missing = [tool for tool in ("wrk", "psql") if shutil.which(tool) is None]
@@ -155,38 +180,53 @@ def main(argv: list[str] | None = None) -> int:
 
     server = Server(dsn, args.workers, args.threads, extra=("--app", "benchmarks.finding_app:flow"))
     try:
-        measure("GET /?q=", "/", "search.lua", 4)
-        measure("GET /?q=&status=", "/", "search.lua", 4, FIND_EXTRA="&status=approved")
-        measure("GET /_counts?by=status", "/_counts?by=status", None, 4)
-        measure("GET /_counts?by=status&q=", "/_counts?by=status&q=w42x", None, 4)
-        # Two data filters: one a third of the cases match (every page of cases is read
-        # to count them: docs/finding.md), and one on 20 cases.
-        measure(
-            "GET /_counts?by=status&data[...]= (a third of the cases)",
-            "/_counts?by=status&data%5Blicence%5D%5Btype%5D=project",
-            None,
-            4,
-        )
-        measure(
-            "GET /_counts?by=status&data[...]= (20 cases)",
-            "/_counts?by=status&data%5Blicence%5D%5Bsite%5D=w42x",
-            None,
-            4,
-        )
-        measure("GET /_views", "/_views", None, 4)
+        if not args.writes_only:
+            measure_reads(measure)
         c = args.connections
-        # Off and on in turns, so that the machine's drift falls on both alike.
-        for turn in ("off", "on", "off", "on"):
-            set_search_triggers(dsn, on=turn == "on")
+        # Off and on in turns, so that the machine's drift falls on all alike.
+        turns = ["off", "on (0012)", "on"] if args.against_0012 else ["off", "on"]
+        for turn in turns * 2:
+            set_search_triggers(dsn, on=turn != "off")
+            if turn != "off":
+                with psycopg.connect(dsn, autocommit=True) as conn:
+                    conn.execute(
+                        trigger_functions("0012_search" if "0012" in turn else LATEST).encode()
+                    )
             measure(f"POST / (search {turn})", "/", "create.lua", c)
             measure(f"PUT /{{id}} (search {turn})", "/", "update.lua", c)
             measure(f"POST /{{id}}/comment (search {turn})", "/", "comment.lua", c)
     finally:
         set_search_triggers(dsn, on=True)
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(trigger_functions(LATEST).encode())
         server.stop()
     result["load"] = os.getloadavg()
-    save(f"finding-{args.cases}", result, render)
+    name = f"finding-{args.cases}" + ("-writes" if args.writes_only else "")
+    save(name, result, render)
     return 0
+
+
+def measure_reads(measure: Callable[..., None]) -> None:
+    """The searches, counts and views, at 4 connections."""
+    measure("GET /?q=", "/", "search.lua", 4)
+    measure("GET /?q=&status=", "/", "search.lua", 4, FIND_EXTRA="&status=approved")
+    measure("GET /_counts?by=status", "/_counts?by=status", None, 4)
+    measure("GET /_counts?by=status&q=", "/_counts?by=status&q=w42x", None, 4)
+    # Two data filters: one a third of the cases match (every page of cases is read
+    # to count them: docs/finding.md), and one on 20 cases.
+    measure(
+        "GET /_counts?by=status&data[...]= (a third of the cases)",
+        "/_counts?by=status&data%5Blicence%5D%5Btype%5D=project",
+        None,
+        4,
+    )
+    measure(
+        "GET /_counts?by=status&data[...]= (20 cases)",
+        "/_counts?by=status&data%5Blicence%5D%5Bsite%5D=w42x",
+        None,
+        4,
+    )
+    measure("GET /_views", "/_views", None, 4)
 
 
 if __name__ == "__main__":
