@@ -14,11 +14,13 @@ import pytest
 
 from taskflow_compose.sealing import AesGcmSealer
 from taskflow_core import Taskflow
-from taskflow_core.background.http_sender import post
+from taskflow_core.background.http_sender import HttpSender, post
 from taskflow_core.background.relay import Relay, lease
+from taskflow_core.domain.addresses import Reach
 from taskflow_core.errors import NotFound
 from taskflow_core.ports import Store
 from tests.receiver import Received, Receiver, eventually, receiving
+from tests.support.resolvers import HangingResolver
 
 from .conftest import ALICE
 
@@ -335,6 +337,35 @@ class TestSlowReceivers:
         finally:
             relay.join(30)
         assert not relay.is_alive()
+
+    def test_a_name_whose_resolver_hangs_times_out_stays_retryable_and_holds_up_no_other(
+        self, store: Store, clock: Clock, receiver: Receiver
+    ) -> None:
+        resolver = HangingResolver("hangs.example")
+        sender = HttpSender(Reach(private=True), lookup=resolver)
+        flow = Taskflow(store, clock=clock, allow_private_webhooks=True, send_webhook=sender)
+        hung = receiver.url("/hung").replace("127.0.0.1", "hangs.example")
+        flow.webhook(hung)
+        flow.webhook(receiver.url("/quick").replace("127.0.0.1", "localhost"))
+        case = flow.create({}, user=ALICE)
+        eventually(lambda: len(flow.changes()["data"]) == 1)
+        try:
+            started = time.monotonic()
+            flow.deliver_pending(timeout=1)
+            ended = time.monotonic() - started
+            (quick,) = receiver.accepted("/quick")
+            assert quick.at - started < 0.5
+            assert ended < 1.5  # the timeout, not the resolver's 30 s
+            left = next(d for d in flow.deliveries(case["id"]) if "hangs" in d["webhookUrl"])
+            assert (left["status"], left["attempts"]) == ("pending", 1)
+            assert left["lastError"] == "timed out after 1s"
+        finally:
+            resolver.release.set()
+        # Retried once the name resolves again: nothing was given up.
+        clock.advance(2)
+        delivered(flow, receiver, 2)
+        assert [d["status"] for d in flow.deliveries(case["id"])] == ["delivered"] * 2
+        assert len(receiver.accepted("/hung")) == 1
 
     def test_a_receiver_reason_phrase_is_kept_short_and_escaped(
         self, flow: Taskflow, receiver: Receiver
