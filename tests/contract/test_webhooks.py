@@ -654,6 +654,24 @@ class TestUrlCredentials:
         assert flow.unsubscribe(url)
         assert flow.webhooks() == []
 
+    def test_a_relay_without_the_key_leaves_a_sealed_url_pending_with_the_reason(
+        self, flow: Taskflow, store: Store, receiver: Receiver
+    ) -> None:
+        flow.webhook(self.secretive(receiver))
+        case = flow.create({}, user=ALICE)
+        keyless = Taskflow(store, allow_private_webhooks=True)
+
+        def tried() -> bool:
+            keyless.deliver_pending(timeout=1)
+            found = flow.deliveries(case["id"])
+            return bool(found) and found[0]["attempts"] >= 1
+
+        eventually(tried)
+        (left,) = flow.deliveries(case["id"])
+        assert left["status"] == "pending"
+        assert left["lastError"].startswith("the webhook's URL is sealed and this flow has no key")
+        assert receiver.all() == []
+
     def test_urls_differing_only_in_their_credentials_are_two_subscriptions(
         self, flow: Taskflow, receiver: Receiver
     ) -> None:
