@@ -61,11 +61,12 @@ def migrate(
     try:
         migrate_database(store, why=DEFAULT_DATABASE if url is None else "")
         if sealer is not None:
-            # Secrets stored before there was a key, or under an older one: sealed now.
+            # Secrets and URLs with credentials stored before there was a key, or under an
+            # older one: sealed now.
             try:
                 sealed = Taskflow(store, secrets=sealer).seal_webhook_secrets()
             except (StoreError, ValueError) as exc:
                 raise click.ClickException(f"sealing webhook secrets: {one_line(exc)}") from exc
-            click.echo(f"sealed {sealed} webhook secret(s) with the current key")
+            click.echo(f"sealed the secrets and URLs of {sealed} webhook(s) with the current key")
     finally:
         store.close()

@@ -23,7 +23,8 @@ from taskflow_core.application.sealing import SEALED
 from .environment import SECRET_KEY_ENV, SECRET_KEYS_OLD_ENV
 
 _VERSION = "v1"
-# Binds a sealed value to its use: a sealed secret is not a valid sealed anything else.
+# Binds a sealed value to its use: a sealed webhook secret (or webhook URL, sealed alike) is
+# not a valid sealed anything else.
 _PURPOSE = b"taskflow webhook secret"
 _NONCE = 12
 

@@ -186,6 +186,10 @@ class WebhookRepository(Protocol):
     def remove(self, url: str) -> bool:
         """Delete the webhook with this URL (its deliveries stay); whether there was one."""
 
+    def rename(self, url: str, new_url: str) -> None:
+        """Give the webhook ``url`` (which exists) and its deliveries the URL ``new_url``
+        (which no webhook has), keeping everything else."""
+
     def claim_all(self) -> list[Webhook]:
         """Every webhook no other unit of work holds, held for the rest of this one (others
         are skipped, not waited for)."""

@@ -72,8 +72,9 @@ class Taskflow(Mutations):
     default when registered and, after resolving, when sent; ``allow_loopback_webhooks=False``
     refuses this machine's too. ``secrets`` seals webhook secrets before they are stored
     (``taskflow_compose.sealing.sealer_from_environment()``: AES-GCM keyed by
-    ``TASKFLOW_SECRET_KEY``); without it a secret is stored as given, with a warning, unless
-    ``plain_webhook_secrets=False`` says to refuse it (docs/integrations.md).
+    ``TASKFLOW_SECRET_KEY``), and a webhook URL's user, password and query with them; without
+    it they are stored as given, with a warning, unless ``plain_webhook_secrets=False`` says
+    to refuse them (docs/integrations.md).
 
     The mutations (``create``, ``set_status``, ``comment``...) are ``Mutations``'
     (application/mutations.py): what each takes, returns and raises is said there.
@@ -260,10 +261,11 @@ class Taskflow(Mutations):
         return subscriptions.remove(self.store, url, utc(self.clock()))
 
     def seal_webhook_secrets(self) -> int:
-        """Seal the webhook secrets the store holds as they were given, and re-seal those
-        sealed under an older key with the current one; how many were rewritten. Run by
-        ``taskflow migrate`` when ``TASKFLOW_SECRET_KEY`` is set. ValueError without
-        ``secrets``."""
+        """Seal the webhook secrets and URLs with credentials the store holds as they were
+        given (moving a subscription stored under its whole URL to its key), and re-seal
+        those sealed under an older key with the current one; how many webhooks were
+        rewritten. Run by ``taskflow migrate`` when ``TASKFLOW_SECRET_KEY`` is set.
+        ValueError without ``secrets``."""
         if self._secrets is None:
             raise ValueError("sealing secrets needs Taskflow(store, secrets=...)")
         self._subscriptions.save(self.store)

@@ -86,6 +86,7 @@ def webhook_from_row(row: Mapping[str, Any]) -> Webhook:
         events=tuple(row["events"]),
         secret=row["secret"],
         cursor=None if txid is None else Position(txid, row["cursor_id"]),
+        target=row["target"],
     )
 
 

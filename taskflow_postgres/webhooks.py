@@ -18,16 +18,21 @@ from taskflow_core.domain.model import FAILED, PENDING, Delivery, Position, Webh
 from .db import execute, execute_many, fetch_all, fetch_one, render
 from .rows import delivery_from_row, json_param, webhook_from_row
 
-_WEBHOOK = sql.SQL("url, events, secret, cursor_txid, cursor_id")
+_WEBHOOK = sql.SQL("url, events, secret, cursor_txid, cursor_id, target")
 _REGISTER = render(
     sql.SQL(
-        "INSERT INTO webhooks ({columns}) VALUES (%s, %s, %s, %s, %s)"
-        " ON CONFLICT (url) DO UPDATE SET events = excluded.events, secret = excluded.secret"
+        "INSERT INTO webhooks ({columns}) VALUES (%s, %s, %s, %s, %s, %s)"
+        " ON CONFLICT (url) DO UPDATE SET events = excluded.events, secret = excluded.secret,"
+        " target = excluded.target"
     ).format(columns=_WEBHOOK)
 )
 _GET = render(sql.SQL("SELECT {columns} FROM webhooks WHERE url = %s").format(columns=_WEBHOOK))
 _ALL = render(sql.SQL("SELECT {columns} FROM webhooks ORDER BY url").format(columns=_WEBHOOK))
 _REMOVE = render(sql.SQL("DELETE FROM webhooks WHERE url = %s"))
+_RENAME = render(sql.SQL("UPDATE webhooks SET url = %s WHERE url = %s"))
+_RENAME_DELIVERIES = render(
+    sql.SQL("UPDATE webhook_deliveries SET webhook_url = %s WHERE webhook_url = %s")
+)
 _CLAIM_ALL = render(
     sql.SQL("SELECT {columns} FROM webhooks ORDER BY url FOR UPDATE SKIP LOCKED").format(
         columns=_WEBHOOK
@@ -128,6 +133,7 @@ class PostgresWebhookRepository:
             webhook.secret,
             None if cursor is None else cursor.tx,
             None if cursor is None else cursor.seq,
+            webhook.target,
         )
         execute(self._conn, _REGISTER, params)
 
@@ -140,6 +146,10 @@ class PostgresWebhookRepository:
 
     def remove(self, url: str) -> bool:
         return bool(execute(self._conn, _REMOVE, (url,)))
+
+    def rename(self, url: str, new_url: str) -> None:
+        execute(self._conn, _RENAME, (new_url, url))
+        execute(self._conn, _RENAME_DELIVERIES, (new_url, url))
 
     def claim_all(self) -> list[Webhook]:
         return [webhook_from_row(row) for row in fetch_all(self._conn, _CLAIM_ALL)]

@@ -19,6 +19,7 @@ from taskflow_core.domain.model import FAILED, PENDING, Delivery, Position, Webh
 from .repositories import Execute
 from .timestamps import parse_timestamp, timestamp
 
+_WEBHOOK_COLUMNS = "url, events, secret, cursor_tx, cursor_seq, target"
 _DELIVERY_COLUMNS = (
     "id, webhook_url, change_tx, change_seq, case_id, event_name, status, attempts,"
     " created_at, next_attempt_at, claim, claimed_until, last_error"
@@ -32,21 +33,22 @@ class SqliteWebhookRepository:
     def register(self, webhook: Webhook) -> None:
         cursor = webhook.cursor
         self._execute(
-            "INSERT INTO webhooks (url, events, secret, cursor_tx, cursor_seq)"
-            " VALUES (?, ?, ?, ?, ?)"
-            " ON CONFLICT (url) DO UPDATE SET events = excluded.events, secret = excluded.secret",
+            f"INSERT INTO webhooks ({_WEBHOOK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (url) DO UPDATE SET events = excluded.events,"
+            " secret = excluded.secret, target = excluded.target",
             (
                 webhook.url,
                 json.dumps(list(webhook.events)),
                 webhook.secret,
                 None if cursor is None else cursor.tx,
                 None if cursor is None else cursor.seq,
+                webhook.target,
             ),
         )
 
     def get(self, url: str) -> Webhook | None:
         row = self._execute(
-            "SELECT url, events, secret, cursor_tx, cursor_seq FROM webhooks WHERE url = ?",
+            f"SELECT {_WEBHOOK_COLUMNS} FROM webhooks WHERE url = ?",
             (url,),
         ).fetchone()
         return None if row is None else _webhook_from_row(row)
@@ -58,10 +60,14 @@ class SqliteWebhookRepository:
     def remove(self, url: str) -> bool:
         return bool(self._execute("DELETE FROM webhooks WHERE url = ?", (url,)).rowcount)
 
+    def rename(self, url: str, new_url: str) -> None:
+        self._execute("UPDATE webhooks SET url = ? WHERE url = ?", (new_url, url))
+        self._execute(
+            "UPDATE webhook_deliveries SET webhook_url = ? WHERE webhook_url = ?", (new_url, url)
+        )
+
     def claim_all(self) -> list[Webhook]:
-        rows = self._execute(
-            "SELECT url, events, secret, cursor_tx, cursor_seq FROM webhooks ORDER BY url", ()
-        ).fetchall()
+        rows = self._execute(f"SELECT {_WEBHOOK_COLUMNS} FROM webhooks ORDER BY url", ()).fetchall()
         return [_webhook_from_row(row) for row in rows]
 
     def advance(self, url: str, cursor: Position) -> None:
@@ -178,12 +184,13 @@ class SqliteDeliveryRepository:
 
 
 def _webhook_from_row(row: Sequence[Any]) -> Webhook:
-    url, events, secret, cursor_tx, cursor_seq = row
+    url, events, secret, cursor_tx, cursor_seq, target = row
     return Webhook(
         url=url,
         events=tuple(json.loads(events)),
         secret=secret,
         cursor=None if cursor_tx is None else Position(cursor_tx, cursor_seq),
+        target=target,
     )
 
 

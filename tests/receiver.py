@@ -37,6 +37,10 @@ class Received:
         return found
 
     @property
+    def query(self) -> str:
+        return self.path.partition("?")[2]
+
+    @property
     def accepted(self) -> bool:
         return 200 <= self.status < 300
 

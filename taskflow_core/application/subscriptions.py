@@ -2,10 +2,11 @@
 without their secrets, and removed.
 
 Registering (at import time, typically) opens no connection: the subscriptions are saved
-before the flow next touches the store, and before the events they take. Their secrets are
-sealed when the flow has a ``Sealer`` (application/sealing.py); without one they are stored
-as given (SPEC §9's ``flow.webhook(url, secret=...)`` works on any flow), with a warning,
-unless the host said to refuse them.
+before the flow next touches the store, and before the events they take. Their secrets, and
+the URLs with credentials, are sealed when the flow has a ``Sealer``
+(application/sealing.py); without one they are stored as given (SPEC §9's
+``flow.webhook(url, secret=...)`` works on any flow), with a warning, unless the host said
+to refuse them.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from typing import Any
 import attrs
 
 from ..domain.model import Webhook
-from ..domain.webhooks import shown_url
+from ..domain.webhooks import has_credentials, shown_url, subscription_key
 from ..ports import Store
-from .sealing import Sealer, sealed_all
+from .sealing import Sealer, rekey_legacy, stored_form
 
 logger = logging.getLogger(__name__)
 
@@ -39,19 +40,24 @@ class Subscriptions:
         self._saving = threading.Lock()
 
     def add(self, webhook: Webhook) -> None:
-        if webhook.secret is not None and self._secrets is None:
+        secretive = webhook.secret is not None or has_credentials(webhook.url)
+        if secretive and self._secrets is None:
             if not self._plain:
                 raise ValueError(
-                    "a webhook secret is stored sealed, and this flow has no key: pass"
-                    " Taskflow(store, secrets=sealer_from_environment()) with"
-                    " TASKFLOW_SECRET_KEY set (taskflow_compose.sealing)"
+                    "a webhook secret (or a URL's user, password or query) is stored sealed,"
+                    " and this flow has no key: pass Taskflow(store,"
+                    " secrets=sealer_from_environment()) with TASKFLOW_SECRET_KEY set"
+                    " (taskflow_compose.sealing)"
                 )
             if not self._warned:
                 self._warned = True
                 logger.warning(
-                    "webhook secrets are stored as given: set TASKFLOW_SECRET_KEY (or pass"
-                    " Taskflow(store, secrets=...)) to store them sealed"
+                    "webhook secrets and URL credentials are stored as given: set"
+                    " TASKFLOW_SECRET_KEY (or pass Taskflow(store, secrets=...)) to store them"
+                    " sealed"
                 )
+        # Keyed now, once per URL a process registers (a deliberately slow hash).
+        subscription_key(webhook.url)
         with self._lock:
             self._unsaved = {**self._unsaved, webhook.url: webhook}
 
@@ -70,7 +76,7 @@ class Subscriptions:
             unsaved = self._unsaved
             if not unsaved:
                 return
-            register(store, sealed_all(self._secrets, unsaved.values()))
+            register(store, unsaved.values(), self._secrets)
             with self._lock:
                 # Forgotten once saved, unless registered anew meanwhile.
                 self._unsaved = {
@@ -80,13 +86,16 @@ class Subscriptions:
                 }
 
 
-def register(store: Store, webhooks: Iterable[Webhook]) -> None:
-    """Save webhooks in the store. A new one takes the changes that commit from now on; one
-    already there keeps its place in the feed and gets the events and secret given."""
+def register(store: Store, webhooks: Iterable[Webhook], secrets: Sealer | None = None) -> None:
+    """Save webhooks (as registered: whole URLs, secrets as given) in the store, as it keeps
+    them (``stored_form``). A new one takes the changes that commit from now on; one already
+    there keeps its place in the feed and gets the events and secret given."""
     with store.unit_of_work() as uow:
         start = uow.changes.head()
         for webhook in webhooks:
-            uow.webhooks.register(attrs.evolve(webhook, cursor=start))
+            # One a previous version stored under its whole URL is the same subscription.
+            rekey_legacy(uow, webhook.url)
+            uow.webhooks.register(attrs.evolve(stored_form(secrets, webhook), cursor=start))
         uow.commit()
 
 
@@ -104,8 +113,10 @@ def listed(store: Store) -> list[dict[str, Any]]:
 def remove(store: Store, url: str, now: datetime) -> bool:
     """Remove the webhook ``url`` names (as registered, or as ``shown_url`` shows it when
     that is one webhook's) and cancel its pending deliveries; whether there was one."""
+    key = subscription_key(url)
     with store.unit_of_work() as uow:
-        target = url if uow.webhooks.get(url) is not None else None
+        # Its key, else the URL itself: a subscription a previous version stored under it.
+        target = next((k for k in (key, url) if uow.webhooks.get(k) is not None), None)
         if target is None:
             shown = [w.url for w in uow.webhooks.all() if shown_url(w.url) == url]
             if len(shown) > 1:

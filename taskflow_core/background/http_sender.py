@@ -5,8 +5,8 @@ go through a proxy, say). Redirects are not followed: a receiver that moved answ
 which is a failure the delivery's ``lastError`` shows, rather than a POST silently sent on
 to wherever a ``Location`` points.
 
-The timeout bounds the whole send (resolving aside: connecting, writing, reading the answer),
-not each socket operation: a receiver that answers a byte a second is cut off as surely as
+The timeout bounds the whole send (resolving the name, connecting, writing, reading the
+answer), not each socket operation: a receiver that answers a byte a second is cut off as surely as
 one that says nothing. The address is checked after it is resolved, and the connection goes
 to the address that was checked, so a name that resolves to an internal service (or changes
 what it resolves to between registering and sending) is refused unless the host allows it.
@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping
 from urllib.parse import unquote, urlsplit
 
 from ..domain.addresses import PrivateAddress, Reach, check_reachable
+from .resolving import Lookup, Resolver, getaddrinfo
 
 Sender = Callable[[str, bytes, Mapping[str, str], float], None]
 """``send(url, body, headers, timeout)``: returns when the receiver accepted the message
@@ -48,10 +49,13 @@ def phrase(text: str) -> str:
 
 class HttpSender:
     """POSTs with ``http.client``, to the addresses ``reach`` allows (checked after
-    resolving, and the connection made to the address checked)."""
+    resolving, and the connection made to the address checked). Names are resolved by
+    ``lookup`` (default: the system's resolver, ``socket.getaddrinfo``), within the send's
+    deadline (``resolving.py``)."""
 
-    def __init__(self, reach: Reach | None = None) -> None:
+    def __init__(self, reach: Reach | None = None, *, lookup: Lookup = getaddrinfo) -> None:
         self.reach = reach or Reach()
+        self._resolver = Resolver(lookup)
 
     def __call__(self, url: str, body: bytes, headers: Mapping[str, str], timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -121,7 +125,7 @@ class HttpSender:
             source_address: tuple[str, int] | None = None,
         ) -> socket.socket:
             host, port = address
-            found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            found = self._resolver.resolve(host, port, deadline - time.monotonic())
             if not found:
                 raise OSError(f"{host} resolves to no address")
             for *_, sockaddr in found:

@@ -20,10 +20,10 @@ import attrs
 
 from ..application import observing
 from ..application.feed import change_to_wire
-from ..application.sealing import Sealer, SecretUnavailable, open_secret
+from ..application.sealing import Sealer, SecretUnavailable, open_secret, target_url
 from ..domain.clock import Clock, utc
 from ..domain.model import DELIVERED, FAILED, PENDING, Change, Delivery, Webhook, new_id
-from ..domain.webhooks import headers, message_body, shown_url, wants
+from ..domain.webhooks import headers, message_body, shown_url, wants, without_credentials
 from ..ports import Store
 from .backoff import retry_delay as backoff
 from .http_sender import DeliveryFailed, Sender
@@ -138,20 +138,21 @@ class Relay:
         else:
             sent_at = int(self.now().timestamp())
             body = message_body(change, change_to_wire(change))
+            url = webhook.url
             try:
                 secret = open_secret(self.secrets, webhook.secret)
-                self.send(
-                    webhook.url,
-                    body,
-                    headers(change.entry.id, sent_at, body, secret),
-                    self.timeout,
-                )
+                url = target_url(self.secrets, webhook)
+                self.send(url, body, headers(change.entry.id, sent_at, body, secret), self.timeout)
             except (DeliveryFailed, SecretUnavailable) as exc:
-                error = str(exc)
+                # A host's sender may say which URL failed: the delivery keeps no credentials.
+                error = without_credentials(str(exc), url)
             except Exception as exc:
                 # A host's own sender failing in a way of its own: still a failed attempt.
-                logger.exception("sending a webhook to %s failed", shown_url(delivery.webhook_url))
-                error = f"{type(exc).__name__}: {exc}"
+                # Logged without its traceback, whose text may hold the URL's credentials.
+                error = without_credentials(f"{type(exc).__name__}: {exc}", url)
+                logger.error(
+                    "sending a webhook to %s failed: %s", shown_url(delivery.webhook_url), error
+                )
         self._record(delivery, error)
         return error is None
 

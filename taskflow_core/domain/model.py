@@ -136,13 +136,17 @@ class Webhook:
     """A subscription, identified by its URL: every process registering the URL shares it.
 
     ``cursor`` is how far the feed has been turned into deliveries for it (None: from the
-    start of the feed).
+    start of the feed). As stored, ``url`` is the subscription's key and ``target`` the URL
+    messages go to when the key is not it: a URL with credentials (user, password, query) is
+    keyed without them (``domain/webhooks.py``, ``subscription_key``) and kept whole, sealed,
+    in ``target`` (``application/sealing.py``).
     """
 
     url: str
     events: tuple[str, ...]
     secret: str | None = None
     cursor: Position | None = None
+    target: str | None = None
 
 
 PENDING = "pending"

@@ -15,7 +15,7 @@ import hmac
 import json
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from .addresses import Reach, check_host
 from .clock import timestamp
@@ -27,6 +27,7 @@ from .names import PRE
 EVERY_EVENT = "*"
 SECRET_PREFIX = "whsec_"
 MAX_URL_LENGTH = 2000
+_SHORTEST_HIDDEN = 4
 
 
 def shown_url(url: str) -> str:
@@ -41,6 +42,56 @@ def shown_url(url: str) -> str:
         netloc = "***@" + netloc.rpartition("@")[2]
     query = "?***" if parts.query else ""
     return f"{parts.scheme}://{netloc}{parts.path}{query}"
+
+
+def without_credentials(text: str, url: str) -> str:
+    """``text`` (an error's, say) with ``url`` in it as ``shown_url`` shows it, and its user,
+    password and query, wherever else they appear, as ``***``."""
+    if not has_credentials(url):
+        return text
+    try:
+        parts = urlsplit(url)
+        password = parts.password or ""
+    except ValueError:
+        return text
+    text = text.replace(url, shown_url(url))
+    hidden = {parts.netloc.rpartition("@")[0], parts.query}
+    # A password alone only when it is long enough not to stand for every "a" in the text.
+    hidden |= {p for p in (password, unquote(password)) if len(p) >= _SHORTEST_HIDDEN}
+    for secret in sorted(hidden - {""}, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
+
+
+def has_credentials(url: str) -> bool:
+    """Whether the URL has a user, a password or a query: what ``shown_url`` hides."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return True
+    return "@" in parts.netloc or bool(parts.query)
+
+
+# The key of a subscription whose URL has credentials tells such URLs apart by a hash of the
+# whole URL. Slow on purpose (about 0.05 s, once per URL a process registers): a database
+# dump holds the rest of the URL, so a weak password would otherwise be guessed at a
+# billion tries a second. A fixed salt, since every process must come to the same key.
+_KEY_ROUNDS = 100_000
+_KEY_SALT = b"taskflow webhook url"
+_KEY_DIGITS = 32
+
+
+@functools.lru_cache(maxsize=256)
+def subscription_key(url: str) -> str:
+    """The key a subscription to ``url`` is stored and found by: the URL itself, or, when it
+    has credentials, the URL as shown with them hidden and a one-way hash of the whole URL
+    after ``#`` (which no webhook URL has): ``https://***@host/in?***#5f0c...``. The same
+    with or without a sealing key, and without one it gives nothing of the credentials
+    away."""
+    if not has_credentials(url):
+        return url
+    digest = hashlib.pbkdf2_hmac("sha256", url.encode(), _KEY_SALT, _KEY_ROUNDS)
+    return f"{shown_url(url)}#{digest.hex()[:_KEY_DIGITS]}"
 
 
 def check_url(url: object, reach: Reach | None = None) -> str:

@@ -11,6 +11,7 @@ from .jsnumbers import as_javascript
 from .json_values import json_default
 from .model import ActivityEntry, Case, Delivery
 from .names import Event
+from .webhooks import shown_url
 
 # allow_nan=False: NaN and Infinity are not JSON, and a client's parser would choke. Built
 # once: json.dumps with options builds an encoder per call. check_circular=False because a
@@ -95,7 +96,8 @@ def fold_comments(entries: list[ActivityEntry]) -> list[dict[str, Any]]:
 
 def delivery_to_wire(delivery: Delivery) -> dict[str, Any]:
     return {
-        "webhookUrl": delivery.webhook_url,
+        # Its key: a URL's credentials hidden (domain/webhooks.py).
+        "webhookUrl": shown_url(delivery.webhook_url),
         "eventName": delivery.event_name,
         "attempts": delivery.attempts,
         "status": delivery.status,

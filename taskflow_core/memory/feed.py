@@ -105,7 +105,9 @@ class MemoryWebhooks:
     def register(self, webhook: Webhook) -> None:
         existing = self._state.webhooks.get(webhook.url)
         if existing is not None:
-            webhook = attrs.evolve(existing, events=webhook.events, secret=webhook.secret)
+            webhook = attrs.evolve(
+                existing, events=webhook.events, secret=webhook.secret, target=webhook.target
+            )
         self._put(webhook)
 
     def get(self, url: str) -> Webhook | None:
@@ -120,6 +122,15 @@ class MemoryWebhooks:
             return False
         self._journal.undo(lambda: self._state.webhooks.__setitem__(url, previous))
         return True
+
+    def rename(self, url: str, new_url: str) -> None:
+        webhook = self._state.webhooks[url]
+        self.remove(url)
+        self._put(attrs.evolve(webhook, url=new_url))
+        deliveries = self._state.deliveries
+        moved = {i: d for i, d in deliveries.items() if d.webhook_url == url}
+        deliveries.update({i: attrs.evolve(d, webhook_url=new_url) for i, d in moved.items()})
+        self._journal.undo(lambda: deliveries.update(moved))
 
     def claim_all(self) -> list[Webhook]:
         # The unit of work holds the store's lock: nobody else can fan out meanwhile.

@@ -533,6 +533,28 @@ class TestDeliveries:
         registered(store, a_webhook(URL), a_webhook(OTHER_URL))
         return case
 
+    def test_a_renamed_webhook_keeps_its_place_target_and_deliveries(
+        self, store: Store, case: Case
+    ) -> None:
+        renamed = "http://***@127.0.0.1:9/hook#0123"
+        with store.unit_of_work() as uow:
+            uow.webhooks.advance(URL, Position(2, 3))
+            uow.commit()
+        enqueued(store, a_delivery(case, 1), a_delivery(case, 2, OTHER_URL))
+        with store.unit_of_work() as uow:
+            uow.webhooks.rename(URL, renamed)  # rolled back: not committed
+        with store.unit_of_work() as uow:
+            assert uow.webhooks.get(URL) == a_webhook(cursor=Position(2, 3))
+            uow.webhooks.rename(URL, renamed)
+            uow.webhooks.register(a_webhook(renamed, target="sealed:v1:x"))
+            uow.commit()
+        with store.unit_of_work(read_only=True) as uow:
+            assert uow.webhooks.get(URL) is None
+            assert uow.webhooks.get(renamed) == a_webhook(
+                renamed, cursor=Position(2, 3), target="sealed:v1:x"
+            )
+        assert sorted(d.webhook_url for d in deliveries_of(store, case)) == [renamed, OTHER_URL]
+
     def test_only_the_first_pending_delivery_of_a_webhook_and_case_is_due(
         self, store: Store, case: Case
     ) -> None:

@@ -7,18 +7,23 @@ import base64
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 import pytest
 
 from taskflow_compose.sealing import AesGcmSealer
 from taskflow_core import Taskflow
-from taskflow_core.background.http_sender import post
+from taskflow_core.background.http_sender import HttpSender, post
 from taskflow_core.background.relay import Relay, lease
+from taskflow_core.domain.addresses import Reach
+from taskflow_core.domain.model import Webhook
 from taskflow_core.errors import NotFound
 from taskflow_core.ports import Store
 from tests.receiver import Received, Receiver, eventually, receiving
+from tests.support.raw_tables import webhook_rows
+from tests.support.resolvers import HangingResolver
 
 from .conftest import ALICE
 
@@ -336,6 +341,35 @@ class TestSlowReceivers:
             relay.join(30)
         assert not relay.is_alive()
 
+    def test_a_name_whose_resolver_hangs_times_out_stays_retryable_and_holds_up_no_other(
+        self, store: Store, clock: Clock, receiver: Receiver
+    ) -> None:
+        resolver = HangingResolver("hangs.example")
+        sender = HttpSender(Reach(private=True), lookup=resolver)
+        flow = Taskflow(store, clock=clock, allow_private_webhooks=True, send_webhook=sender)
+        hung = receiver.url("/hung").replace("127.0.0.1", "hangs.example")
+        flow.webhook(hung)
+        flow.webhook(receiver.url("/quick").replace("127.0.0.1", "localhost"))
+        case = flow.create({}, user=ALICE)
+        eventually(lambda: len(flow.changes()["data"]) == 1)
+        try:
+            started = time.monotonic()
+            flow.deliver_pending(timeout=1)
+            ended = time.monotonic() - started
+            (quick,) = receiver.accepted("/quick")
+            assert quick.at - started < 0.5
+            assert ended < 1.5  # the timeout, not the resolver's 30 s
+            left = next(d for d in flow.deliveries(case["id"]) if "hangs" in d["webhookUrl"])
+            assert (left["status"], left["attempts"]) == ("pending", 1)
+            assert left["lastError"] == "timed out after 1s"
+        finally:
+            resolver.release.set()
+        # Retried once the name resolves again: nothing was given up.
+        clock.advance(2)
+        delivered(flow, receiver, 2)
+        assert [d["status"] for d in flow.deliveries(case["id"])] == ["delivered"] * 2
+        assert len(receiver.accepted("/hung")) == 1
+
     def test_a_receiver_reason_phrase_is_kept_short_and_escaped(
         self, flow: Taskflow, receiver: Receiver
     ) -> None:
@@ -430,15 +464,15 @@ class TestSubscriptions:
         # Another process's registration is listed too: the store's, not this flow's.
         Taskflow(store, allow_private_webhooks=True).webhook(receiver.url("/c")).create({})
         listed = flow.webhooks()
-        # In the order of the URLs as registered.
+        # In the order of their keys: one with credentials by its URL as shown.
         assert listed == [
-            {"url": receiver.url("/b"), "events": ["comment"], "signed": True},
-            {"url": receiver.url("/c"), "events": ["*"], "signed": False},
             {
                 "url": receiver.url("/a?***").replace("//", "//***@"),
                 "events": ["*"],
                 "signed": False,
             },
+            {"url": receiver.url("/b"), "events": ["comment"], "signed": True},
+            {"url": receiver.url("/c"), "events": ["*"], "signed": False},
         ]
         assert "hunter2" not in repr(listed)
         assert "abc123" not in repr(listed)
@@ -585,6 +619,212 @@ class TestCredentials:
         assert f"to http://***@127.0.0.1:{receiver.port}/hook?*** failed" in caplog.text
         assert "hunter2" not in caplog.text
         assert "abc123" not in caplog.text
+
+
+class TestUrlCredentials:
+    """Issue 33, item 8: a URL's user, password and query are sealed at rest like secrets;
+    the subscription is still found by its whole URL."""
+
+    @staticmethod
+    def secretive(receiver: Receiver, path: str = "/in") -> str:
+        return receiver.url(f"{path}?token=abc123").replace("//", "//user:hunter2@")
+
+    def test_a_url_with_credentials_is_stored_sealed_and_its_receiver_still_gets_them(
+        self,
+        flow: Taskflow,
+        store: Store,
+        receiver: Receiver,
+        request: pytest.FixtureRequest,
+    ) -> None:
+        url = self.secretive(receiver)
+        flow.webhook(url, secret=SECRET)
+        case = flow.create({}, user=ALICE)
+        delivered(flow, receiver, 1)
+        (got,) = receiver.accepted("/in?token=abc123")
+        assert got.headers["authorization"] == "Basic " + base64.b64encode(b"user:hunter2").decode()
+        assert got.query == "token=abc123"
+        assert got.signature_is_valid(SECRET)
+        dump = webhook_rows(store, request)
+        for credential in ("hunter2", "abc123", base64.b64encode(b"user:hunter2").decode()):
+            assert credential not in dump
+        assert "sealed:v1:" in dump
+        shown = receiver.url("/in?***").replace("//", "//***@")
+        assert [w["url"] for w in flow.webhooks()] == [shown]
+        assert [d["webhookUrl"] for d in flow.deliveries(case["id"])] == [shown]
+        assert flow.unsubscribe(url)
+        assert flow.webhooks() == []
+
+    def test_a_relay_without_the_key_leaves_a_sealed_url_pending_with_the_reason(
+        self, flow: Taskflow, store: Store, receiver: Receiver
+    ) -> None:
+        flow.webhook(self.secretive(receiver))
+        case = flow.create({}, user=ALICE)
+        keyless = Taskflow(store, allow_private_webhooks=True)
+
+        def tried() -> bool:
+            keyless.deliver_pending(timeout=1)
+            found = flow.deliveries(case["id"])
+            return bool(found) and found[0]["attempts"] >= 1
+
+        eventually(tried)
+        (left,) = flow.deliveries(case["id"])
+        assert left["status"] == "pending"
+        assert left["lastError"].startswith("the webhook's URL is sealed and this flow has no key")
+        assert receiver.all() == []
+
+    def test_urls_differing_only_in_their_credentials_are_two_subscriptions(
+        self, flow: Taskflow, receiver: Receiver
+    ) -> None:
+        flow.webhook(receiver.url("/in?token=one"))
+        flow.webhook(receiver.url("/in?token=two"))
+        flow.create({}, user=ALICE)
+        delivered(flow, receiver, 2)
+        assert sorted(r.query for r in receiver.accepted()) == ["token=one", "token=two"]
+        assert flow.unsubscribe(receiver.url("/in?token=one"))
+        assert not flow.unsubscribe(receiver.url("/in?token=one"))
+        assert len(flow.webhooks()) == 1
+
+    def test_without_a_key_a_url_is_stored_as_given_with_one_warning_unless_refused(
+        self,
+        store: Store,
+        receiver: Receiver,
+        request: pytest.FixtureRequest,
+        caplog: pytest.LogCaptureFixture,
+    ) -> None:
+        url = self.secretive(receiver)
+        with pytest.raises(ValueError, match="no key"):
+            Taskflow(store, allow_private_webhooks=True, plain_webhook_secrets=False).webhook(url)
+        keyless = Taskflow(store, allow_private_webhooks=True)
+        with caplog.at_level(logging.WARNING, logger="taskflow_core.application.subscriptions"):
+            keyless.webhook(url).webhook(self.secretive(receiver, "/other"))
+        assert caplog.text.count("stored as given") == 1
+        case = keyless.create({}, user=ALICE)
+        delivered(keyless, receiver, 2)
+        assert len(receiver.accepted("/in?token=abc123")) == 1
+        # The key the deliveries name holds no credential either: only the URL kept whole.
+        with store.unit_of_work(read_only=True) as uow:
+            kept = [w.target for w in uow.webhooks.all()]
+            deliveries = uow.deliveries.for_case(case["id"])
+        assert sorted(kept) == sorted([url, self.secretive(receiver, "/other")])
+        assert not any("hunter2" in d.webhook_url for d in deliveries)
+        assert webhook_rows(store, request).count("hunter2") == 2
+        assert keyless.unsubscribe(url)
+
+    def test_urls_stored_whole_before_are_moved_sealed_and_rotated_by_one_step(
+        self,
+        store: Store,
+        receiver: Receiver,
+        clock: Clock,
+        request: pytest.FixtureRequest,
+    ) -> None:
+        url = self.secretive(receiver)
+        old = AesGcmSealer([b"o" * 32])
+        legacy = stored_whole(store, url)
+        case = legacy.create({}, user=ALICE)
+        delivered(legacy, receiver, 1)  # a delivery names the URL, credentials and all
+        Taskflow(store, allow_private_webhooks=True, secrets=old).webhook(
+            self.secretive(receiver, "/old")
+        ).webhooks()  # saved, sealed under the old key
+        assert "hunter2" in webhook_rows(store, request)
+        rotated = Taskflow(
+            store,
+            clock=clock,
+            allow_private_webhooks=True,
+            secrets=AesGcmSealer([b"n" * 32, b"o" * 32]),
+        )
+        assert rotated.seal_webhook_secrets() == 2
+        assert rotated.seal_webhook_secrets() == 0
+        dump = webhook_rows(store, request)
+        assert "hunter2" not in dump
+        assert "abc123" not in dump
+        with store.unit_of_work(read_only=True) as uow:
+            targets = [w.target or "" for w in uow.webhooks.all()]
+        current = AesGcmSealer([b"n" * 32])  # the old key is no longer needed
+        assert sorted(current.open(t) for t in targets) == sorted(
+            [url, self.secretive(receiver, "/old")]
+        )
+        # The moved subscription kept its place and its history: nothing is sent again.
+        (moved,) = rotated.deliveries(case["id"])
+        assert moved["status"] == "delivered"
+        rotated.comment(case["id"], "after", user=ALICE)
+
+        def both_got_it() -> bool:
+            rotated.deliver_pending(timeout=2)
+            return (
+                len(receiver.accepted("/in?token=abc123")) == 2
+                and len(receiver.accepted("/old?token=abc123")) >= 1
+            )
+
+        eventually(both_got_it)
+        assert [r.message["type"] for r in receiver.accepted("/in?token=abc123")] == [
+            "create",
+            "comment",
+        ]
+        assert rotated.unsubscribe(url)
+
+    def test_a_url_stored_whole_before_is_the_same_subscription_when_registered_again(
+        self, store: Store, receiver: Receiver, request: pytest.FixtureRequest
+    ) -> None:
+        url = self.secretive(receiver)
+        legacy = stored_whole(store, url)
+        legacy.create({}, user=ALICE)
+        flow = Taskflow(store, allow_private_webhooks=True, secrets=SEALER)
+        flow.webhook(url, secret=SECRET)
+        assert flow.webhooks() == [
+            {
+                "url": receiver.url("/in?***").replace("//", "//***@"),
+                "events": ["*"],
+                "signed": True,
+            }
+        ]
+        assert "hunter2" not in webhook_rows(store, request)
+        # Its place in the feed kept: the create before is sent, once, to the whole URL.
+        delivered(flow, receiver, 1)
+        (got,) = receiver.accepted("/in?token=abc123")
+        assert got.message["type"] == "create"
+        assert got.signature_is_valid(SECRET)
+        assert flow.deliver_pending(timeout=2) == 0
+
+    def test_a_url_stored_whole_before_is_removed_by_its_url(
+        self, store: Store, receiver: Receiver
+    ) -> None:
+        url = self.secretive(receiver)
+        legacy = stored_whole(store, url)
+        assert Taskflow(store).unsubscribe(url)
+        assert legacy.webhooks() == []
+
+    def test_an_error_naming_the_url_is_kept_and_logged_without_its_credentials(
+        self, store: Store, receiver: Receiver, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        def failing(url: str, body: bytes, headers: Mapping[str, str], timeout: float) -> None:
+            raise RuntimeError(f"cannot reach {url} (password {urlsplit(url).password})")
+
+        url = self.secretive(receiver)
+        flow = Taskflow(store, allow_private_webhooks=True, secrets=SEALER, send_webhook=failing)
+        flow.webhook(url)
+        case = flow.create({}, user=ALICE)
+        with caplog.at_level(logging.WARNING, logger="taskflow_core.background.relay"):
+            eventually(
+                lambda: (
+                    flow.deliver_pending(timeout=1) == 0
+                    and bool(flow.deliveries(case["id"]))
+                    and flow.deliveries(case["id"])[0]["attempts"] >= 1
+                )
+            )
+        (failed,) = flow.deliveries(case["id"])
+        shown = receiver.url("/in?***").replace("//", "//***@")
+        assert failed["lastError"].startswith(f"RuntimeError: cannot reach {shown} (password ***")
+        assert "hunter2" not in caplog.text + failed["lastError"]
+        assert "abc123" not in caplog.text + failed["lastError"]
+
+
+def stored_whole(store: Store, url: str) -> Taskflow:
+    """A subscription to ``url`` as versions before keyed URLs stored it: under the whole URL,
+    credentials and all; and a flow that sends to it."""
+    with store.unit_of_work() as uow:
+        uow.webhooks.register(Webhook(url=url, events=("*",), cursor=uow.changes.head()))
+        uow.commit()
+    return Taskflow(store, allow_private_webhooks=True)
 
 
 class TestDeliveriesListing:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -36,8 +38,8 @@ def test_list_shows_each_subscription_without_secrets(tmp_path: Path) -> None:
     code, output = invoke("webhooks", "list", "--dsn", f"sqlite:///{path}")
     assert code == 0, output
     assert output.splitlines() == [
-        "https://crm.example.com/hooks\tcomment\tsigned",
         "https://***@hooks.example.com/in?***\t*\tunsigned",
+        "https://crm.example.com/hooks\tcomment\tsigned",
     ]
     for secret in ("hunter2", "abc123", "s3cret"):
         assert secret not in output
@@ -68,7 +70,7 @@ def test_list_of_an_empty_database_says_so(tmp_path: Path) -> None:
 
 def test_migrate_seals_the_secrets_stored_as_given_when_a_key_is_set(tmp_path: Path) -> None:
     path = tmp_path / "hooks.db"
-    registered(path)  # one plain secret, stored before there was a key
+    registered(path)  # a plain secret and a URL with credentials, stored with no key
     key = base64.b64encode(b"m" * 32).decode()
     result = CliRunner().invoke(
         cli,
@@ -76,15 +78,21 @@ def test_migrate_seals_the_secrets_stored_as_given_when_a_key_is_set(tmp_path: P
         env={**CLEAN_ENV, "TASKFLOW_SECRET_KEY": key},
     )
     assert result.exit_code == 0, result.output
-    assert "sealed 1 webhook secret(s) with the current key" in result.output
+    assert "sealed the secrets and URLs of 2 webhook(s) with the current key" in result.output
     store = SqliteStore(path)
     with store.unit_of_work(read_only=True) as uow:
         stored = uow.webhooks.get("https://crm.example.com/hooks")
+        (keyed,) = [w for w in uow.webhooks.all() if w.target is not None]
     store.close()
     assert stored is not None
     assert stored.secret is not None
     assert stored.secret.startswith("sealed:v1:")
     assert AesGcmSealer([b"m" * 32]).open(stored.secret) == "s3cret"
+    assert AesGcmSealer([b"m" * 32]).open(keyed.target or "") == SECRET_URL
+    with closing(sqlite3.connect(path)) as conn:
+        dump = repr(conn.execute("SELECT * FROM webhooks").fetchall())
+    for secret in ("hunter2", "abc123", "s3cret"):
+        assert secret not in dump
 
 
 def test_migrate_with_a_malformed_key_says_so(tmp_path: Path) -> None:

@@ -1,12 +1,16 @@
 """The standard library sender against a real receiver: the timeout bounds the whole send,
-and addresses that are not public are refused after resolving, unless allowed."""
+the name's resolving included, and addresses that are not public are refused after
+resolving, unless allowed."""
 
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -14,7 +18,8 @@ from taskflow_core import Taskflow
 from taskflow_core.background.http_sender import DeliveryFailed, HttpSender, phrase, post
 from taskflow_core.domain.addresses import Reach
 from taskflow_core.memory import MemoryStore
-from tests.receiver import Receiver, receiving
+from tests.receiver import Receiver, eventually, receiving
+from tests.support.resolvers import HangingResolver
 
 LOCAL = HttpSender(Reach(private=True))
 
@@ -157,3 +162,77 @@ def test_a_tls_handshake_trickled_a_byte_at_a_time_fails_at_the_timeout() -> Non
             assert time.monotonic() - started < 1.5
         finally:
             stop.set()
+
+
+@pytest.fixture
+def resolver() -> Iterator[HangingResolver]:
+    resolver = HangingResolver("hangs.example")
+    yield resolver
+    resolver.release.set()
+
+
+class TestResolving:
+    """Issue 33: the name is resolved within the send's deadline, and checked as resolved."""
+
+    def test_a_name_whose_resolver_hangs_fails_at_the_timeout(
+        self, resolver: HangingResolver
+    ) -> None:
+        sender = HttpSender(Reach(private=True), lookup=resolver)
+        started = time.monotonic()
+        with pytest.raises(DeliveryFailed, match=r"^timed out after 0.5s$"):
+            sender("http://hangs.example:9/hook", b"{}", {}, 0.5)
+        assert time.monotonic() - started < 0.9
+
+    def test_sends_waiting_on_a_hung_name_share_one_lookup_and_hold_up_no_other_name(
+        self, resolver: HangingResolver, receiver: Receiver
+    ) -> None:
+        sender = HttpSender(Reach(private=True), lookup=resolver)
+        failures: list[str] = []
+
+        def send_to_the_hung_name() -> None:
+            try:
+                sender("http://hangs.example:9/hook", b"{}", {}, 2.0)
+            except DeliveryFailed as exc:
+                failures.append(str(exc))
+
+        waiting = [threading.Thread(target=send_to_the_hung_name) for _ in range(3)]
+        for thread in waiting:
+            thread.start()
+        started = time.monotonic()
+        sender(receiver.url().replace("127.0.0.1", "localhost"), b"{}", {}, 2.0)
+        assert time.monotonic() - started < 0.5
+        assert len(receiver.accepted()) == 1
+        for thread in waiting:
+            thread.join()
+        assert failures == ["timed out after 2s"] * 3
+        assert resolver.asked.count("hangs.example") == 1
+        resolver.release.set()
+        eventually(lambda: sender._resolver.in_flight() == 0)
+        # Released, the name resolves (to the receiver) and a new send goes through.
+        sender(receiver.url().replace("127.0.0.1", "hangs.example"), b"{}", {}, 2.0)
+        assert len(receiver.accepted()) == 2
+
+    def test_the_addresses_a_lookup_gives_are_checked_before_connecting(self) -> None:
+        def intranet(host: str, port: int | None) -> list[tuple[Any, ...]]:
+            return socket.getaddrinfo("10.0.0.7", port, type=socket.SOCK_STREAM)
+
+        with pytest.raises(DeliveryFailed, match=r"resolves to 10\.0\.0\.7, which is not a public"):
+            HttpSender(lookup=intranet)("http://intranet.example/hook", b"{}", {}, 1.0)
+
+    def test_a_process_whose_resolver_hangs_exits_once_its_send_timed_out(self) -> None:
+        # The lookup's thread is a daemon: a relay told to stop is not held by a resolver.
+        script = (
+            "import time\n"
+            "from taskflow_core.background.http_sender import DeliveryFailed, HttpSender\n"
+            "sender = HttpSender(lookup=lambda host, port: time.sleep(60) or [])\n"
+            "try:\n"
+            "    sender('http://hangs.example/hook', b'{}', {}, 0.3)\n"
+            "except DeliveryFailed as exc:\n"
+            "    print(exc)\n"
+        )
+        started = time.monotonic()
+        done = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, timeout=30
+        )
+        assert done.stdout.strip() == "timed out after 0.3s", done.stderr
+        assert time.monotonic() - started < 10  # an interpreter's start, not the lookup's 60 s
