@@ -270,6 +270,18 @@ class EncodedListings(Protocol):
 
 
 @runtime_checkable
+class ConcurrentWriters(Protocol):
+    """A store whose writers wait on each other only for the rows they share (PostgreSQL),
+    so that a bulk action may run several of its cases at once (application/bulk.py), each
+    still in a transaction of its own. Optional: without it, a batch runs its cases one
+    after another (SQLite has one writer; the memory store locks the whole store)."""
+
+    @property
+    def concurrent_writers(self) -> int:
+        """How many transactions one batch may hold open at once (1: one at a time)."""
+
+
+@runtime_checkable
 class ChangeWaiter(Protocol):
     """A store that can tell when changes may have committed, so readers need not poll."""
 

@@ -25,6 +25,9 @@ _DEFAULTS = {
     "connect_timeout": ("PGCONNECT_TIMEOUT", "10"),
     "application_name": ("PGAPPNAME", "taskflow"),
 }
+# The most cases of one bulk action in flight at once (docs/bulk.md): beyond four, on the
+# benchmark's machine, the batch went no faster and the requests beside it slower.
+BULK_WRITERS = 4
 
 
 class PostgresStore:
@@ -106,6 +109,13 @@ class PostgresStore:
             sequencer=self._sequencer,
             wake=self._notifying,
         )
+
+    @property
+    def concurrent_writers(self) -> int:
+        """How many cases of a bulk action run at once (``ConcurrentWriters``): a few,
+        within half the pool, so that the requests beside a batch still find connections;
+        a case's time goes mostly to round trips and the commit, which overlap."""
+        return max(1, min(BULK_WRITERS, self._max_size // 2))
 
     def wait_for_changes(self, timeout: float) -> None:
         """Return when a change may have committed to the feed, or after ``timeout``."""
