@@ -25,9 +25,10 @@ _DEFAULTS = {
     "connect_timeout": ("PGCONNECT_TIMEOUT", "10"),
     "application_name": ("PGAPPNAME", "taskflow"),
 }
-# The most cases of one bulk action in flight at once (docs/bulk.md): beyond four, on the
-# benchmark's machine, the batch went no faster and the requests beside it slower.
-BULK_WRITERS = 4
+# The most cases of one bulk action in flight at once (docs/bulk.md), within half the pool:
+# 5 with the default pool. On the benchmark's shared 2-core machine a batch took 3-4 ms a
+# case with 8 at once, 6-7 ms with 4, 11-16 ms one at a time.
+BULK_WRITERS = 8
 
 
 class PostgresStore:
