@@ -156,13 +156,19 @@ def export(server: Server, fmt: str) -> dict[str, Any]:
     }
 
 
+def _load(averages: list[float]) -> str:
+    return ", ".join(f"{value:.2f}" for value in averages)
+
+
 def render(result: dict[str, Any]) -> str:
     b = result["bulk"]
     lines = [
         f"# Bulk actions and export, {result['cases']:,} cases",
         "",
         f"`{result['command']}`; `taskflow serve` with {result['workers']} workers x "
-        f"{result['threads']} threads, PostgreSQL on the same machine.",
+        f"{result['threads']} threads, PostgreSQL on the same machine. Load average (1, 5, "
+        f"15 min) as the measuring began: {_load(result['load_before'])}, as it ended: "
+        f"{_load(result['load_after'])} (a shared machine with 2 cores: other work ran too).",
         "",
         "| measure | value | target |",
         "|---|---|---|",
@@ -218,6 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     singles = [case_id(n) for n in range(BATCH + 1, 2 * BATCH + 1)]
     others = [case_id(n) for n in range(2 * BATCH + 1, args.cases + 1)]
     server = Server(dsn, args.workers, args.threads, extra=("--app", "benchmarks.bulk_app:flow"))
+    load_before = list(os.getloadavg())
     try:
         log("GET /{id} alone, 5 s")
         with Readers(server.url, others, args.connections) as alone:
@@ -258,6 +265,8 @@ def main(argv: list[str] | None = None) -> int:
         "workers": args.workers,
         "threads": args.threads,
         "command": f"python -m benchmarks.bulk --cases {args.cases}",
+        "load_before": load_before,
+        "load_after": list(os.getloadavg()),
         "alone": alone_summary,
         "bulk": bulk,
         "one_by_one_s": singly,

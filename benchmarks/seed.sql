@@ -45,6 +45,13 @@ from generate_series(1, :cases) as n
 cross join (values ('create', 0), ('status:new:open', 60)) as e(name, offset_s);
 
 set session_replication_role = origin;
+
+-- Statistics before the backfill below: without them, taskflow_search_document's lookups of
+-- a case's comments scan the whole log for each case (16 ms a case at 1,000,000 cases, four
+-- and a half hours in all, against 0.2 ms a case once analyzed).
+analyze cases;
+analyze activity_log;
+
 do $$
 begin
   if to_regclass('case_status_counts') is not null then

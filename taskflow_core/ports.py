@@ -265,12 +265,27 @@ class EncodedListings(Protocol):
     ``list`` returns; with list decorators registered, it always does.
     """
 
-    def list_encoded(self, query: ListQuery, *, budget: int) -> EncodedPage:
+    def list_encoded(
+        self, query: ListQuery, *, budget: int, as_stored: bool = False
+    ) -> EncodedPage:
         """``list(query, budget=budget)``, each case within the budget as the JSON text
         ``encode_json(case_to_wire(case))`` makes (taskflow_core/domain/wire.py): the same text,
-        except that numbers are written as the store keeps them: ``0.0000001`` where Python
-        writes ``1e-07``, and a number stored by another client with more precision than a
-        float, exactly, where the worker would round it."""
+        except that a number stored by another client with more precision than a float is
+        written exactly, where the worker would round it. ``as_stored``: numbers as the
+        store keeps them (``1.0``, ``1000000000000000000000``) rather than as JavaScript
+        writes them, so that parsing the text gives the values ``list`` reads."""
+
+
+@runtime_checkable
+class ConcurrentWriters(Protocol):
+    """A store whose writers wait on each other only for the rows they share (PostgreSQL),
+    so that a bulk action may run several of its cases at once (application/bulk.py), each
+    still in a transaction of its own. Optional: without it, a batch runs its cases one
+    after another (SQLite has one writer; the memory store locks the whole store)."""
+
+    @property
+    def concurrent_writers(self) -> int:
+        """How many transactions one batch may hold open at once (1: one at a time)."""
 
 
 @runtime_checkable

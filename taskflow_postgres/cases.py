@@ -115,8 +115,11 @@ class PostgresCaseRepository:
         )
         return ListPage(cases=cases, count=count, deferred=deferred)
 
-    def list_encoded(self, query: ListQuery, *, budget: int) -> EncodedPage:
+    def list_encoded(
+        self, query: ListQuery, *, budget: int, as_stored: bool = False
+    ) -> EncodedPage:
         cases: list[str] = []
+        written = _as_it_is if as_stored else as_javascript
 
         def read(row: DictRow) -> None:
             if row["json"] is None:
@@ -128,11 +131,15 @@ class PostgresCaseRepository:
             else:
                 # jsonb writes numbers as it keeps them (1e21 in 22 digits, 1.0 as 1.0):
                 # written as every answer writes them, the text is the worker's.
-                cases.append(as_javascript(row["json"]))
+                cases.append(written(row["json"]))
 
         statement, params = encoded_list_statement(query, budget)
         count, deferred = _read_page(self._conn, statement, params, read)
         return EncodedPage(cases=cases, count=count, deferred=deferred)
+
+
+def _as_it_is(text: str) -> str:
+    return text
 
 
 def _read_page(

@@ -14,11 +14,13 @@ case has run, and a batch sent again after that replays it, doing nothing.
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import json
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import attrs
@@ -35,7 +37,7 @@ from ..errors import (
     TaskflowError,
     status_for,
 )
-from ..ports import Store
+from ..ports import ConcurrentWriters, Store
 from . import bulk_request, idempotency
 from .bulk_request import BulkAction, BulkRequest
 from .commands import Command, Context, Outcome
@@ -189,7 +191,17 @@ class Bulk:
         if request.dry_run:
             workflow = self.workflow()
             return [self._predict(request.action, case_id, user, workflow) for case_id in ids]
-        return [self._act(request.action, case_id, user, bulk_id, keyed) for case_id in ids]
+
+        def act(case_id: str) -> dict[str, Any]:
+            return self._act(request.action, case_id, user, bulk_id, keyed)
+
+        return in_turn(act, ids, self.writers())
+
+    def writers(self) -> int:
+        """How many cases run at once: what the store takes, 1 where it has one writer."""
+        if isinstance(self.store, ConcurrentWriters):
+            return max(1, self.store.concurrent_writers)
+        return 1
 
     def _act(
         self,
@@ -223,6 +235,35 @@ class Bulk:
         except Exception as error:
             return failure_row(case_id, error)
         return _row(case_id, 200)
+
+
+def in_turn(
+    act: Callable[[str], dict[str, Any]], ids: Sequence[str], writers: int
+) -> list[dict[str, Any]]:
+    """``act`` on each id, ``writers`` at a time at most, the rows in the ids' order.
+
+    A case's time goes mostly to waiting on the database (its round trips and its commit),
+    so a few cases in flight at once (each its own transaction, on its own connection) make
+    a batch several times faster. Each runs in a copy of the caller's context variables, so
+    a hook sees what it would see run by the caller. A case failing ends only its own row
+    (``_act`` answers it); anything else (a dying process: ``KeyboardInterrupt``,
+    ``SystemExit``) starts no further case, lets those in flight end, and is raised, as it
+    would have been one case at a time: each case's own key still tells a retry what
+    committed."""
+    if writers <= 1 or len(ids) <= 1:
+        return [act(case_id) for case_id in ids]
+    with ThreadPoolExecutor(
+        max_workers=min(writers, len(ids)), thread_name_prefix="taskflow-bulk"
+    ) as pool:
+        futures: list[Future[dict[str, Any]]] = [
+            pool.submit(contextvars.copy_context().run, act, case_id) for case_id in ids
+        ]
+        try:
+            return [future.result() for future in futures]
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
 
 
 def _loads(body: bytes) -> dict[str, Any]:

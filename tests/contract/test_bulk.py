@@ -4,6 +4,9 @@ on every entry, dry runs, and idempotent retries."""
 
 from __future__ import annotations
 
+import contextvars
+import threading
+import time
 from typing import Any
 
 import pytest
@@ -16,6 +19,7 @@ from taskflow_core import (
     Taskflow,
 )
 from taskflow_core.application import bulk_request as bulk_module
+from taskflow_core.ports import ConcurrentWriters, Store
 from tests.contract.conftest import ALICE, BOB
 
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
@@ -84,6 +88,51 @@ class TestActing:
         entries = log_of(flow, case_id)[:2]
         assert [e["eventName"] for e in entries] == ["status:open:closed", "status:new:open"]
         assert {e["event"]["meta"]["bulk"] for e in entries} == {answer["meta"]["bulk"]}
+
+    def test_where_the_store_has_concurrent_writers_cases_run_at_once_rows_in_order(
+        self, flow: Taskflow, store: Store
+    ) -> None:
+        if not isinstance(store, ConcurrentWriters) or store.concurrent_writers < 2:
+            pytest.skip("a store with one writer runs a batch's cases one after another")
+        ids = make(flow, 8)
+        # Each hook waits for another case's: only cases in flight together get past.
+        together = threading.Barrier(2, timeout=10)
+        lock = threading.Lock()
+        flight = {"now": 0, "most": 0}
+
+        @flow.hook("comment")
+        def meet(event: HookEvent) -> None:
+            with lock:
+                flight["now"] += 1
+                flight["most"] = max(flight["most"], flight["now"])
+            try:
+                together.wait()
+                # The later ids end first: the rows must still come in the ids' order.
+                time.sleep(0.002 * (8 - ids.index(event.id)))
+            finally:
+                with lock:
+                    flight["now"] -= 1
+
+        answer = flow.bulk({"comment": "hi"}, ids=ids, user=BOB)
+
+        assert answer["data"] == [{"id": case_id, "status": 200} for case_id in ids]
+        assert 2 <= flight["most"] <= store.concurrent_writers
+        for case_id in ids:
+            assert [e["eventName"] for e in log_of(flow, case_id)].count("comment") == 1
+
+    def test_a_hook_sees_the_callers_context_variables(self, flow: Taskflow) -> None:
+        tenant: contextvars.ContextVar[str] = contextvars.ContextVar("tenant", default="none")
+        seen: list[str] = []
+        flow.hook("comment", lambda event: seen.append(tenant.get()))
+        ids = make(flow, 3)
+
+        token = tenant.set("acme")
+        try:
+            flow.bulk({"comment": "hi"}, ids=ids, user=BOB)
+        finally:
+            tenant.reset(token)
+
+        assert seen == ["acme"] * 3
 
     def test_assign_to_nobody_and_comment_are_actions_too(self, flow: Taskflow) -> None:
         ids = make(flow, 2)
