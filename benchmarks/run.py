@@ -93,17 +93,18 @@ def recreate_database(admin_dsn: str, name: str) -> None:
         )
 
 
-def seed(dsn: str, cases: int, script: str = "seed.sql") -> float:
-    """Run a seed script of this folder with psql; the seconds it took."""
+def seed(dsn: str, cases: int, script: str = "seed.sql", **variables: int) -> float:
+    """Run a seed script of this folder with psql (``cases`` and ``variables`` as its psql
+    variables); the seconds it took."""
     started = time.monotonic()
+    named = [f"{name}={value}" for name, value in {"cases": cases, **variables}.items()]
     subprocess.run(
         [
             "psql",
             "-q",
             "-v",
             "ON_ERROR_STOP=1",
-            "-v",
-            f"cases={cases}",
+            *(part for variable in named for part in ("-v", variable)),
             "-f",
             str(HERE / script),
             dsn,
