@@ -148,7 +148,7 @@ def prepare(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
         else:
             command = [server["taskflow"] or str(Path(sys.executable).with_name("taskflow"))]
             subprocess.run([*command, "migrate", "--dsn", dsn], check=True)
-        took = seed(dsn, args.cases, variables=variables)
+        took = seed(dsn, args.cases, **variables)
         log(f"{name}: seeded {args.cases:,} cases in {took:.1f}s")
     return servers
 

@@ -101,21 +101,18 @@ def recreate_database(admin_dsn: str, name: str) -> None:
         )
 
 
-def seed(
-    dsn: str, cases: int, script: str = "seed.sql", *, variables: dict[str, str] | None = None
-) -> float:
-    """Run a seed script of this folder with psql (``variables`` as ``-v``); seconds taken."""
+def seed(dsn: str, cases: int, script: str = "seed.sql", **variables: int | str) -> float:
+    """Run a seed script of this folder with psql (``cases`` and ``variables`` as its psql
+    variables); the seconds it took."""
     started = time.monotonic()
-    extra = [arg for k, v in (variables or {}).items() for arg in ("-v", f"{k}={v}")]
+    named = [f"{name}={value}" for name, value in {"cases": cases, **variables}.items()]
     subprocess.run(
         [
             "psql",
             "-q",
             "-v",
             "ON_ERROR_STOP=1",
-            "-v",
-            f"cases={cases}",
-            *extra,
+            *(part for variable in named for part in ("-v", variable)),
             "-f",
             str(HERE / script),
             dsn,

@@ -3,9 +3,12 @@ answers, with failures told in one line."""
 
 from __future__ import annotations
 
+import os
+
 import click
 
-from taskflow_compose import create_database
+from taskflow_compose import create_database, database_url
+from taskflow_compose.environment import DATABASE_URL_ENV
 from taskflow_core.application.readiness import check_ready
 from taskflow_core.errors import (
     DatabaseMissing,
@@ -15,6 +18,16 @@ from taskflow_core.errors import (
     one_line,
 )
 from taskflow_core.ports import Store
+
+
+def name_database(dsn: str | None) -> str | None:
+    """The database the command names (``database_url``'s one rule), also put in the
+    environment: a host module (``--app``) builds its store from there, as under
+    ``taskflow serve``'s workers, and would otherwise open the default SQLite file."""
+    url = database_url(dsn)
+    if url:
+        os.environ[DATABASE_URL_ENV] = url
+    return url
 
 
 def migrate_database(store: Store, *, why: str = "") -> None:

@@ -7,21 +7,20 @@ sent by one of them (again by another only if the first died while sending it).
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import threading
 from types import FrameType
 
 import click
 
-from taskflow_compose import database_url, load_flow
-from taskflow_compose.environment import DATABASE_URL_ENV, app_spec
+from taskflow_compose import load_flow
+from taskflow_compose.environment import app_spec
 from taskflow_core import Taskflow
 from taskflow_core.application.feed import waiter_of
 from taskflow_core.background.relay import DEFAULT_PER_WEBHOOK, DEFAULT_TIMEOUT, DEFAULT_WORKERS
 from taskflow_core.errors import StoreError, one_line
 
-from .database import check_not_misconfigured
+from .database import check_not_misconfigured, name_database
 from .loading import load_app
 from .logs import log_lines
 from .metrics import metrics_port_option, serve_metrics
@@ -111,10 +110,7 @@ def relay(
     metrics_host: str,
     metrics_port: int | None,
 ) -> None:
-    url = database_url(dsn)
-    if url:
-        # A host module builds its store from the environment, as under `taskflow serve`.
-        os.environ[DATABASE_URL_ENV] = url
+    url = name_database(dsn)
     spec = app or app_spec()
     flow = load_app(spec, lambda: load_flow(spec, url, existing=True))
     try:

@@ -10,7 +10,7 @@ import click
 import falcon
 from gunicorn.app.base import BaseApplication
 
-from taskflow_compose import database_url, store_from_url
+from taskflow_compose import store_from_url
 from taskflow_compose.authentication import AUTH_MODES, AuthSettings
 from taskflow_compose.environment import (
     APP_ENV,
@@ -18,7 +18,6 @@ from taskflow_compose.environment import (
     AUTH_ROLES_HEADER_ENV,
     AUTH_USER_HEADER_ENV,
     BODY_TIMEOUT_ENV,
-    DATABASE_URL_ENV,
     DEFAULT_DATABASE,
     FEED_ENV,
     HEADER_TIMEOUT_ENV,
@@ -42,7 +41,7 @@ from taskflow_core.background.sweeper import Sweeper
 from taskflow_core.ports import Store
 from taskflow_falcon.api import flow_of
 
-from .database import check_answers, migrate_database
+from .database import check_answers, migrate_database, name_database
 from .listening import bind_address, check_can_listen
 from .loading import load_app
 from .logs import GunicornLogger, logconfig
@@ -277,9 +276,7 @@ def serve(
 ) -> None:
     # The workers read their configuration from the environment, exactly as
     # `gunicorn 'taskflow_compose.wsgi:get_app()'` does, so both paths build the same app.
-    url = database_url(dsn)
-    if url:
-        os.environ[DATABASE_URL_ENV] = url
+    url = name_database(dsn)
     if app_spec:
         os.environ[APP_ENV] = app_spec
     os.environ[POOL_SIZE_ENV] = str(threads)

@@ -7,11 +7,11 @@ from types import FrameType
 
 import click
 
-from taskflow_compose import database_url, load_flow
+from taskflow_compose import load_flow
 from taskflow_compose.environment import app_spec as app_spec_from_env
 from taskflow_core.background.sweeper import DEFAULT_INTERVAL, Sweeper
 
-from .database import check_answers
+from .database import check_answers, name_database
 from .loading import load_app
 from .logs import log_lines
 from .metrics import metrics_port_option, serve_metrics
@@ -46,8 +46,9 @@ def timers(
     metrics_host: str,
     metrics_port: int | None,
 ) -> None:
+    url = name_database(dsn)
     spec = app_spec or app_spec_from_env()
-    flow = load_app(spec, lambda: load_flow(spec, database_url(dsn), existing=True))
+    flow = load_app(spec, lambda: load_flow(spec, url, existing=True))
     # A database that is not there or not migrated is one line and exit 1 now, not a
     # sweeper logging the same failure forever (or "fired 0" and exit 0).
     try:

@@ -35,7 +35,8 @@ from .jwks import (
     JwksCache,
     algorithm_of,
 )
-from .tokens import BadToken, Token
+from .tokens import BadToken, Token, claims_of
+from .verified import DEFAULT_SIZE, Verified, VerifiedTokens, digest
 
 __all__ = [
     "EXEMPT_PATHS",
@@ -126,6 +127,10 @@ class JwtBearer:
     ``exp`` is required, and it and ``nbf`` are checked with ``leeway`` seconds (60).
     ``profile.id`` is the ``id_claim`` claim (``sub``); roles come from ``roles_claim`` (a
     dotted path; default ``realm_access.roles``, then ``roles``).
+
+    ``token_cache``: how many verified tokens to remember (10,000; 0: none), so a token
+    seen again skips its signature check, the bulk of the cost; its claims are checked
+    again every time, and its key must still be the one held (``verified.py``).
     """
 
     challenge = "Bearer"
@@ -144,6 +149,7 @@ class JwtBearer:
         refresh_interval: float = DEFAULT_REFRESH_INTERVAL,
         retry_interval: float = DEFAULT_RETRY_INTERVAL,
         max_age: float = DEFAULT_MAX_AGE,
+        token_cache: int = DEFAULT_SIZE,
     ) -> None:
         if (jwks is None) == (key is None):
             raise ValueError("JwtBearer takes exactly one of jwks= (a URL) or key=")
@@ -171,29 +177,62 @@ class JwtBearer:
         self.id_claim = id_claim
         self.roles_claim = roles_claim
         self.leeway = leeway
+        if isinstance(token_cache, bool) or not isinstance(token_cache, int) or token_cache < 0:
+            raise ValueError("token_cache is a number of tokens, 0 for none")
+        self.verified = VerifiedTokens(token_cache) if token_cache else None
+        self.clock = time.time  # seconds since the epoch that exp and nbf are checked at
 
     def authenticate(self, req: falcon.Request) -> dict[str, Any]:
+        text = bearer_token(req)
         try:
-            token = Token(bearer_token(req))
-            algorithm, kid = token.algorithm, token.kid
-            if algorithm not in ALGORITHMS or not (kid is None or isinstance(kid, str)):
-                raise BadToken()
-            found = self._key if self.keys is None else self.keys.key(kid)
-            # The token's alg must be the one its key signs with (RSA: RS256, P-256:
-            # ES256): never "none", and never a public key used as an HMAC secret.
-            if found is None or found[0] != algorithm:
-                raise BadToken()
-            claims = token.verify(
-                found[1],
-                algorithm,
-                audience=self.audience,
-                issuer=self.issuer,
-                leeway=self.leeway,
-                now=time.time(),
-            )
+            claims = self._claims(text, self.clock())
         except BadToken:
             raise Unauthenticated() from None
         return user_from_claims(claims, self.id_claim, self.roles_claim)
+
+    def _claims(self, text: str, now: float) -> dict[str, Any]:
+        """The claims of a token that holds at ``now``; ``BadToken`` otherwise."""
+        cache, key = self.verified, b""
+        if cache is not None:
+            key = digest(text)
+            seen = cache.get(key)
+            # Only while the key set holds the very key that verified it: a refresh that
+            # withdrew or replaced the key ends the entry (a replaced one is verified anew).
+            if seen is not None and self._key_for(seen.kid) is seen.found:
+                try:
+                    return claims_of(
+                        seen.payload,
+                        audience=self.audience,
+                        issuer=self.issuer,
+                        leeway=self.leeway,
+                        now=now,
+                    )
+                except BadToken:
+                    cache.drop(key)  # expired: it will not be good again
+                    raise
+        token = Token(text)
+        algorithm, kid = token.algorithm, token.kid
+        if algorithm not in ALGORITHMS or not (kid is None or isinstance(kid, str)):
+            raise BadToken()
+        found = self._key_for(kid)
+        # The token's alg must be the one its key signs with (RSA: RS256, P-256:
+        # ES256): never "none", and never a public key used as an HMAC secret.
+        if found is None or found[0] != algorithm:
+            raise BadToken()
+        claims = token.verify(
+            found[1],
+            algorithm,
+            audience=self.audience,
+            issuer=self.issuer,
+            leeway=self.leeway,
+            now=now,
+        )
+        if cache is not None:
+            cache.put(key, Verified(found, kid, token.payload))
+        return claims
+
+    def _key_for(self, kid: str | None) -> tuple[str, Any] | None:
+        return self._key if self.keys is None else self.keys.key(kid)
 
 
 def bearer_token(req: falcon.Request) -> str:

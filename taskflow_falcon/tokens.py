@@ -49,7 +49,7 @@ def _json_object(raw: bytes) -> dict[str, Any]:
 class Token:
     """A compact JWT split into its parts; nothing is trusted until ``verify``."""
 
-    __slots__ = ("_payload", "_signature", "header", "signing_input")
+    __slots__ = ("_signature", "header", "payload", "signing_input")
 
     def __init__(self, text: str) -> None:
         parts = _COMPACT.fullmatch(text)
@@ -60,7 +60,7 @@ class Token:
         if "crit" in self.header:
             raise BadToken()
         self.signing_input = f"{parts[1]}.{parts[2]}".encode("ascii")
-        self._payload = parts[2]
+        self.payload = parts[2]
         self._signature = _segment(parts[3])
 
     @property
@@ -88,9 +88,22 @@ class Token:
         verifier = jwt.get_algorithm_by_name(algorithm)
         if not verifier.verify(self.signing_input, key, self._signature):
             raise BadToken()
-        claims = _json_object(_segment(self._payload))
-        check_claims(claims, audience=audience, issuer=issuer, leeway=leeway, now=now)
-        return claims
+        return claims_of(self.payload, audience=audience, issuer=issuer, leeway=leeway, now=now)
+
+
+def claims_of(
+    payload: str,
+    *,
+    audience: Collection[str] | None,
+    issuer: str | None,
+    leeway: float,
+    now: float,
+) -> dict[str, Any]:
+    """The claims of a payload segment whose signature was checked, once they hold at
+    ``now`` (``check_claims``)."""
+    claims = _json_object(_segment(payload))
+    check_claims(claims, audience=audience, issuer=issuer, leeway=leeway, now=now)
+    return claims
 
 
 def _number(claims: Mapping[str, Any], name: str, *, required: bool = False) -> float | None:

@@ -425,6 +425,40 @@ class TestListing:
         page = {"sort": {"column": "due"}, "limit": 2, "offset": 1, "overdue": "false"}
         assert self.names(flow, page) == ["early", "late"]
 
+    def test_a_case_with_two_deadlines_is_listed_once_at_its_earliest_due(
+        self, store: Store, clock: HandClock
+    ) -> None:
+        """Filtered by deadline and sorted by due: each case once, where its soonest running
+        or overdue deadline puts it (PostgreSQL reads such a page off the due index)."""
+        flow = (
+            Taskflow(store, clock=clock)
+            .deadline("reply", within=3 * DAY, starts=["urgent"])
+            .deadline("decision", within=10 * DAY, starts=["submitted", "urgent"])
+        )
+        steps = (("a", 1, "submitted"), ("b", 2, "urgent"), ("c", 3, "submitted"))
+        ids = {}
+        for name, day, status in steps:  # decision due on the 11th, 12th, 13th; b replies by 5th
+            clock.at = at(day)
+            ids[name] = flow.set_status(flow.create({"n": name})["id"], status)["id"]
+        clock.at = at(4)
+        flow.set_status(ids["c"], "urgent")  # c's reply due on the 7th, its decision stays
+        flow.create({"n": "none"})
+        soon = {"due": {"to": iso(at(14))}, "sort": {"column": "due"}}
+        assert self.names(flow, soon) == ["b", "c", "a"]
+        later_first = {**soon, "sort": {"column": "due", "ascending": "false"}}
+        assert self.names(flow, later_first) == ["a", "c", "b"]
+        assert self.names(flow, {**soon, "limit": 2, "offset": 1}) == ["c", "a"]
+        assert flow.list(soon)["meta"]["count"] == 3
+        clock.at = at(8)  # both replies are late; the decisions are not
+        assert flow.run_due_timers() == 2
+        late = {"overdue": "true", "sort": {"column": "due"}}
+        assert self.names(flow, late) == ["b", "c"]
+        assert self.names(flow, {**late, "sort": {"column": "due", "ascending": "false"}}) == [
+            "c",
+            "b",
+        ]
+        assert self.names(flow, {**late, "limit": 1, "offset": 1}) == ["c"]
+
     @pytest.mark.parametrize(
         ("query", "field"),
         [

@@ -46,7 +46,7 @@ def test_the_seed_fills_the_original_schema_with_the_same_cases(postgres_dsn: st
     try:
         with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute(ORIGINAL_SCHEMA.read_text().encode())
-        seed(dsn, 40, variables={"changed_by": ORIGINAL_CHANGED_BY})
+        seed(dsn, 40, changed_by=ORIGINAL_CHANGED_BY)
         with psycopg.connect(dsn) as conn:
             cases = conn.execute("SELECT count(*), count(DISTINCT status) FROM cases").fetchone()
             entries = conn.execute(

@@ -16,6 +16,7 @@ from psycopg import sql
 
 from taskflow_cli import serve as serve_module
 from taskflow_cli.main import cli
+from taskflow_core import Taskflow
 from taskflow_postgres import PostgresStore
 from taskflow_sqlite import SqliteStore
 
@@ -293,6 +294,40 @@ class TestThePgVariables:
 
         assert result.exit_code == 0, result.output
         assert not (directory / "taskflow.db").exists()
+
+
+HOST_READING_ITS_DATABASE_FROM_THE_ENVIRONMENT = """
+from taskflow_compose import database_url, store_from_url
+from taskflow_core import Taskflow
+
+flow = Taskflow(store_from_url(database_url()))
+"""
+
+
+@pytest.mark.postgres
+def test_timers_give_a_host_module_the_database_they_name(
+    directory: Path, postgres_dsn: str
+) -> None:
+    """A host module builds its store from the environment (benchmarks/deadlines_app.py does),
+    as under ``serve``'s workers: ``timers --dsn`` is the database it finds there, not the
+    default SQLite file."""
+    (directory / "host_from_env.py").write_text(HOST_READING_ITS_DATABASE_FROM_THE_ENVIRONMENT)
+    store = PostgresStore(postgres_dsn)
+    case_id = Taskflow(store).create({"subject": "x"})["id"]
+    store.close()
+    with psycopg.connect(postgres_dsn) as conn:
+        conn.execute(
+            "INSERT INTO timers (case_id, name, due, fire_at)"
+            " VALUES (%s, 'ping', now() - interval '1 minute', now() - interval '1 minute')",
+            (case_id,),
+        )
+
+    args = ["timers", "--once", "--app", "host_from_env:flow", "--dsn", postgres_dsn]
+    result = CliRunner().invoke(cli, args)
+
+    assert result.exit_code == 0, result.output
+    assert result.output == "fired 1 timer(s)\n"
+    assert not (directory / "taskflow.db").exists()
 
 
 class TestNoSilentSqliteFile:

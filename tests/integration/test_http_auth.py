@@ -23,6 +23,7 @@ from taskflow_core.memory import MemoryStore
 from taskflow_falcon import create_app
 from taskflow_falcon.auth import JwtBearer, TrustedHeaders
 from taskflow_falcon.signin import OidcSignIn
+from taskflow_falcon.verified import digest
 from tests.support.identity import (
     AUDIENCE,
     ISSUER,
@@ -57,6 +58,16 @@ def bearer_client(flow: Taskflow, url: str, **options: Any) -> falcon.testing.Te
 @pytest.fixture
 def client(flow: Taskflow, idp: JwksServer) -> falcon.testing.TestClient:
     return bearer_client(flow, idp.url)
+
+
+def keys_on_a_clock(
+    flow: Taskflow, idp: JwksServer, now: list[float]
+) -> tuple[JwtBearer, falcon.testing.TestClient]:
+    """``JwtBearer`` keeping its keys an hour (the default), on the clock ``now[0]`` tells."""
+    authenticate = JwtBearer(jwks=idp.url, audience=AUDIENCE, max_age=3600)
+    assert authenticate.keys is not None
+    authenticate.keys.clock = lambda: now[0]
+    return authenticate, falcon.testing.TestClient(create_app(flow, authenticate=authenticate))
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -268,11 +279,8 @@ class TestKeys:
     def test_keys_are_fetched_again_after_max_age_and_kept_when_that_fails(
         self, flow: Taskflow, idp: JwksServer
     ) -> None:
-        authenticate = JwtBearer(jwks=idp.url, audience=AUDIENCE, max_age=3600)
-        assert authenticate.keys is not None
         now = [0.0]
-        authenticate.keys.clock = lambda: now[0]
-        client = falcon.testing.TestClient(create_app(flow, authenticate=authenticate))
+        authenticate, client = keys_on_a_clock(flow, idp, now)
         token = bearer(RSA_KEY.sign(claims()))
         assert client.simulate_get("/", headers=token).status_code == 200
         now[0] = 3599
@@ -436,6 +444,107 @@ class TestSpoofedHeaders:
         made = client.simulate_post("/", json={}, headers={"X-Forwarded-User": "admin"})
         assert made.status_code == 200
         assert made.json["data"]["activityLog"][0]["changedBy"] is None
+
+
+class TestVerifiedTokens:
+    """The cache of verified tokens (taskflow_falcon/verified.py) skips only the signature:
+    everything else about a token is judged again on each use."""
+
+    def test_a_token_seen_again_is_answered_from_the_cache(
+        self, flow: Taskflow, idp: JwksServer
+    ) -> None:
+        authenticate = JwtBearer(jwks=idp.url, audience=AUDIENCE, issuer=ISSUER)
+        client = falcon.testing.TestClient(create_app(flow, authenticate=authenticate))
+        token = EC_KEY.sign(claims("ann"))
+        for _ in range(3):
+            result = client.simulate_get("/", headers=bearer(token))
+            assert result.status_code == 200, result.text
+        assert authenticate.verified is not None
+        assert len(authenticate.verified) == 1
+        assert authenticate.verified.get(digest(token)) is not None
+
+    def test_an_expired_token_is_refused_though_cached(self, flow: Taskflow) -> None:
+        authenticate = JwtBearer(key=EC_KEY.private, audience=AUDIENCE, leeway=60)
+        start = time.time()
+        now = [start]
+        authenticate.clock = lambda: now[0]
+        client = falcon.testing.TestClient(create_app(flow, authenticate=authenticate))
+        token = EC_KEY.sign(claims(nbf=int(start) + 100, exp=int(start) + 200))
+        assert_refused(client.simulate_get("/", headers=bearer(token)))  # not valid yet
+        now[0] = start + 50  # within the leeway of nbf
+        for _ in range(2):
+            assert client.simulate_get("/", headers=bearer(token)).status_code == 200
+        assert authenticate.verified is not None
+        assert authenticate.verified.get(digest(token)) is not None
+        now[0] = start + 262  # past exp and its leeway
+        assert_refused(client.simulate_get("/", headers=bearer(token)))
+        assert authenticate.verified.get(digest(token)) is None
+
+    def test_a_token_of_a_withdrawn_key_is_refused_after_the_refresh(
+        self, flow: Taskflow, idp: JwksServer
+    ) -> None:
+        now = [0.0]
+        _, client = keys_on_a_clock(flow, idp, now)
+        withdrawn, kept = EC_KEY.sign(claims()), RSA_KEY.sign(claims())
+        for token in (withdrawn, kept, withdrawn, kept):
+            assert client.simulate_get("/", headers=bearer(token)).status_code == 200
+        idp.keys.remove(EC_KEY)
+        now[0] = 3601  # past max_age: the set is fetched again, without the EC key
+        assert_refused(client.simulate_get("/", headers=bearer(withdrawn)))
+        assert client.simulate_get("/", headers=bearer(kept)).status_code == 200
+        assert idp.fetches == 2
+
+    def test_a_key_replaced_under_the_same_kid_ends_its_tokens(
+        self, flow: Taskflow, idp: JwksServer
+    ) -> None:
+        now = [0.0]
+        _, client = keys_on_a_clock(flow, idp, now)
+        token = RSA_KEY.sign(claims())
+        assert client.simulate_get("/", headers=bearer(token)).status_code == 200
+        idp.keys[idp.keys.index(RSA_KEY)] = SigningKey.rsa(kid=RSA_KEY.kid)
+        now[0] = 3601
+        assert_refused(client.simulate_get("/", headers=bearer(token)))
+
+    def test_a_cached_token_tampered_with_is_refused(
+        self, client: falcon.testing.TestClient
+    ) -> None:
+        token = EC_KEY.sign(claims("ann"))
+        assert client.simulate_get("/", headers=bearer(token)).status_code == 200
+        header, payload, signature = token.split(".")
+        mallory = base64.urlsafe_b64encode(json.dumps(claims("mallory")).encode())
+        flipped = signature[:-2] + ("A" if signature[-2] != "A" else "B") + signature[-1]
+        for tampered in (
+            f"{header}.{mallory.decode().rstrip('=')}.{signature}",
+            f"{header}.{payload}.{flipped}",
+            f"{header}.{payload}.{signature[:-4]}",
+        ):
+            assert_refused(client.simulate_get("/", headers=bearer(tampered)))
+        assert client.simulate_get("/", headers=bearer(token)).status_code == 200
+
+    def test_the_cache_is_bounded_least_recently_used_dropped_first(
+        self, flow: Taskflow, idp: JwksServer
+    ) -> None:
+        authenticate = JwtBearer(jwks=idp.url, audience=AUDIENCE, token_cache=3)
+        client = falcon.testing.TestClient(create_app(flow, authenticate=authenticate))
+        tokens = [RSA_KEY.sign(claims(f"user-{n}")) for n in range(5)]
+        for token in (tokens[0], tokens[1], tokens[2], tokens[0], tokens[3], tokens[4]):
+            assert client.simulate_get("/", headers=bearer(token)).status_code == 200
+        cache = authenticate.verified
+        assert cache is not None
+        assert len(cache) == 3
+        kept = [cache.get(digest(token)) is not None for token in tokens]
+        assert kept == [True, False, False, True, True]
+
+    def test_without_a_cache_every_token_is_verified_in_full(
+        self, flow: Taskflow, idp: JwksServer
+    ) -> None:
+        authenticate = JwtBearer(jwks=idp.url, audience=AUDIENCE, token_cache=0)
+        client = falcon.testing.TestClient(create_app(flow, authenticate=authenticate))
+        assert client.simulate_get("/", headers=bearer(RSA_KEY.sign(claims()))).status_code == 200
+        assert authenticate.verified is None
+        for wrong in (-1, True, 1.5):
+            with pytest.raises(ValueError, match="token_cache"):
+                JwtBearer(jwks=idp.url, token_cache=wrong)
 
 
 def test_no_token_ever_reaches_a_log(

@@ -21,7 +21,10 @@ pytestmark = pytest.mark.postgres
 
 ROWS = int(os.environ.get("TASKFLOW_EXPLAIN_ROWS", "100000"))
 
-# One case in ten has a deadline: most running, a tenth overdue, a tenth met.
+# One case in ten has a deadline that counts: most running, a hundredth overdue, a
+# hundredth met. The other cases' deadlines ended (met) long ago, as in an office whose cases
+# mostly closed: what the partial indexes leave out. Without them the planner may read the
+# small deadlines table whole rather than probe it (taskflow_postgres/listing.py, _WALK_PAGE).
 SEED = """
 INSERT INTO cases (id, status, data, assigned_to, created_at, updated_at)
 SELECT gen_random_uuid(), 'open', jsonb_build_object('notes', repeat('x', 200)), NULL,
@@ -36,6 +39,12 @@ SELECT id, 'decision',
        timestamptz '2030-01-01' + n * interval '7 minutes', created_at
 FROM (SELECT id, created_at, row_number() OVER (ORDER BY id) AS n FROM cases) AS numbered
 WHERE n % 10 = 0
+"""
+SEED_ENDED = """
+INSERT INTO deadlines (case_id, name, state, due, started_at)
+SELECT id, 'decision', 'met', created_at + interval '40 days', created_at
+FROM (SELECT id, created_at, row_number() OVER (ORDER BY id) AS n FROM cases) AS numbered
+WHERE n % 10 <> 0
 """
 
 QUERIES = {
@@ -59,6 +68,7 @@ def seeded(postgres_server: Any, postgres_databases: Databases) -> Iterator[psyc
         conn.execute("ALTER TABLE cases DISABLE TRIGGER USER")
         conn.execute(SEED, (ROWS,))
         conn.execute(SEED_DEADLINES)
+        conn.execute(SEED_ENDED)
         conn.execute("ALTER TABLE cases ENABLE TRIGGER USER")
         conn.execute("VACUUM ANALYZE cases")
         conn.execute("VACUUM ANALYZE deadlines")

@@ -225,6 +225,8 @@ DEADLINE_EXPECTED = {
     # lock with the states, write the state and its timer, update with the entry, read
     # back, commit
     "PUT /{id}/status starting a deadline": 5,
+    # the same for the change that ends it: the state written and its timer gone, at once
+    "PUT /{id}/status stopping a deadline": 5,
     # as without deadlines: the states came with the lock
     "PUT /{id}/status naming no deadline": 4,
 }
@@ -234,13 +236,18 @@ DEADLINE_EXPECTED = {
 def test_deadlines_cost_the_statements_pinned_here(
     postgres_store: PostgresStore, statements: Statements, endpoint: str
 ) -> None:
-    flow = Taskflow(postgres_store).deadline("decision", within=timedelta(days=5), starts=["open"])
+    flow = Taskflow(postgres_store).deadline(
+        "decision", within=timedelta(days=5), starts=["open"], stops=["done"]
+    )
     client = falcon.testing.TestClient(create_app(flow, middleware=[HeaderAuth()]))
     cid = client.simulate_post("/", json={"subject": "x"}).json["data"]["id"]
+    if endpoint == "PUT /{id}/status stopping a deadline":
+        flow.set_status(cid, "open")  # running, so that the change measured ends it
     method, path, body = {
         "GET /{id}": ("GET", f"/{cid}", None),
         "GET /": ("GET", "/", None),
         "PUT /{id}/status starting a deadline": ("PUT", f"/{cid}/status", {"status": "open"}),
+        "PUT /{id}/status stopping a deadline": ("PUT", f"/{cid}/status", {"status": "done"}),
         "PUT /{id}/status naming no deadline": ("PUT", f"/{cid}/status", {"status": "other"}),
     }[endpoint]
 
