@@ -458,6 +458,12 @@ class TestListing:
             "b",
         ]
         assert self.names(flow, {**late, "limit": 1, "offset": 1}) == ["c"]
+        # Counted once a case, whether the one parameter alone (PostgreSQL counts those from
+        # the deadlines) or beside another filter.
+        assert flow.list({**late, "limit": 1})["meta"]["count"] == 2
+        assert flow.list({"overdue": True, "status": ["urgent"]})["meta"]["count"] == 2
+        assert flow.list({"overdue": True, "status": ["submitted"]})["meta"]["count"] == 0
+        assert flow.list({"due": {"to": iso(at(14))}, "overdue": True})["meta"]["count"] == 2
 
     @pytest.mark.parametrize(
         ("query", "field"),
