@@ -29,7 +29,17 @@ from urllib.parse import urlsplit
 
 from taskflow_postgres import PostgresStore
 
-from .run import RESULTS, Server, case_id, log, recreate_database, save, seed, with_database
+from .run import (
+    RESULTS,
+    Server,
+    add_dsn_option,
+    case_id,
+    log,
+    recreate_database,
+    save,
+    seed,
+    with_database,
+)
 
 BATCH = 1000
 
@@ -198,10 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--connections", type=int, default=4)
-    parser.add_argument(
-        "--dsn",
-        default=os.environ.get("BENCH_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"),
-    )
+    add_dsn_option(parser)
     parser.add_argument("--database", default="taskflow_bench_bulk")
     parser.add_argument("--reuse", action="store_true", help="keep an already seeded database")
     args = parser.parse_args(argv)

@@ -44,7 +44,17 @@ from taskflow_core.application.query import ListQuery
 from taskflow_postgres import PostgresStore
 from taskflow_postgres.listing import list_statement
 
-from .run import RESULTS, Server, log, median_of, recreate_database, save, with_database, wrk
+from .run import (
+    RESULTS,
+    Server,
+    add_dsn_option,
+    log,
+    median_of,
+    recreate_database,
+    save,
+    with_database,
+    wrk,
+)
 from .run import seed as run_seed
 
 APP = "benchmarks.deadlines_app:flow"
@@ -241,10 +251,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="measurements (median)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
-    parser.add_argument(
-        "--dsn",
-        default=os.environ.get("BENCH_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"),
-    )
+    add_dsn_option(parser)
     parser.add_argument("--database", default="taskflow_bench_deadlines")
     args = parser.parse_args(argv)
     if not 0 < args.passing <= args.deadlines - args.deadlines // args.overdue_every:

@@ -36,6 +36,7 @@ from taskflow_postgres import PostgresStore
 from .run import (
     RESULTS,
     Server,
+    add_dsn_option,
     case_id,
     log,
     median_of,
@@ -129,10 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=16, help="for the writes")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
-    parser.add_argument(
-        "--dsn",
-        default=os.environ.get("BENCH_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"),
-    )
+    add_dsn_option(parser)
     parser.add_argument("--database", default="taskflow_bench_finding")
     parser.add_argument("--reuse", action="store_true", help="keep an already seeded database")
     parser.add_argument(

@@ -31,7 +31,7 @@ from typing import Any
 
 import psycopg
 
-from .run import log, save, with_database
+from .run import add_dsn_option, log, save, with_database
 
 # The text taskflow_search_document indexes (the seed has no comment edits or deletions),
 # as words each after a space, lowercased as the `simple` configuration lowercases.
@@ -88,10 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database", default="taskflow_bench_finding")
     parser.add_argument("--searches", type=int, default=200, help="per kind of search")
-    parser.add_argument(
-        "--dsn",
-        default=os.environ.get("BENCH_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"),
-    )
+    add_dsn_option(parser)
     args = parser.parse_args(argv)
     dsn = with_database(args.dsn, args.database)
     rng = random.Random(25)

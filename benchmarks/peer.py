@@ -39,6 +39,7 @@ import psycopg
 from .run import (
     RESULTS,
     Server,
+    add_dsn_option,
     free_port,
     log,
     recreate_database,
@@ -177,10 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
-    parser.add_argument(
-        "--dsn",
-        default=os.environ.get("BENCH_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"),
-    )
+    add_dsn_option(parser)
     parser.add_argument("--database", default="taskflow_peer")
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None or shutil.which("psql") is None:

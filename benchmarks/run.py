@@ -59,6 +59,14 @@ def case_id(n: int) -> str:
     return str(uuid.UUID(hashlib.md5(str(n).encode()).hexdigest()))
 
 
+def add_dsn_option(parser: argparse.ArgumentParser) -> None:
+    """``--dsn``: the server the benchmark makes its database on (``BENCH_DSN``)."""
+    parser.add_argument(
+        "--dsn",
+        default=os.environ.get("BENCH_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"),
+    )
+
+
 def write_ids(cases: int) -> Path:
     """10,000 ids of seeded cases, chosen the same way every run, for the wrk scripts."""
     ids = RESULTS / "ids.txt"
@@ -290,10 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
-    parser.add_argument(
-        "--dsn",
-        default=os.environ.get("BENCH_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"),
-    )
+    add_dsn_option(parser)
     parser.add_argument("--database", default="taskflow_bench")
     parser.add_argument("--reuse", action="store_true", help="keep an already seeded database")
     parser.add_argument(

@@ -19,7 +19,7 @@ import subprocess
 import time
 from typing import Any
 
-from .run import HERE, RESULTS, Server, case_id, log, save, with_database
+from .run import HERE, RESULTS, Server, add_dsn_option, case_id, log, save, with_database
 
 INTERVAL = 30  # seconds between readings
 
@@ -29,10 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--minutes", type=float, default=10)
     parser.add_argument("--cases", type=int, default=100_000, help="how many the database has")
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument(
-        "--dsn",
-        default=os.environ.get("BENCH_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"),
-    )
+    add_dsn_option(parser)
     parser.add_argument("--database", default="taskflow_bench")
     args = parser.parse_args(argv)
 

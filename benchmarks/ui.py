@@ -29,7 +29,7 @@ from taskflow_compose.environment import DATABASE_URL_ENV
 from taskflow_postgres import PostgresStore
 
 from .finding import seed
-from .run import RESULTS, log, recreate_database, save, with_database
+from .run import RESULTS, add_dsn_option, log, recreate_database, save, with_database
 
 INBOX = "/ui/?status=open"
 ENTRIES = 100
@@ -58,10 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=200, help="timed requests per page")
-    parser.add_argument(
-        "--dsn",
-        default=os.environ.get("BENCH_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"),
-    )
+    add_dsn_option(parser)
     parser.add_argument("--database", default="taskflow_bench_ui")
     parser.add_argument("--reuse", action="store_true", help="keep an already seeded database")
     args = parser.parse_args(argv)

@@ -17,7 +17,6 @@ Results: results/ui-bulk-<cases>.{md,json}. The issue's target for the batch its
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import time
 from html import unescape
@@ -29,7 +28,7 @@ import falcon.testing
 from taskflow_core import Taskflow
 from taskflow_postgres import PostgresStore
 
-from .run import RESULTS, log, recreate_database, save, with_database
+from .run import RESULTS, add_dsn_option, log, recreate_database, save, with_database
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded", "X-User": "bench"}
 
@@ -42,10 +41,7 @@ class HeaderUser:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cases", type=int, default=1000)
-    parser.add_argument(
-        "--dsn",
-        default=os.environ.get("BENCH_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"),
-    )
+    add_dsn_option(parser)
     parser.add_argument("--database", default="taskflow_bench_ui_bulk")
     args = parser.parse_args(argv)
     if not 1 <= args.cases <= 1000:

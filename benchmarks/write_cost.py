@@ -39,6 +39,7 @@ from .run import (
     HERE,
     RESULTS,
     Server,
+    add_dsn_option,
     log,
     pgbench,
     recreate_database,
@@ -192,10 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
-    parser.add_argument(
-        "--dsn",
-        default=os.environ.get("BENCH_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"),
-    )
+    add_dsn_option(parser)
     parser.add_argument("--database", default="taskflow_write_cost")
     args = parser.parse_args(argv)
     RESULTS.mkdir(exist_ok=True)

@@ -195,8 +195,9 @@ def _deadline_count_alone(query: ListQuery) -> tuple[sql.Composable, list[Any]] 
     overdue, due_to = query.deadlines.overdue, query.deadlines.due_to
     if overdue == (due_to is not None) or query.also:
         return None  # neither parameter, or both
-    rest, _ = where_clause(attrs.evolve(query, deadlines=NO_DEADLINE_FILTERS))
-    if rest.as_string(None) != "true":
+    others: list[sql.Composable] = []
+    _filters(attrs.evolve(query, deadlines=NO_DEADLINE_FILTERS), others, [])
+    if others:
         return None
     return (_COUNT_OVERDUE, []) if overdue else (_COUNT_DUE_BEFORE, [due_to])
 

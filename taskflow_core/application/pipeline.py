@@ -100,7 +100,7 @@ class Pipeline(TimedEvents):
         self._unsaved: set[str] = set()
         # Cases created whose row the record step writes, with their first entry, in one
         # round trip where the store can (ports.EntryWithCase).
-        self._together = isinstance(uow.activity, EntryWithCase)
+        self._together = uow.activity if isinstance(uow.activity, EntryWithCase) else None
         self._unwritten: set[str] = set()
         self._settled: list[Callable[[], Any]] = []
         self._depth = 0
@@ -365,9 +365,8 @@ class Pipeline(TimedEvents):
         # change, or neither does. The case's write, when it has one, goes with them.
         if write is None:
             self.uow.activity.add(entry)
-        elif self._together:
-            assert isinstance(self.uow.activity, EntryWithCase)  # checked in __init__
-            self.uow.activity.add_with_case(entry, case, new=write == "add")
+        elif self._together is not None:
+            self._together.add_with_case(entry, case, new=write == "add")
         else:
             if write == "add":
                 self.uow.cases.add(case)
