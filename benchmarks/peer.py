@@ -42,6 +42,7 @@ from .run import (
     add_dsn_option,
     free_port,
     log,
+    process_cpu,
     recreate_database,
     save,
     seed,
@@ -72,6 +73,8 @@ TARGETS = {"GET /{id}": 3.0, "POST /": 2.5, "PUT /{id}/status": 3.0}
 
 class Served(Protocol):
     url: str
+    # Started in a session of its own: its pid is its process group's (run.process_cpu).
+    process: subprocess.Popen[bytes]
 
     def stop(self) -> None: ...
 
@@ -196,7 +199,13 @@ def main(argv: list[str] | None = None) -> int:
             for round_number in range(args.rounds):
                 turn = round_number % len(names)
                 for name in names[turn:] + names[:turn]:
+                    group, dsn = running[name].process.pid, servers[name]["dsn"]
+                    before = process_cpu(dsn, group)
                     result = wrk(running[name].url + path, script, connections, args.duration, ids)
+                    after = process_cpu(dsn, group)
+                    result["cpu_ms"] = {
+                        k: 1000 * (after[k] - before[k]) / max(1, result["requests"]) for k in after
+                    }
                     runs.setdefault(row, {}).setdefault(name, []).append(result)
                     log(
                         f"{row:32} {name:9} {result['rps']:7.0f} req/s "
@@ -216,6 +225,10 @@ def main(argv: list[str] | None = None) -> int:
                 "p99_ms": statistics.median(r["p99_ms"] for r in results),
                 "runs": [round(r["rps"]) for r in results],
                 "errors": sum(r["errors"] for r in results),
+                "cpu_ms": {
+                    k: statistics.median(r["cpu_ms"][k] for r in results)
+                    for k in results[0]["cpu_ms"]
+                },
             }
         rows.append(entry)
     result = {
@@ -264,6 +277,33 @@ def render(result: dict[str, Any]) -> str:
         cells += [f"{row[n]['rps'] / base:.2f}x" for n in ours]
         target = TARGETS.get(row["endpoint"])
         cells.append(f">= {target}x" if target else "no slower than before")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n" + render_cpu(result)
+
+
+def render_cpu(result: dict[str, Any]) -> str:
+    """Where each server's requests spent CPU: its own processes (gunicorn's workers; node),
+    the PostgreSQL backends of its database, PostgreSQL's shared writers (WAL, checkpoints)."""
+    names = result["servers"]
+    lines = [
+        "",
+        "CPU per request, ms (medians of the same runs): the server's processes + the"
+        " PostgreSQL backends of its database (+ PostgreSQL's shared writers).",
+        "",
+        "| endpoint | " + " | ".join(names) + " |",
+        "|" + "---|" * (len(names) + 1),
+    ]
+    for row in result["rows"]:
+        cells = [row["endpoint"]]
+        for name in names:
+            cpu = row[name].get("cpu_ms")
+            if cpu is None:
+                cells.append("")
+                continue
+            cells.append(
+                f"{cpu['server']:.2f} + {cpu['postgres (this database)']:.2f}"
+                f" (+ {cpu['postgres (shared writers)']:.2f})"
+            )
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 

@@ -226,6 +226,35 @@ class Server:
         self.log.close()
 
 
+def process_cpu(dsn: str, group: int) -> dict[str, float]:
+    """CPU seconds so far of a server's process group (a `taskflow serve` or the original,
+    each started in a session of its own), of the PostgreSQL backends of its database, and
+    of PostgreSQL's shared writers: read around a wrk run, the CPU each side spent."""
+    database = dsn.rpartition("/")[2]
+    ticks = os.sysconf("SC_CLK_TCK")
+    used = {"server": 0.0, "postgres (this database)": 0.0, "postgres (shared writers)": 0.0}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            stat = (proc / "stat").read_text()
+            command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        # After the command's name: state, ppid, pgrp, ... utime (12th), stime (13th).
+        fields = stat.rsplit(")", 1)[1].split()
+        seconds = (int(fields[11]) + int(fields[12])) / ticks
+        if int(fields[2]) == group:
+            used["server"] += seconds
+        elif command.startswith("postgres:") and f" {database} " in command:
+            used["postgres (this database)"] += seconds
+        elif command.startswith("postgres:") and any(
+            w in command for w in ("walwriter", "checkpointer", "background writer")
+        ):
+            used["postgres (shared writers)"] += seconds
+    return used
+
+
 def wrk(
     url: str,
     script: str | None,

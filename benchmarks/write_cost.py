@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -42,6 +41,7 @@ from .run import (
     add_dsn_option,
     log,
     pgbench,
+    process_cpu,
     recreate_database,
     save,
     seed,
@@ -119,38 +119,6 @@ def ceilings(dsn: str, args: argparse.Namespace) -> list[dict[str, Any]]:
     return rows
 
 
-def process_cpu(dsn: str, server: Server) -> dict[str, float]:
-    """CPU seconds so far of the server's workers, this database's backends, PG's writers."""
-    database = dsn.rpartition("/")[2]
-    workers = {str(server.process.pid), *_children(server.process.pid)}
-    ticks = os.sysconf("SC_CLK_TCK")
-    used = {"gunicorn": 0.0, "postgres (this database)": 0.0, "postgres (shared writers)": 0.0}
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            stat = (proc / "stat").read_text()
-            command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except OSError:
-            continue
-        fields = stat.rsplit(")", 1)[1].split()
-        seconds = (int(fields[11]) + int(fields[12])) / ticks
-        if proc.name in workers:
-            used["gunicorn"] += seconds
-        elif command.startswith("postgres:") and f" {database} " in command:
-            used["postgres (this database)"] += seconds
-        elif command.startswith("postgres:") and any(
-            w in command for w in ("walwriter", "checkpointer", "background writer")
-        ):
-            used["postgres (shared writers)"] += seconds
-    return used
-
-
-def _children(pid: int) -> set[str]:
-    found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True)
-    return set(found.stdout.split())
-
-
 def cpu_per_request(dsn: str, args: argparse.Namespace, ids: Path) -> list[dict[str, Any]]:
     server = Server(dsn, args.workers, args.threads)
     rows = []
@@ -161,9 +129,9 @@ def cpu_per_request(dsn: str, args: argparse.Namespace, ids: Path) -> list[dict[
             ("PUT /{id}/status", "status.lua"),
         ):
             for _ in range(args.rounds):
-                before, started = process_cpu(dsn, server), time.monotonic()
+                before, started = process_cpu(dsn, server.process.pid), time.monotonic()
                 result = wrk(server.url + "/", script, 16, args.duration, ids)
-                after, elapsed = process_cpu(dsn, server), time.monotonic() - started
+                after, elapsed = process_cpu(dsn, server.process.pid), time.monotonic() - started
                 per = {k: 1000 * (after[k] - before[k]) / result["requests"] for k in after}
                 rows.append(
                     {"endpoint": endpoint, "rps": result["rps"], "cpu_ms": per, "seconds": elapsed}

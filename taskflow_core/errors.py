@@ -137,6 +137,11 @@ def one_line(exc: BaseException) -> str:
     return "; ".join(part for part in parts if part) or type(exc).__name__
 
 
+class CaseMoved(Exception):
+    """A case read without a lock changed (or went) before the write that depended on it:
+    the command runs again. Never reaches a caller (application/writes.py retries)."""
+
+
 class HookUsageError(RuntimeError):
     """A hook used the event API in a way that can never be right (a programming error).
 
@@ -149,6 +154,7 @@ __all__ = [
     "IN_FLIGHT",
     "STATUS_BY_ERROR",
     "UNAVAILABLE_MESSAGE",
+    "CaseMoved",
     "Conflict",
     "DatabaseMissing",
     "Forbidden",

@@ -291,14 +291,33 @@ class ConcurrentWriters(Protocol):
 @runtime_checkable
 class EntryWithCase(Protocol):
     """An activity repository that writes an event's case (new, or changed) and its entry
-    in one round trip. Optional: without it, the pipeline calls ``cases.add`` or
-    ``cases.save``, then ``add``; a store whose statements cost a round trip each
-    (PostgreSQL) saves one on every write with it.
+    in one round trip, and answers with the case as it is then. Optional: without it, the
+    pipeline calls ``cases.add`` or ``cases.save``, then ``add``, and reads the answered
+    case back once the command is done; a store whose statements cost a round trip each
+    (PostgreSQL) saves two on most writes with it.
     """
 
-    def add_with_case(self, entry: ActivityEntry, case: Case, *, new: bool) -> None:
+    def add_with_case(
+        self, entry: ActivityEntry, case: Case, *, new: bool, stored_version: int | None = None
+    ) -> tuple[Case, list[ActivityEntry]]:
         """``cases.add(case)`` when ``new``, else ``cases.save(case)``; then ``add(entry)``:
-        the same effects and the same errors, in one statement."""
+        the same effects and the same errors, in one statement. Returns what
+        ``cases.get_with_activity(case.id)`` would return right after it.
+
+        ``stored_version``: save only while the stored case is at this version; otherwise
+        write nothing and raise ``CaseMoved`` (the case was read without a lock)."""
+
+
+@runtime_checkable
+class ImplicitTransaction(Protocol):
+    """A unit of work that can leave each statement to be a transaction of its own, which
+    the database makes atomic by itself. Optional: a store whose BEGIN and COMMIT each cost
+    a round trip (PostgreSQL) saves both on a command that writes once, with a version
+    condition on what it read (pipeline.py, ``go_alone``)."""
+
+    def autocommit(self) -> None:
+        """Every statement from now on commits as it ends, and ``commit()`` has nothing
+        left to do. Called before anything else is sent."""
 
 
 @runtime_checkable

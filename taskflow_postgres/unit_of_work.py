@@ -63,6 +63,9 @@ class PostgresUnitOfWork:
         # repositories read a case with its log, or a page with its count, in one statement),
         # and it saves the BEGIN and ROLLBACK round trips, a third of a read's cost.
         self._read_only = read_only
+        # Whether the connection is in autocommit for this unit of work (a reader's, or a
+        # command that writes once: autocommit), to set back when it ends.
+        self._autocommit = read_only
 
     def __enter__(self) -> Self:
         self._lease = pool, conn = self._connections.acquire()
@@ -97,7 +100,7 @@ class PostgresUnitOfWork:
             # A lost connection has nothing left to undo: the server rolled back whatever
             # was not committed when the session ended.
             if not conn.closed:
-                if self._read_only:
+                if self._autocommit:
                     conn.autocommit = False
                 # Whatever was not committed is discarded; after a commit this is a no-op.
                 conn.rollback()
@@ -108,6 +111,16 @@ class PostgresUnitOfWork:
             logger.warning("rollback after a failed request failed too: %s", one_line(error))
         finally:
             self._connections.release(pool, conn)
+
+    def autocommit(self) -> None:
+        """ports.ImplicitTransaction: autocommit until the unit of work ends, so that each
+        statement is a transaction of its own, with no BEGIN before it or COMMIT after."""
+        conn = self._connection()
+        if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            raise RuntimeError("autocommit() after the transaction has begun")
+        with translated():
+            conn.autocommit = True
+        self._autocommit = True
 
     def commit(self) -> None:
         with translated():

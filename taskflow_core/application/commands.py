@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 import attrs
 
@@ -17,6 +17,7 @@ from ..domain.calendar import BusinessDays, Span
 from ..domain.deadlines import ACTIONS, EXTEND, NAME_RE
 from ..domain.json_values import deep_merge, merge_patch
 from ..domain.model import IdempotencyRecord
+from ..domain.names import STATUS, Event
 from ..domain.validation import (
     canonical_id,
     check_assignee,
@@ -112,6 +113,14 @@ class Command(Protocol):
         """Do it in ``tx``; the id of the case to answer with."""
 
 
+def writes_once(command: Command) -> tuple[str, ...]:
+    """The kinds of event (``status``, ``update``...) of a command that makes one event with
+    one write of its case, which may then go without a transaction (pipeline.go_alone):
+    its ``WRITES_ONCE``. Empty for every other command."""
+    kinds: tuple[str, ...] = getattr(command, "WRITES_ONCE", ())
+    return kinds
+
+
 def _data(value: object) -> dict[str, Any]:
     return dict(check_data(value))
 
@@ -139,6 +148,8 @@ class CreateCase:
     data: dict[str, Any] = attrs.field(converter=_data)
     case_id: None = None
 
+    WRITES_ONCE: ClassVar[tuple[str, ...]] = (Event.CREATE,)
+
     def run(self, tx: Pipeline) -> str:
         return tx.create(self.data)
 
@@ -151,6 +162,8 @@ class UpdateData:
     case_id: str = attrs.field(converter=canonical_id)
     data: dict[str, Any] = attrs.field(converter=_data_or_nothing)
     preserve_updated_at: bool = False
+
+    WRITES_ONCE: ClassVar[tuple[str, ...]] = (Event.UPDATE,)
 
     def run(self, tx: Pipeline) -> str:
         changes = self.data
@@ -170,6 +183,8 @@ class MergePatch:
     case_id: str = attrs.field(converter=canonical_id)
     patch: dict[str, Any] = attrs.field(converter=_patch)
 
+    WRITES_ONCE: ClassVar[tuple[str, ...]] = (Event.UPDATE,)
+
     def run(self, tx: Pipeline) -> str:
         patch = self.patch
         tx.change_data(self.case_id, lambda old: merge_patch(old, patch))
@@ -181,6 +196,8 @@ class SetStatus:
     case_id: str = attrs.field(converter=canonical_id)
     status: str = attrs.field(converter=check_status)
 
+    WRITES_ONCE: ClassVar[tuple[str, ...]] = (STATUS,)
+
     def run(self, tx: Pipeline) -> str:
         tx.set_status(self.case_id, self.status)
         return self.case_id
@@ -190,6 +207,8 @@ class SetStatus:
 class Assign:
     case_id: str = attrs.field(converter=canonical_id)
     assigned_to: str | None = attrs.field(converter=check_assignee)
+
+    WRITES_ONCE: ClassVar[tuple[str, ...]] = (Event.ASSIGN,)
 
     def run(self, tx: Pipeline) -> str:
         tx.assign(self.case_id, self.assigned_to, unless_current=True)
@@ -212,6 +231,8 @@ class LogAssign:
 class AddComment:
     case_id: str = attrs.field(converter=canonical_id)
     comment: str = attrs.field(converter=check_comment)
+
+    WRITES_ONCE: ClassVar[tuple[str, ...]] = (Event.COMMENT,)
 
     def run(self, tx: Pipeline) -> str:
         tx.comment(self.case_id, self.comment)

@@ -30,7 +30,7 @@ from ..domain.validation import canonical_id, same_id
 from ..domain.wire import case_to_wire, edited_comment_id
 from ..domain.workflow import NO_WORKFLOW, Workflow
 from ..errors import Forbidden, HookUsageError, NotFound, PreconditionFailed, TaskflowError
-from ..ports import EntryWithCase, UnitOfWork
+from ..ports import EntryWithCase, ImplicitTransaction, UnitOfWork
 from .deadline_clock import DeadlineClock
 from .observing import Observers, event_kind
 from .timed_events import TimedEvents
@@ -76,6 +76,7 @@ class Pipeline(TimedEvents):
         deadlines: Deadlines = NO_DEADLINES,
         observer: Observers | None = None,
         bulk: str | None = None,
+        alone: bool = False,
     ) -> None:
         self.uow = uow
         # None when nobody watches, so the record step and hooks skip the bookkeeping.
@@ -101,7 +102,17 @@ class Pipeline(TimedEvents):
         # Cases created whose row the record step writes, with their first entry, in one
         # round trip where the store can (ports.EntryWithCase).
         self._together = uow.activity if isinstance(uow.activity, EntryWithCase) else None
+        # ``alone``: the command is all this transaction does, and nothing after it can fail
+        # the request; then a command that writes once may go without a transaction
+        # (go_alone; ports.ImplicitTransaction), saving the BEGIN and COMMIT round trips.
+        self._implicit = uow if alone and isinstance(uow, ImplicitTransaction) else None
+        # Gone alone: cases are read without a lock, at these versions, and written only
+        # while still at them (else CaseMoved, and the command runs again).
+        self._read_at: dict[str, int] | None = None
         self._unwritten: set[str] = set()
+        # The answered case as the store's last write left it (ports.EntryWithCase), while
+        # nothing since can have changed it: no hook has run, no other case was written.
+        self._fresh: tuple[str, Case, list[ActivityEntry]] | None = None
         self._settled: list[Callable[[], Any]] = []
         self._depth = 0
         # The events recorded, counted once they commit; and the hook failure counted last,
@@ -116,7 +127,8 @@ class Pipeline(TimedEvents):
         return held if held is not None else self.uow.cases.get(case_id)
 
     def hold(self, case_id: str) -> Case:
-        """The case, locked against other writers for the rest of the transaction."""
+        """The case, locked against other writers for the rest of the transaction (gone
+        alone: read, and written later only while still as read)."""
         held = self._held.get(case_id)
         if held is None:
             # With deadlines declared, their states come with the lock: the answer and a
@@ -124,11 +136,31 @@ class Pipeline(TimedEvents):
             if self.deadline_clock.declared:
                 held = self.deadline_clock.hold(case_id)
             else:
-                held = self.uow.cases.get(case_id, lock=True)
+                held = self.uow.cases.get(case_id, lock=self._read_at is None)
             if held is None:
                 raise NotFound("Case not found")
             self._held[case_id] = held
+            if self._read_at is not None:
+                self._read_at[case_id] = held.version
         return held
+
+    def go_alone(self, kinds: tuple[str, ...]) -> None:
+        """Run a command that writes once without a transaction, when it may: it dispatches
+        events of ``kinds`` only, no hook is registered for any (so none can run, nor
+        cascade), no deadline's clock follows them, and the store writes a case with its
+        entry in one statement. Its reads then take no lock and its one write is a
+        transaction of its own, made only while the case is at the version read (a
+        version goes up with every change, a comment's too): the same outcome as under a
+        lock, or CaseMoved. Called before the command reads anything."""
+        if (
+            self._implicit is None
+            or self._together is None
+            or self.deadline_clock.declared
+            or self.hooks.any_of_kinds(kinds + tuple(pre(kind) for kind in kinds))
+        ):
+            return
+        self._implicit.autocommit()
+        self._read_at = {}
 
     def check_version(self, case_id: str, expected: int | frozenset[int]) -> None:
         """Refuse the request unless the case is at the version its caller expects; checked
@@ -148,6 +180,13 @@ class Pipeline(TimedEvents):
         if self.current(found) is None:
             raise NotFound("Case not found")
         return CaseHandle(self, found)
+
+    def answer(self, case_id: str) -> dict[str, Any]:
+        """The case as ``GET /{id}`` would show it now, in this transaction: as the last
+        write left it when nothing has run since, else read again."""
+        if self._fresh is not None and self._fresh[0] == case_id:
+            return case_to_wire(self._fresh[1], self._fresh[2])
+        return read_case(self.uow, case_id)
 
     # -- operations ------------------------------------------------------------------------
 
@@ -363,10 +402,15 @@ class Pipeline(TimedEvents):
         )
         # The feed gets the entry with it, in the same transaction: it commits with the
         # change, or neither does. The case's write, when it has one, goes with them.
+        self._fresh = None
         if write is None:
             self.uow.activity.add(entry)
         elif self._together is not None:
-            self._together.add_with_case(entry, case, new=write == "add")
+            at = None if self._read_at is None or write == "add" else self._read_at[case_id]
+            stored, log = self._together.add_with_case(
+                entry, case, new=write == "add", stored_version=at
+            )
+            self._fresh = (case_id, stored, log)
         else:
             if write == "add":
                 self.uow.cases.add(case)
@@ -411,6 +455,8 @@ class Pipeline(TimedEvents):
         hooks = self.hooks.matching(name)
         if not hooks:
             return
+        # A hook may change any case, through taskflow or its own SQL on this transaction.
+        self._fresh = None
         event = HookEvent(self, case_id, name, meta, proposed)
         for index, hook in enumerate(hooks):
             if self.redirect_to is not None and name == pre(Event.CREATE):

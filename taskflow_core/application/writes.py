@@ -22,16 +22,20 @@ from ..domain.model import IdempotencyRecord
 from ..domain.redaction import Redactor
 from ..domain.validation import canonical_actor, check_actor_id
 from ..domain.workflow import Workflow
-from ..errors import InvalidRequest
+from ..errors import CaseMoved, InvalidRequest
 from ..ports import Store, UnitOfWork
 from . import idempotency
 from .access import Access
 from .answers import Decorators, checked, deadlines_of, single_case, single_case_body
-from .commands import Command, Context, Outcome
+from .commands import Command, Context, Outcome, writes_once
 from .observing import Observers
-from .pipeline import Pipeline, read_case
+from .pipeline import Pipeline
 
 ActorId = Callable[[Any], "str | None"]
+
+# How often a command that writes once runs without a transaction before it takes a lock:
+# its case changed between its read and its write each time (pipeline.go_alone).
+ALONE_TRIES = 3
 
 
 def default_actor_id(user: Any) -> str | None:
@@ -73,6 +77,19 @@ class WritePath:
             raise InvalidRequest("A new case has no version to expect")
         if context.idempotency_key is not None:
             idempotency.check_caller(context.user, self.actor(context.user))
+        # A command that writes once runs without a transaction where it may, and again
+        # if its case changed between its read and its write; the last try takes a lock.
+        kinds = writes_once(command)
+        for _ in range(ALONE_TRIES):
+            try:
+                return self._attempt(command, context, rules, kinds)
+            except CaseMoved:
+                continue
+        return self._attempt(command, context, rules, ())
+
+    def _attempt(
+        self, command: Command, context: Context, rules: Rules, kinds: tuple[str, ...]
+    ) -> Outcome:
         with self._span(command), self.store.unit_of_work() as uow:
             claimed = None
             if context.idempotency_key is not None:
@@ -88,7 +105,12 @@ class WritePath:
                 stored = idempotency.claim(uow, claimed)
                 if stored is not None:
                     return Outcome.replay(stored)  # leaving the block rolls back
-            tx = self.begin(uow, rules.hooks, context, rules.workflow, rules.deadlines)
+            # Nothing but the command runs in this transaction, and nothing after it can
+            # fail the request: no key to store the answer under, no decorator to run on it.
+            alone = claimed is None and not rules.decorators and bool(kinds)
+            tx = self.begin(uow, rules.hooks, context, rules.workflow, rules.deadlines, alone=alone)
+            if alone:
+                tx.go_alone(kinds)
             if rules.access is not None and command.case_id is not None:
                 # Held (as the command would hold it) and checked before the version, so
                 # that a case the user may not read answers 404, never 412 or 409.
@@ -100,7 +122,7 @@ class WritePath:
                 return self._unanswered(uow, tx, answered, claimed)
             # Read inside the transaction, after every hook: what this request made, and
             # no later request's changes.
-            case = read_case(uow, answered)
+            case = tx.answer(answered)
             version = case["version"]
             if rules.deadlines:
                 # The states as this transaction left them: read already if it moved them.
@@ -151,8 +173,11 @@ class WritePath:
         context: Context,
         workflow: Workflow,
         deadlines: Deadlines = NO_DEADLINES,
+        *,
+        alone: bool = False,
     ) -> Pipeline:
-        """The pipeline of one request (or one timer's firing) in ``uow``."""
+        """The pipeline of one request (or one timer's firing) in ``uow``; ``alone``: the
+        command is all its transaction does (Pipeline)."""
         return Pipeline(
             uow,
             hooks,
@@ -165,6 +190,7 @@ class WritePath:
             deadlines=deadlines,
             observer=self.observer,
             bulk=context.bulk,
+            alone=alone,
         )
 
     def _pending(self, command: Command, context: Context, key: str) -> IdempotencyRecord:

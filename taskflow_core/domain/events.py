@@ -213,3 +213,6 @@ class HookHandlers(Protocol):
 
     def patterns(self, event_name: str) -> tuple[str, ...]:
         """The patterns ``matching``'s hooks were registered for, in its order."""
+
+    def any_of_kinds(self, kinds: tuple[str, ...]) -> bool:
+        """Whether any hook is registered for an event of these kinds (first parts)."""

@@ -54,6 +54,11 @@ class HookSet(Generic[F]):
             self._cache[event_name] = found
         return found
 
+    def any_of_kinds(self, kinds: tuple[str, ...]) -> bool:
+        """Whether a hook is registered for any event of these kinds (an event name's first
+        part: ``status`` for ``status:new:open``); a pattern's first part is never ``*``."""
+        return any(pattern[0] in kinds for pattern, _ in self._hooks)
+
     def patterns(self, event_name: str) -> tuple[str, ...]:
         """The patterns of ``matching(event_name)``'s hooks, in the same order: what a
         failure is counted under (the host wrote them, so they are few)."""
