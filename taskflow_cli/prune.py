@@ -26,6 +26,15 @@ def parse_age(text: str) -> timedelta:
     return timedelta(**{_UNITS[found.group(2)]: int(found.group(1))})
 
 
+def age_text(age: timedelta) -> str:
+    """``age`` as ``parse_age`` reads it, in its largest whole unit (``30d``, ``90m``)."""
+    seconds = int(age.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
 def _age(ctx: click.Context, param: click.Parameter, value: str) -> timedelta:
     try:
         return parse_age(value)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from typing import Any
 
 import click
@@ -47,6 +48,8 @@ from .loading import load_app
 from .logs import GunicornLogger, logconfig
 from .metrics import WorkerMetricsDirectory, child_exit
 from .options import dsn_option
+from .prune import age_text
+from .scheduled_prune import PruneSchedule, prune_options, schedule
 from .worker import DEFAULT_BODY_TIMEOUT, DEFAULT_HEADER_TIMEOUT
 
 # gthread, except that a connection gets a thread only once its request has arrived.
@@ -71,9 +74,16 @@ def _when_ready(server: Any) -> None:
 class TaskflowServer(BaseApplication):  # type: ignore[misc]
     """gunicorn running ``get_app``'s composition, built in each worker after the fork."""
 
-    def __init__(self, options: dict[str, Any], *, sweep_timers: bool = True) -> None:
+    def __init__(
+        self,
+        options: dict[str, Any],
+        *,
+        sweep_timers: bool = True,
+        prune: PruneSchedule | None = None,
+    ) -> None:
         self.options = options
         self.sweep_timers = sweep_timers
+        self.prune = prune
         super().__init__()
 
     def load_config(self) -> None:
@@ -93,6 +103,9 @@ class TaskflowServer(BaseApplication):  # type: ignore[misc]
             # Every worker sweeps: firing claims each timer in the store, so it fires once,
             # and a worker that restarts leaves the others sweeping.
             Sweeper(flow).start()
+        if self.prune is not None and flow is not None:
+            # Every worker may prune, one at a time (scheduled_prune.py).
+            self.prune.start(flow)
         return app
 
 
@@ -247,6 +260,7 @@ class TaskflowServer(BaseApplication):  # type: ignore[misc]
     show_default=True,
     help="Print a line per request: method, path, status, duration and request id.",
 )
+@prune_options
 def serve(
     dsn: str | None,
     host: str,
@@ -273,6 +287,8 @@ def serve(
     oidc_client_secret: str | None,
     session_secret: str | None,
     access_log: bool,
+    prune_older_than: timedelta | None,
+    prune_every: timedelta | None,
 ) -> None:
     # The workers read their configuration from the environment, exactly as
     # `gunicorn 'taskflow_compose.wsgi:get_app()'` does, so both paths build the same app.
@@ -314,7 +330,8 @@ def serve(
     # by any of them sums them all.
     directory = WorkerMetricsDirectory()
     try:
-        _serve(host, port, workers, threads, timers, migrate, access_log, url, auth)
+        with schedule(prune_older_than, prune_every) as prune:
+            _serve(host, port, workers, threads, timers, migrate, access_log, url, auth, prune)
     finally:
         directory.close()
 
@@ -329,6 +346,7 @@ def _serve(
     access_log: bool,
     url: str | None,
     auth: AuthSettings,
+    prune: PruneSchedule | None,
 ) -> None:
     spec = app_spec_from_env()
     # First, as it is the cheapest check and changes nothing: a taken port must not leave a
@@ -376,7 +394,12 @@ def _serve(
         "when_ready": _when_ready,
         "child_exit": child_exit,
     }
-    TaskflowServer(options, sweep_timers=timers).run()
+    if prune is not None:
+        click.echo(
+            f"taskflow: pruning what is older than {age_text(prune.older_than)} every "
+            f"{age_text(prune.every)}, from one worker at a time."
+        )
+    TaskflowServer(options, sweep_timers=timers, prune=prune).run()
 
 
 def _sign_in_for_workers(values: dict[str, str | None]) -> None:

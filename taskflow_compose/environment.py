@@ -51,6 +51,11 @@ OIDC_CLIENT_ID_ENV = "TASKFLOW_OIDC_CLIENT_ID"
 OIDC_CLIENT_SECRET_ENV = "TASKFLOW_OIDC_CLIENT_SECRET"
 SESSION_SECRET_ENV = "TASKFLOW_SESSION_SECRET"
 
+# `taskflow serve --prune-older-than AGE --prune-every AGE` (30d, 12h, 90m, 45s): the workers
+# prune what is older than the first, every second (docs/integrations.md, "Pruning").
+PRUNE_OLDER_THAN_ENV = "TASKFLOW_PRUNE_OLDER_THAN"
+PRUNE_EVERY_ENV = "TASKFLOW_PRUNE_EVERY"
+
 # libpq reads these itself for whatever a DSN and options leave out; any of them set means
 # the environment names a PostgreSQL server.
 PG_VARIABLES = ("PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE", "PGSERVICE")

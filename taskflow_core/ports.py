@@ -15,6 +15,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
 
+from .application.case_log import CaseLog
 from .application.query import EncodedPage, ListPage, ListQuery
 from .domain.model import (
     ActivityEntry,
@@ -41,6 +42,14 @@ class CaseRepository(Protocol):
 
     def get_with_activity(self, case_id: str) -> tuple[Case, builtins.list[ActivityEntry]] | None:
         """The case and its raw activity log, newest first, in one read."""
+
+    def read_with_log(self, case_id: str, budget: int) -> CaseLog | None:
+        """The case and its raw activity log, newest first, the log in pages whose entries'
+        events add up to ``budget`` at most (bytes of JSON text, as the store measures
+        them; the first entry of a page whatever its size); None when there is no case.
+        The case and the first page come now; the other pages as ``rest`` is iterated,
+        while the unit of work is open, all from one consistent state of the store (a
+        read-only unit of work included)."""
 
     def save(self, case: Case) -> None:
         """Persist status, data, assigned_to, updated_at and version of an existing case."""
@@ -70,6 +79,10 @@ class ActivityRepository(Protocol):
 
     def for_case(self, case_id: str) -> list[ActivityEntry]:
         """Every raw entry of the case, newest first (created_at, then id, descending)."""
+
+    def comment_edits(self, case_id: str) -> list[ActivityEntry]:
+        """The case's ``update-comment`` and ``delete-comment`` entries, newest first: what
+        a log read a page at a time needs to show its comments as edited."""
 
 
 class TimerRepository(Protocol):

@@ -10,12 +10,13 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any, TypeVar, overload
 
+from .application import case_body, reads, retention, revocations, subscriptions
 from .application import export as exporting
-from .application import reads, retention, revocations, subscriptions
 from .application.access import Access, FeedRule, ReadRule, ScopeRule
 from .application.answers import Decorator, Decorators
 from .application.bulk import Bulk, BulkOutcome
 from .application.bulk_request import BulkRequest
+from .application.case_body import CaseBody
 from .application.commands import (
     Command,
     Context,
@@ -43,6 +44,7 @@ from .domain.hooks import HookBus, parse_pattern
 from .domain.model import Webhook
 from .domain.redaction import DEFAULT_SECRET_KEYS, Redactor
 from .domain.titles import Titler, title_with
+from .domain.validation import canonical_id
 from .domain.webhooks import EVERY_EVENT, check_events, check_secret, check_url
 from .domain.workflow import Guard, Transitions
 from .ports import Store, UnitOfWork
@@ -357,6 +359,27 @@ class Taskflow(Mutations):
         workflow = self._transitions.snapshot()
         return reads.read(
             self.store, case_id, workflow, self._decorators, user, self._deadlines, self._access
+        )
+
+    def read_body(self, case_id: str, *, user: Any = None, budget: int | None = None) -> CaseBody:
+        """``read``, as the bytes of ``{"data": case}`` that HTTP sends: whole for a case
+        whose log is read in one page of ``budget`` (bytes of its entries' JSON text;
+        default ``LOG_BUDGET``, 1 MiB), else streamed from one consistent read, a page of the
+        log at a time, as the answer is iterated; ``close`` it when done (before, if it is
+        not sent). Built whole when decorators are registered, or a guard of the workflow
+        sees the case (application/case_body.py). NotFound before any byte."""
+        found = canonical_id(case_id)
+        if budget is None:
+            budget = case_body.LOG_BUDGET  # looked up now, so a test can lower it
+        return case_body.read_body(
+            self.store,
+            found,
+            self._transitions.snapshot(),
+            self._decorators,
+            user,
+            self._deadlines,
+            self._access,
+            budget,
         )
 
     def next_statuses(self, case_id: str, user: Any = None) -> builtins.list[str]:

@@ -15,6 +15,7 @@ from typing import Any
 
 import falcon
 
+from taskflow_core.application.case_body import CaseBody
 from taskflow_core.application.commands import Outcome
 from taskflow_core.application.idempotency import check_idempotency_key, fingerprint
 
@@ -140,3 +141,13 @@ def write_case(resp: falcon.Response, outcome: Outcome, body: bytes) -> None:
     resp.status = outcome.status
     resp.content_type = JSON_TYPE
     resp.data = body
+
+
+def write_case_body(resp: falcon.Response, body: CaseBody) -> None:
+    """Answer with a case read for ``GET /{id}``: whole, or streamed as it is read (the
+    WSGI server closes it once sent, ending its read)."""
+    resp.content_type = JSON_TYPE
+    if body.whole is not None:
+        resp.data = body.whole
+    else:
+        resp.stream = body

@@ -40,6 +40,7 @@ from .conditions import (
     request_fingerprint,
     tag_listing,
     write_case,
+    write_case_body,
 )
 from .listing import list_query_from_string
 from .rendering import write_json, write_listing
@@ -121,13 +122,15 @@ class CaseResource(_Resource):
     lodash's merge, ``PATCH`` as a JSON Merge Patch)."""
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, case_id: str) -> None:
-        outcome = self.flow.read(case_id, user=user_of(req))
-        if outcome.version is not None and not_modified(req, outcome.version):
-            # The client's copy is current: the ETag again, and no body.
-            resp.set_header("ETag", etag(outcome.version))
+        body = self.flow.read_body(case_id, user=user_of(req))
+        resp.set_header("ETag", etag(body.version))
+        if not_modified(req, body.version):
+            # The client's copy is current: the ETag again, and no body (nor the read a
+            # streamed one holds open).
+            body.close()
             resp.status = falcon.HTTP_304
             return
-        respond(resp, outcome)
+        write_case_body(resp, body)
 
     def on_put(self, req: falcon.Request, resp: falcon.Response, case_id: str) -> None:
         body = self.body(req, case_id)

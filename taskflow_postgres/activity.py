@@ -7,6 +7,7 @@ from typing import Any
 from psycopg import Connection, sql
 
 from taskflow_core.domain.model import ActivityEntry, Case
+from taskflow_core.domain.names import Event
 from taskflow_core.errors import CaseMoved, NotFound
 
 from .changes import LOG_AND_PUBLISH
@@ -30,6 +31,14 @@ _FOR_CASE = render(
         columns=_COLUMNS, newest_first=newest_first("activity_log")
     )
 )
+
+_EDITS = render(
+    sql.SQL(
+        "SELECT {columns} FROM activity_log WHERE case_id = %s AND event_name = ANY(%s)"
+        " ORDER BY {newest_first}"
+    ).format(columns=_COLUMNS, newest_first=newest_first("activity_log"))
+)
+_EDIT_EVENTS = [Event.UPDATE_COMMENT.value, Event.DELETE_COMMENT.value]
 
 
 def _with_case(change: sql.Composable) -> bytes:
@@ -132,3 +141,10 @@ class PostgresActivityRepository:
         if key is None:
             return []
         return [entry_from_row(row) for row in fetch_all(self._conn, _FOR_CASE, (key,))]
+
+    def comment_edits(self, case_id: str) -> list[ActivityEntry]:
+        key = id_param(case_id)
+        if key is None:
+            return []
+        rows = fetch_all(self._conn, _EDITS, (key, _EDIT_EVENTS))
+        return [entry_from_row(row) for row in rows]

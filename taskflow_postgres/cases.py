@@ -8,12 +8,14 @@ from typing import Any
 from psycopg import Connection, sql
 from psycopg.rows import DictRow
 
+from taskflow_core.application.case_log import CaseLog
 from taskflow_core.application.query import Deferred, EncodedPage, ListPage, ListQuery
 from taskflow_core.domain.jsnumbers import as_javascript
 from taskflow_core.domain.model import ActivityEntry, Case
 from taskflow_core.domain.wire import case_to_wire, encode_json
 from taskflow_core.errors import NotFound
 
+from . import case_log
 from .db import Params, Query, execute, fetch_all, fetch_one, render
 from .finding import count_by_statement
 from .listing import budgeted_list_statement, encoded_list_statement, list_statement, where_clause
@@ -85,6 +87,9 @@ class PostgresCaseRepository:
         if row is None:
             return None
         return case_from_row(row), [entry_from_row(entry) for entry in row["activity"]]
+
+    def read_with_log(self, case_id: str, budget: int) -> CaseLog | None:
+        return case_log.read_with_log(self._conn, case_id, budget)
 
     def save(self, case: Case) -> None:
         key = id_param(case.id)

@@ -10,6 +10,7 @@ import psycopg
 from psycopg import Connection
 
 from .activity import PostgresActivityRepository
+from .case_log import end_snapshot
 from .cases import PostgresCaseRepository
 from .changes import PostgresChangeRepository
 from .connections import Connections, Pool
@@ -100,10 +101,12 @@ class PostgresUnitOfWork:
             # A lost connection has nothing left to undo: the server rolled back whatever
             # was not committed when the session ended.
             if not conn.closed:
-                if self._autocommit:
+                if self._autocommit and conn.autocommit:
                     conn.autocommit = False
                 # Whatever was not committed is discarded; after a commit this is a no-op.
                 conn.rollback()
+                if self._read_only:
+                    end_snapshot(conn)  # a long log's read may have taken one (case_log.py)
         except psycopg.Error as error:
             if exc is None:
                 raise DatabaseUnavailable(one_line(error)) from error

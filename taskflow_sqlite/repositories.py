@@ -7,8 +7,10 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from taskflow_core.application.case_log import CaseLog, case_log
 from taskflow_core.application.query import Deferred, ListPage, ListQuery, within
 from taskflow_core.domain.model import CASE_FIELDS, ENTRY_FIELDS, ActivityEntry, Case
+from taskflow_core.domain.names import Event
 from taskflow_core.errors import NotFound
 
 from . import listing
@@ -28,6 +30,14 @@ ENTRY_COLUMNS = ENTRY_FIELDS
 _CASES = ", ".join(CASE_COLUMNS)
 _ENTRIES = ", ".join(ENTRY_COLUMNS)
 _MANY = 500
+_NEWEST_FIRST = NEWEST_FIRST.format(t="activity_log")
+_LOG = f"SELECT {_ENTRIES} FROM activity_log WHERE case_id = ? ORDER BY {_NEWEST_FIRST}"
+_EDITS = (
+    f"SELECT {_ENTRIES} FROM activity_log WHERE case_id = ? AND event_name IN (?, ?)"
+    f" ORDER BY {_NEWEST_FIRST}"
+)
+# Where a log row's event (its JSON text) is.
+_EVENT = ENTRY_COLUMNS.index("event")
 
 
 class SqliteCaseRepository:
@@ -70,6 +80,16 @@ class SqliteCaseRepository:
         width = len(CASE_COLUMNS)
         entries = [entry_from_row(row[width:]) for row in rows if row[width] is not None]
         return _case_from_row(rows[0][:width]), entries
+
+    def read_with_log(self, case_id: str, budget: int) -> CaseLog | None:
+        # The unit of work's transaction is the one snapshot; the log's rows come from one
+        # statement, taken from its cursor a page at a time (the database is in this
+        # process: what it has not handed over, the worker does not hold).
+        case = self.get(case_id)
+        if case is None:
+            return None
+        rows = self._execute(_LOG, (case_id,))
+        return case_log(case, rows, lambda row: len(row[_EVENT]), entry_from_row, budget)
 
     def save(self, case: Case) -> None:
         updated = self._execute(
@@ -150,12 +170,11 @@ class SqliteActivityRepository:
         self._execute("INSERT INTO change_feed (entry_id) VALUES (?)", (entry.id,))
 
     def for_case(self, case_id: str) -> list[ActivityEntry]:
-        rows = self._execute(
-            f"SELECT {_ENTRIES} FROM activity_log WHERE case_id = ?"
-            f" ORDER BY {NEWEST_FIRST.format(t='activity_log')}",
-            (case_id,),
-        ).fetchall()
-        return [entry_from_row(row) for row in rows]
+        return [entry_from_row(row) for row in self._execute(_LOG, (case_id,)).fetchall()]
+
+    def comment_edits(self, case_id: str) -> list[ActivityEntry]:
+        rows = self._execute(_EDITS, (case_id, Event.UPDATE_COMMENT, Event.DELETE_COMMENT))
+        return [entry_from_row(row) for row in rows.fetchall()]
 
 
 def _case_from_row(row: Sequence[Any]) -> Case:

@@ -4,11 +4,10 @@
 from __future__ import annotations
 
 import logging
-import random
-import threading
 from typing import Protocol
 
 from ..errors import StoreError
+from .periodic import Periodic
 
 logger = logging.getLogger(__name__)
 
@@ -19,7 +18,7 @@ class Sweepable(Protocol):
     def run_due_timers(self) -> int: ...
 
 
-class Sweeper:
+class Sweeper(Periodic):
     """Calls ``flow.run_due_timers()`` every ``interval`` seconds until stopped.
 
     Several sweepers (threads, processes, machines) may run against one store: each timer
@@ -27,11 +26,11 @@ class Sweeper:
     out with a warning, not a crash.
     """
 
+    what = "timers"
+
     def __init__(self, flow: Sweepable, interval: float = DEFAULT_INTERVAL) -> None:
+        super().__init__(interval)
         self.flow = flow
-        self.interval = interval
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def sweep_once(self) -> int:
         try:
@@ -42,22 +41,7 @@ class Sweeper:
             logger.exception("timers not swept")
         return 0
 
-    def run(self) -> None:
-        """Sweep until ``stop()``; in the calling thread."""
-        while not self._stop.is_set():
-            fired = self.sweep_once()
-            if fired:
-                logger.info("fired %d timer(s)", fired)
-            # Jittered, so sweepers started together do not poll in lockstep.
-            self._stop.wait(self.interval * random.uniform(0.8, 1.2))
-
-    def start(self) -> Sweeper:
-        """Sweep in a daemon thread of its own."""
-        self._thread = threading.Thread(target=self.run, name="taskflow-timers", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self, timeout: float | None = 5.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
+    def work(self) -> None:
+        fired = self.sweep_once()
+        if fired:
+            logger.info("fired %d timer(s)", fired)

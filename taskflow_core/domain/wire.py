@@ -4,7 +4,10 @@ the JSON text every answer is sent as."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
+
+import attrs
 
 from .clock import timestamp
 from .jsnumbers import as_javascript
@@ -62,36 +65,54 @@ def edited_comment_id(entry: ActivityEntry) -> str | None:
     return target if isinstance(target, str) else None
 
 
+@attrs.define
+class CommentEdits:
+    """What a log's edits and deletions do to its comments: each edited comment's latest
+    text, and the deleted comments."""
+
+    latest: dict[str, str | None] = attrs.field(factory=dict)
+    deleted: set[str] = attrs.field(factory=set)
+
+    def add(self, entries: Iterable[ActivityEntry]) -> None:
+        """Take in ``entries``, newest first (so the first edit seen of a comment is its
+        latest); entries that edit no comment are passed over."""
+        for entry in entries:
+            target = edited_comment_id(entry)
+            if target is None:
+                continue
+            if entry.event_name == Event.UPDATE_COMMENT:
+                self.latest.setdefault(target, entry.comment)
+            elif entry.event_name == Event.DELETE_COMMENT:
+                self.deleted.add(target)
+
+
 def fold_comments(entries: list[ActivityEntry]) -> list[dict[str, Any]]:
     """Wire entries, newest first, with edits and deletions applied to the comments they name.
 
     ``entries`` must be newest first, so the first edit seen for a comment is its latest.
     """
-    latest_edit: dict[str, ActivityEntry] = {}
-    deleted: set[str] = set()
-    for entry in entries:
-        target = edited_comment_id(entry)
-        if target is None:
-            continue
-        if entry.event_name == Event.UPDATE_COMMENT:
-            latest_edit.setdefault(target, entry)
-        elif entry.event_name == Event.DELETE_COMMENT:
-            deleted.add(target)
+    edits = CommentEdits()
+    edits.add(entries)
+    return folded(entries, edits)
 
-    folded = []
+
+def folded(entries: Iterable[ActivityEntry], edits: CommentEdits) -> list[dict[str, Any]]:
+    """Wire entries of ``entries`` (a log or a page of it), with ``edits`` (of the whole
+    log) applied to their comments, and the edits themselves left out."""
+    wires = []
     for entry in entries:
         if entry.event_name in (Event.UPDATE_COMMENT, Event.DELETE_COMMENT):
             continue
         wire = entry_to_wire(entry)
         if entry.event_name == Event.COMMENT:
-            if entry.id in deleted:
+            if entry.id in edits.deleted:
                 wire["comment"] = None
                 wire["deleted"] = True
-            elif entry.id in latest_edit:
+            elif entry.id in edits.latest:
                 # The text of the latest edit; updatedAt stays the comment's, as the original.
-                wire["comment"] = latest_edit[entry.id].comment
-        folded.append(wire)
-    return folded
+                wire["comment"] = edits.latest[entry.id]
+        wires.append(wire)
+    return wires
 
 
 def delivery_to_wire(delivery: Delivery) -> dict[str, Any]:

@@ -119,6 +119,11 @@ class Workflow:
         raises counts as a refusal, logged: a broken guard must not break every read."""
         return self._allowed(case["status"], lambda: case, user)
 
+    def shows_case(self, status: str) -> bool:
+        """Whether ``allowed`` shows a case in ``status`` to a guard (which may read all of
+        it, its activity log too)."""
+        return self.declared and bool(self._leaving(status).guarded)
+
     def _allowed(self, status: str, case: CaseView, user: Any) -> list[str]:
         outgoing = self._leaving(status)
         if not outgoing.guarded:

@@ -19,6 +19,7 @@ from typing import Any, Self
 
 import attrs
 
+from ..application.case_log import CaseLog, case_log
 from ..application.deadline_query import DUE
 from ..application.idempotency import PURGE_BATCH
 from ..application.query import Deferred, ListPage, ListQuery, within
@@ -45,6 +46,10 @@ def _size(data: Any) -> int:
 
 def _stored_case(case: Case) -> Case:
     return attrs.evolve(case, data=_copy(case.data))
+
+
+def _stored_entry(entry: ActivityEntry) -> ActivityEntry:
+    return attrs.evolve(entry, event=_copy(entry.event))
 
 
 def _earliest_due(states: list[DeadlineState]) -> datetime | None:
@@ -155,6 +160,15 @@ class MemoryCases:
         case = self.get(case_id)
         return None if case is None else (case, self._uow.activity.for_case(case_id))
 
+    def read_with_log(self, case_id: str, budget: int) -> CaseLog | None:
+        case = self.get(case_id)
+        if case is None:
+            return None
+        # The entries as they are now (entries are never changed, only added): later pages
+        # show what the first did, whatever is written meanwhile.
+        ordered = self._uow.activity.newest_first(case_id)
+        return case_log(case, ordered, lambda e: _size(e.event), _stored_entry, budget)
+
     def save(self, case: Case) -> None:
         previous = self._state.cases.get(case.id)
         if previous is None:
@@ -203,11 +217,18 @@ class MemoryActivity:
         self._uow.changes.publish(entry)
 
     def for_case(self, case_id: str) -> list[ActivityEntry]:
+        return [_stored_entry(e) for e in self.newest_first(case_id)]
+
+    def comment_edits(self, case_id: str) -> list[ActivityEntry]:
+        edits = (Event.UPDATE_COMMENT, Event.DELETE_COMMENT)
+        return [_stored_entry(e) for e in self.newest_first(case_id) if e.event_name in edits]
+
+    def newest_first(self, case_id: str) -> list[ActivityEntry]:
+        """The case's entries as stored (not copied), newest first."""
         entries = self._state.activity.get(case_id, [])
-        # Newest first; ties on the time (a clock standing still) newest written first, as
-        # the stores with a sequence order them: a stable sort of the entries reversed.
-        ordered = sorted(reversed(entries), key=lambda e: e.created_at, reverse=True)
-        return [attrs.evolve(e, event=_copy(e.event)) for e in ordered]
+        # Ties on the time (a clock standing still) newest written first, as the stores
+        # with a sequence order them: a stable sort of the entries reversed.
+        return sorted(reversed(entries), key=lambda e: e.created_at, reverse=True)
 
 
 class MemoryTimers:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import attrs
 import pytest
 
+from taskflow_core.application.case_log import CaseLog
 from taskflow_core.application.idempotency import KEY_LIFETIME, PURGE_BATCH
 from taskflow_core.application.query import ListQuery
 from taskflow_core.domain.model import (
@@ -222,6 +223,62 @@ class TestActivity:
     def test_an_entry_for_a_missing_case_is_not_found(self, store: Store) -> None:
         with pytest.raises(NotFound), store.unit_of_work() as uow:
             uow.activity.add(an_entry(a_case()))
+
+    def test_a_log_is_read_in_pages_within_the_budget_newest_first(self, store: Store) -> None:
+        case = a_case()
+        added(store, case)
+        # Ten entries, two of them at one instant (written in this order); about 60 bytes of
+        # event each, the fourth about 600.
+        entries = [
+            an_entry(case, T0 + timedelta(seconds=min(n, 8)), event={"n": n, "pad": "x" * 40})
+            for n in range(10)
+        ]
+        entries[3] = attrs.evolve(entries[3], event={"n": 3, "pad": "x" * 600})
+        with store.unit_of_work() as uow:
+            for entry in entries:
+                uow.activity.add(entry)
+            uow.commit()
+        with store.unit_of_work(read_only=True) as uow:
+            log = uow.cases.read_with_log(case.id, 200)
+            assert log is not None
+            assert log.rest is not None
+            pages = [log.first, *log.rest]
+        newest_first = entries[::-1]
+        assert log.case == case
+        assert [e for page in pages for e in page] == newest_first
+        # Pages of a few entries (stores measure an event a little differently), the one
+        # bigger than the budget alone.
+        numbers = [[e.event["n"] for e in page] for page in pages]
+        assert [3] in numbers
+        assert all(1 <= len(page) <= 3 for page in numbers)
+        assert len(numbers) >= 4
+
+    def test_a_log_within_the_budget_is_one_page(self, store: Store) -> None:
+        case = a_case()
+        added(store, case)
+        entry = an_entry(case)
+        with store.unit_of_work() as uow:
+            uow.activity.add(entry)
+            uow.commit()
+        with store.unit_of_work(read_only=True) as uow:
+            assert uow.cases.read_with_log(case.id, 10_000) == CaseLog(case, [entry])
+            assert uow.cases.read_with_log(a_case().id, 10_000) is None
+
+    def test_comment_edits_are_the_logs_edits_and_deletions_newest_first(
+        self, store: Store
+    ) -> None:
+        case = a_case()
+        added(store, case)
+        comment = an_entry(case)
+        edit = an_entry(case, T0 + timedelta(seconds=1), event_name="update-comment")
+        deletion = an_entry(case, T0 + timedelta(seconds=2), event_name="delete-comment")
+        with store.unit_of_work() as uow:
+            for entry in (comment, edit, deletion, an_entry(a_case(), event_name="update")):
+                if entry.case_id == case.id:
+                    uow.activity.add(entry)
+            uow.commit()
+        with store.unit_of_work(read_only=True) as uow:
+            assert uow.activity.comment_edits(case.id) == [deletion, edit]
 
     def test_entries_roll_back_with_their_unit_of_work(self, store: Store) -> None:
         case = a_case()

@@ -9,7 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from taskflow_cli.main import cli
-from taskflow_cli.prune import parse_age
+from taskflow_cli.prune import age_text, parse_age
+from taskflow_cli.scheduled_prune import WorkerLock
 from taskflow_core import Taskflow
 from taskflow_sqlite import SqliteStore
 
@@ -63,3 +64,22 @@ def test_ages_in_each_unit() -> None:
         timedelta(minutes=90),
         timedelta(seconds=45),
     ]
+
+
+def test_an_age_is_said_as_it_is_read() -> None:
+    ages = ["30d", "12h", "90m", "45s", "0s", "25h"]
+    assert [age_text(parse_age(a)) for a in ages] == ages
+
+
+def test_one_process_at_a_time_holds_the_schedules_lock(tmp_path: Path) -> None:
+    path = tmp_path / "prune.lock"
+    path.write_bytes(b"")
+    # Each its own open file, as each worker's: flock tells them apart even in one process.
+    first, second = WorkerLock(str(path)), WorkerLock(str(path))
+
+    assert first() is True
+    assert second() is False
+    assert first() is True  # kept
+    assert first._held is not None
+    first._held.close()  # as when its worker exits
+    assert second() is True

@@ -389,3 +389,33 @@ class TestNoSilentSqliteFile:
         assert_one_line_error(result, "postgresql://")
         assert "has no taskflow schema: run `taskflow migrate` first" in result.stderr
         assert "LINE" not in result.output
+
+
+class TestAPruneSchedule:
+    def test_prune_every_alone_is_a_usage_error(self, started: list[dict[str, object]]) -> None:
+        result = CliRunner().invoke(cli, ["serve", "--port", "0", "--prune-every", "1h"])
+
+        assert result.exit_code == 2
+        assert "--prune-every needs --prune-older-than" in result.output
+        assert started == []
+
+    def test_an_age_it_cannot_read_is_a_usage_error(self, started: list[dict[str, object]]) -> None:
+        result = CliRunner().invoke(cli, ["serve", "--port", "0", "--prune-older-than", "1w"])
+
+        assert result.exit_code == 2
+        assert "is not an age such as 30d, 12h, 90m or 45s" in result.output
+        assert started == []
+
+    def test_the_environment_asks_for_it_too(
+        self, started: list[dict[str, object]], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("TASKFLOW_PRUNE_OLDER_THAN", "30d")
+        monkeypatch.setenv("TASKFLOW_PRUNE_EVERY", "2h")
+
+        result = CliRunner().invoke(cli, ["serve", "--port", "0"])
+
+        assert result.exit_code == 0, result.output
+        assert "pruning what is older than 30d every 2h, from one worker at a time" in (
+            result.output
+        )
+        assert len(started) == 1

@@ -10,6 +10,7 @@ and answers with the case as that one statement returns it, with its log (no rea
 
 from __future__ import annotations
 
+import secrets
 import threading
 from datetime import timedelta
 from typing import Any
@@ -18,6 +19,7 @@ import falcon.testing
 import psycopg
 import pytest
 
+import taskflow_core.application.case_body
 import taskflow_core.application.export
 import taskflow_core.application.query
 from taskflow_core import Taskflow
@@ -220,6 +222,30 @@ def test_a_listing_past_its_budget_reads_the_rest_in_batches_within_it(
     # The page with its count and the two cases that fit, then the other four by id, two
     # at a time: one statement per budget's worth of data, never one per case.
     assert len(statements.during(call)) == 3
+
+
+def test_a_long_log_reads_its_first_page_again_in_a_snapshot_then_a_page_a_statement(
+    client: falcon.testing.TestClient, statements: Statements, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = client.simulate_post("/", json={}).json["data"]
+    for _ in range(6):
+        # Random text: PostgreSQL would compress a repeated one to almost nothing.
+        text = secrets.token_hex(500)
+        client.simulate_post(f"/{made['id']}/comment", json={"comment": text})
+    monkeypatch.setattr(taskflow_core.application.case_body, "LOG_BUDGET", 5000)
+
+    def call() -> None:
+        result = client.simulate_get(f"/{made['id']}")
+        assert len(result.json["data"]["activityLog"]) == 7
+
+    # The case with the first page (it goes on); the same in a snapshot; the comment edits;
+    # then a statement a page, never one per entry.
+    sent = statements.during(call)
+    assert sent[0] == sent[1]
+    assert sent[0].startswith('SELECT "cases"."id"')
+    assert sent[2].startswith('SELECT "id", "case_id", "changed_by"')
+    assert 1 <= len(sent[3:]) <= 3
+    assert all(s.startswith("SELECT * FROM ( SELECT entry") for s in sent[3:])
 
 
 # With deadlines declared (SPEC §14): a change reads the case's deadline states with its
