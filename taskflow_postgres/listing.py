@@ -262,7 +262,7 @@ def planned_for_its_values(query: ListQuery) -> bool:
     generic plan), which guesses that ``data @> $1`` matches 1% of the cases, whatever it
     is: for a filter a third of 1,000,000 cases match, that plan scans in one process
     where the plan made for the value reads the rows in three (a parallel bitmap heap
-    scan), measured in benchmarks/results/finding-counts-1000000.md. Planning it each time
+    scan), measured in benchmarks/results/finding-speed-1000000.md. Planning it each time
     costs a fraction of a millisecond.
     """
     return bool(query.data) or any(planned_for_its_values(also) for also in query.also)

@@ -1,6 +1,6 @@
 -- The search words' triggers (0017_search_writes.sql) with less work per write, the words
 -- unchanged. Measured per write at 1,000,000 cases, in CPU of the backend
--- (benchmarks/results/finding-writes-0019-1000000.md):
+-- (benchmarks/results/finding-speed-1000000.md):
 --
 -- - A change of data updates the case's row of words with a plain UPDATE, and only when
 --   there is none (or its words are the same) falls back to INSERT ... ON CONFLICT, whose
