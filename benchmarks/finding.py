@@ -81,7 +81,7 @@ def set_search_triggers(dsn: str, *, on: bool) -> None:
 
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "taskflow_postgres" / "migrations"
-LATEST = "0017_search_writes"
+LATEST = "0019_search_writes_leaner"
 
 
 def trigger_functions(migration: str) -> str:

@@ -18,7 +18,13 @@ from taskflow_core.errors import NotFound
 from . import case_log
 from .db import Params, Query, execute, fetch_all, fetch_one, render
 from .finding import count_by_statement
-from .listing import budgeted_list_statement, encoded_list_statement, list_statement, where_clause
+from .listing import (
+    budgeted_list_statement,
+    encoded_list_statement,
+    list_statement,
+    planned_for_its_values,
+    where_clause,
+)
 from .rows import (
     CASE_COLUMNS,
     case_from_row,
@@ -106,7 +112,7 @@ class PostgresCaseRepository:
 
     def count_by(self, query: ListQuery, field: str) -> list[tuple[str | None, int]]:
         statement, params = count_by_statement(query, field, *where_clause(query))
-        rows = fetch_all(self._conn, statement, params)
+        rows = fetch_all(self._conn, statement, params, prepare=_prepare(query))
         return [(row["value"], row["count"]) for row in rows]
 
     def list(self, query: ListQuery, *, budget: int | None = None) -> ListPage:
@@ -116,7 +122,11 @@ class PostgresCaseRepository:
             statement, params = budgeted_list_statement(query, budget)
         cases: list[Case] = []
         count, deferred = _read_page(
-            self._conn, statement, params, lambda row: cases.append(case_from_row(row))
+            self._conn,
+            statement,
+            params,
+            _prepare(query),
+            lambda row: cases.append(case_from_row(row)),
         )
         return ListPage(cases=cases, count=count, deferred=deferred)
 
@@ -139,8 +149,13 @@ class PostgresCaseRepository:
                 cases.append(written(row["json"]))
 
         statement, params = encoded_list_statement(query, budget)
-        count, deferred = _read_page(self._conn, statement, params, read)
+        count, deferred = _read_page(self._conn, statement, params, _prepare(query), read)
         return EncodedPage(cases=cases, count=count, deferred=deferred)
+
+
+def _prepare(query: ListQuery) -> bool | None:
+    """psycopg's ``prepare`` for the query's statement: never, or as psycopg decides."""
+    return False if planned_for_its_values(query) else None
 
 
 def _as_it_is(text: str) -> str:
@@ -148,11 +163,15 @@ def _as_it_is(text: str) -> str:
 
 
 def _read_page(
-    conn: Connection[Any], statement: Query, params: Params, read: Callable[[DictRow], None]
+    conn: Connection[Any],
+    statement: Query,
+    params: Params,
+    prepare: bool | None,
+    read: Callable[[DictRow], None],
 ) -> tuple[int, list[Deferred]]:
     """Run a listing statement: ``read`` each row within its budget (every row without
     one), in order; the count, and the rows past the budget."""
-    rows = fetch_all(conn, statement, params)
+    rows = fetch_all(conn, statement, params, prepare=prepare)
     deferred = []
     for row in rows:
         if row["id"] is None:

@@ -30,9 +30,13 @@ def fetch_one(
         return cur.fetchone()
 
 
-def fetch_all(conn: Connection[Any], query: Query, params: Params = ()) -> list[DictRow]:
+def fetch_all(
+    conn: Connection[Any], query: Query, params: Params = (), *, prepare: bool | None = None
+) -> list[DictRow]:
+    """Every row; ``prepare=False``: planned for this execution's values, never as a
+    prepared statement (whose generic plan is the same for every value)."""
     with translated(), conn.cursor(row_factory=dict_row) as cur:
-        cur.execute(query, params)
+        cur.execute(query, params, prepare=prepare)
         return cur.fetchall()
 
 

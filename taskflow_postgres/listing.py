@@ -254,6 +254,20 @@ def _page(query: ListQuery, where: sql.Composable) -> sql.Composable:
     return _PAGE.format(columns=_columns(), where=where, order=_order(query, None))
 
 
+def planned_for_its_values(query: ListQuery) -> bool:
+    """Whether the query's statement must be planned for each execution's values rather
+    than prepared: it has a ``data`` filter (its own or its view's).
+
+    A prepared statement is planned once for any value after five runs (PostgreSQL's
+    generic plan), which guesses that ``data @> $1`` matches 1% of the cases, whatever it
+    is: for a filter a third of 1,000,000 cases match, that plan scans in one process
+    where the plan made for the value reads the rows in three (a parallel bitmap heap
+    scan), measured in benchmarks/results/finding-speed-1000000.md. Planning it each time
+    costs a fraction of a millisecond.
+    """
+    return bool(query.data) or any(planned_for_its_values(also) for also in query.also)
+
+
 def _columns() -> sql.Composable:
     return sql.SQL(", ").join(sql.Identifier(c) for c in CASE_COLUMNS)
 

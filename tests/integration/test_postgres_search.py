@@ -143,9 +143,10 @@ where case_search.document is distinct from taskflow_search_document(cases.id, c
 
 
 class TestWordsKeptPerWrite:
-    """migrations/0017_search_writes.sql keeps the words by adding a comment's words, and by
-    not writing a document that did not change: the result is what the whole document
-    made again would be."""
+    """migrations/0017_search_writes.sql and 0019_search_writes_leaner.sql keep the words by
+    adding a comment's words, by taking a case's data's words alone while it has no
+    comment, and by not writing a document that did not change: the result is what the
+    whole document made again would be."""
 
     def test_every_write_leaves_the_words_a_rebuild_would_make(
         self, store: PostgresStore, postgres_dsn: str
@@ -165,12 +166,15 @@ class TestWordsKeptPerWrite:
         flow.delete_comment(first, entries[1]["id"], user=ada)
         flow.update(cases[1]["id"], {"name": "Renamed"})
         flow.update(cases[2]["id"], {"name": "Case 2", "n": 7})  # no new word
+        alone = flow.create({"name": "Alone"})  # no comment: its data's words alone
+        flow.update(alone["id"], {"name": "Solitary", "tags": ["gamma"]})
         flow.comment(first, "after the edits", user=ada)
         with psycopg.connect(postgres_dsn) as conn:
             assert conn.execute(STALE).fetchone() == (0,)
         assert [c["id"] for c in flow.list({"q": "rewritten after"})["data"]] == [first]
         assert flow.list({"q": "item 0"})["meta"]["count"] == 0  # edited away
         assert flow.list({"q": "renamed item"})["meta"]["count"] == 1
+        assert [c["id"] for c in flow.list({"q": "solitary gamma"})["data"]] == [alone["id"]]
 
     def test_an_unchanged_document_is_not_written_again(
         self, store: PostgresStore, postgres_dsn: str
