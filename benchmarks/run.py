@@ -194,8 +194,16 @@ class Server:
         ]
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self.log = open(RESULTS / log_name, "w")  # noqa: SIM115 - lives as long as the server
+        # gunicorn puts its working directory first on sys.path: another checkout's server
+        # runs in that checkout, or it would import this one's packages as it loads them.
+        cwd = Path(executable).resolve().parents[2] if executable else None
         self.process = subprocess.Popen(
-            command, stdout=self.log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+            command,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+            cwd=cwd,
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
