@@ -62,6 +62,26 @@ _FIRST = render(
     """
     ).format(columns=_CASE_COLUMNS, page=sql.SQL(_page("a.case_id = cases.id")))
 )
+# The case and its whole log, when the log fits in one page (``more`` false), as cheaply as a
+# read of the whole log: no window over it, only its sizes summed. A log that does not fit is
+# read again by ``_FIRST``, in one snapshot with the pages after it.
+_WHOLE = render(
+    sql.SQL(
+        """
+    SELECT {columns}, log.entries AS activity, log.more
+    FROM cases CROSS JOIN LATERAL (
+        SELECT CASE WHEN count(*) <= %s AND coalesce(sum(a.size), 0) <= %s
+                    THEN coalesce(json_agg(a ORDER BY {order}), '[]') END AS entries,
+               count(*) > %s OR coalesce(sum(a.size), 0) > %s AS more
+        FROM (
+            SELECT a.*, {size} AS size FROM activity_log AS a
+            WHERE a.case_id = cases.id ORDER BY {order} LIMIT %s
+        ) AS a
+    ) AS log
+    WHERE cases.id = %s
+    """
+    ).format(columns=_CASE_COLUMNS, order=sql.SQL(_ORDER), size=sql.SQL(_SIZE))
+)
 # The page after an entry (named by its id); ``more`` on each row when the log goes on.
 _NEXT = render(
     sql.SQL(
@@ -85,13 +105,18 @@ def read_with_log(conn: Connection[Any], case_id: str, budget: int) -> CaseLog |
     key = id_param(case_id)
     if key is None:
         return None
-    row = fetch_one(conn, _FIRST, (PAGE_ROWS, budget, PAGE_ROWS + 1, key))
-    if row is not None and row["more"] and conn.autocommit:
+    whole = (PAGE_ROWS, budget, PAGE_ROWS, budget, PAGE_ROWS + 1, key)
+    row = fetch_one(conn, _WHOLE, whole)
+    if row is None:
+        return None
+    if not row["more"]:
+        return CaseLog(case_from_row(row), [entry_from_row(e) for e in row["activity"]], None)
+    if conn.autocommit:
         # A reader runs in autocommit, each statement a snapshot of its own. A log longer
         # than a page is read again, and the rest of it after, in one snapshot: a small case
-        # keeps its one statement, a long log pays the first page twice.
+        # keeps its one statement, a long log pays for its first page twice.
         begin_snapshot(conn)
-        row = fetch_one(conn, _FIRST, (PAGE_ROWS, budget, PAGE_ROWS + 1, key))
+    row = fetch_one(conn, _FIRST, (PAGE_ROWS, budget, PAGE_ROWS + 1, key))
     if row is None:
         return None
     first = [entry_from_row(entry) for entry in row["activity"]]

@@ -122,11 +122,7 @@ class PostgresCaseRepository:
             statement, params = budgeted_list_statement(query, budget)
         cases: list[Case] = []
         count, deferred = _read_page(
-            self._conn,
-            statement,
-            params,
-            _prepare(query),
-            lambda row: cases.append(case_from_row(row)),
+            self._conn, statement, params, lambda row: cases.append(case_from_row(row))
         )
         return ListPage(cases=cases, count=count, deferred=deferred)
 
@@ -149,12 +145,17 @@ class PostgresCaseRepository:
                 cases.append(written(row["json"]))
 
         statement, params = encoded_list_statement(query, budget)
-        count, deferred = _read_page(self._conn, statement, params, _prepare(query), read)
+        count, deferred = _read_page(self._conn, statement, params, read)
         return EncodedPage(cases=cases, count=count, deferred=deferred)
 
 
 def _prepare(query: ListQuery) -> bool | None:
-    """psycopg's ``prepare`` for the query's statement: never, or as psycopg decides."""
+    """psycopg's ``prepare`` for a count's statement: never with a data filter, or as
+    psycopg decides. A count reads every case its filter matches, and a prepared
+    statement's plan for any value guessed 1% of the cases (a serial scan where the value's
+    own plan is parallel: benchmarks/results/finding-speed-1000000.md). Listings stay
+    prepared: they read a page, and planning each one cost a listing by data a fifth of
+    its throughput (benchmarks/results/peer-100000.md)."""
     return False if planned_for_its_values(query) else None
 
 
@@ -163,15 +164,11 @@ def _as_it_is(text: str) -> str:
 
 
 def _read_page(
-    conn: Connection[Any],
-    statement: Query,
-    params: Params,
-    prepare: bool | None,
-    read: Callable[[DictRow], None],
+    conn: Connection[Any], statement: Query, params: Params, read: Callable[[DictRow], None]
 ) -> tuple[int, list[Deferred]]:
     """Run a listing statement: ``read`` each row within its budget (every row without
     one), in order; the count, and the rows past the budget."""
-    rows = fetch_all(conn, statement, params, prepare=prepare)
+    rows = fetch_all(conn, statement, params)
     deferred = []
     for row in rows:
         if row["id"] is None:
