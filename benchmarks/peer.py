@@ -154,6 +154,12 @@ def prepare(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
             subprocess.run([*command, "migrate", "--dsn", dsn], check=True)
         took = seed(dsn, args.cases, **variables)
         log(f"{name}: seeded {args.cases:,} cases in {took:.1f}s")
+    for server in servers.values():
+        # Settled before any server is measured: otherwise the first reads set every row's
+        # hint bits, and autovacuum comes to the freshly loaded tables mid-run, each falling
+        # on whichever server's turn it is.
+        with psycopg.connect(server["dsn"], autocommit=True) as conn:
+            conn.execute("VACUUM (ANALYZE)")
     return servers
 
 

@@ -122,7 +122,11 @@ class PostgresCaseRepository:
             statement, params = budgeted_list_statement(query, budget)
         cases: list[Case] = []
         count, deferred = _read_page(
-            self._conn, statement, params, lambda row: cases.append(case_from_row(row))
+            self._conn,
+            statement,
+            params,
+            _prepare(query),
+            lambda row: cases.append(case_from_row(row)),
         )
         return ListPage(cases=cases, count=count, deferred=deferred)
 
@@ -145,17 +149,18 @@ class PostgresCaseRepository:
                 cases.append(written(row["json"]))
 
         statement, params = encoded_list_statement(query, budget)
-        count, deferred = _read_page(self._conn, statement, params, read)
+        count, deferred = _read_page(self._conn, statement, params, _prepare(query), read)
         return EncodedPage(cases=cases, count=count, deferred=deferred)
 
 
 def _prepare(query: ListQuery) -> bool | None:
-    """psycopg's ``prepare`` for a count's statement: never with a data filter, or as
-    psycopg decides. A count reads every case its filter matches, and a prepared
-    statement's plan for any value guessed 1% of the cases (a serial scan where the value's
-    own plan is parallel: benchmarks/results/finding-speed-1000000.md). Listings stay
-    prepared: they read a page, and planning each one cost a listing by data a fifth of
-    its throughput (benchmarks/results/peer-100000.md)."""
+    """psycopg's ``prepare`` for the query's statement: never with a data filter, or as
+    psycopg decides. A prepared statement's plan for any value guesses how many cases
+    ``data @> $1`` matches: for a count of a third of the cases, a serial scan where the
+    value's own plan is parallel (benchmarks/results/finding-speed-1000000.md); for a page
+    of a listing, a plan that made `GET /?data[subject]=` 14 times slower in one run of the
+    peer benchmark (benchmarks/README.md, round six). Planned each time, it costs a fraction
+    of a millisecond."""
     return False if planned_for_its_values(query) else None
 
 
@@ -164,11 +169,15 @@ def _as_it_is(text: str) -> str:
 
 
 def _read_page(
-    conn: Connection[Any], statement: Query, params: Params, read: Callable[[DictRow], None]
+    conn: Connection[Any],
+    statement: Query,
+    params: Params,
+    prepare: bool | None,
+    read: Callable[[DictRow], None],
 ) -> tuple[int, list[Deferred]]:
     """Run a listing statement: ``read`` each row within its budget (every row without
     one), in order; the count, and the rows past the budget."""
-    rows = fetch_all(conn, statement, params)
+    rows = fetch_all(conn, statement, params, prepare=prepare)
     deferred = []
     for row in rows:
         if row["id"] is None:

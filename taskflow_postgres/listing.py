@@ -255,7 +255,7 @@ def _page(query: ListQuery, where: sql.Composable) -> sql.Composable:
 
 
 def planned_for_its_values(query: ListQuery) -> bool:
-    """Whether a count's statement must be planned for each execution's values rather
+    """Whether the query's statement must be planned for each execution's values rather
     than prepared: it has a ``data`` filter (its own or its view's).
 
     A prepared statement is planned once for any value after five runs (PostgreSQL's
