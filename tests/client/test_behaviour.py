@@ -268,8 +268,9 @@ NOT_OVER_HTTP = {
     "deliver_pending", "run_due_timers", "prune", "execute", "redactor", "clock", "store",
     "access", "observe", "trace", "title", "title_of", "actor_of",
     # Seams of the HTTP adapter itself: a checked bulk request, export as the text it sends,
-    # the pages' signed-out sessions.
-    "run_bulk", "export_json", "revoke_session", "session_revoked",
+    # a case as the bytes it is sent as (read_body; the client's get reads them), the pages'
+    # signed-out sessions.
+    "run_bulk", "export_json", "read_body", "revoke_session", "session_revoked",
 }  # fmt: skip
 # Python-only arguments: who acts is who the token is, and the payload is the body sent.
 PYTHON_ONLY = {"user", "payload"}
