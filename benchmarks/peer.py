@@ -40,6 +40,7 @@ from .run import (
     RESULTS,
     Server,
     add_dsn_option,
+    comes_up,
     free_port,
     log,
     process_cpu,
@@ -93,18 +94,9 @@ class Original:
             env={**os.environ, **env, "PORT": str(port)},
             start_new_session=True,
         )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                break
-            try:
-                with urllib.request.urlopen(self.url + "/?limit=1", timeout=2) as answer:
-                    if answer.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"the original did not answer at {self.url}; see {self.log.name}")
+        if not comes_up(self.url, self.process):
+            self.stop()
+            raise RuntimeError(f"the original did not answer at {self.url}; see {self.log.name}")
 
     def stop(self) -> None:
         if self.process.poll() is None:

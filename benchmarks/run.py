@@ -164,6 +164,20 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def comes_up(url: str, process: subprocess.Popen[bytes], within: float = 30) -> bool:
+    """Whether a server just started answers ``GET /?limit=1`` with 200 within ``within``
+    seconds (False at once if its process ends first)."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            with urllib.request.urlopen(url + "/?limit=1", timeout=2) as answer:
+                if answer.status == 200:
+                    return True
+        except OSError:
+            time.sleep(0.2)
+    return False
+
+
 class Server:
     """A real `taskflow serve` (gunicorn) in a process group of its own."""
 
@@ -205,16 +219,9 @@ class Server:
             start_new_session=True,
             cwd=cwd,
         )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(self.url + "/?limit=1", timeout=2) as answer:
-                    if answer.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"taskflow serve did not answer; see {self.log.name}")
+        if not comes_up(self.url, self.process):
+            self.stop()
+            raise RuntimeError(f"taskflow serve did not answer; see {self.log.name}")
 
     def worker_rss_kib(self) -> list[int]:
         children = subprocess.run(

@@ -76,7 +76,6 @@ class Pipeline(TimedEvents):
         deadlines: Deadlines = NO_DEADLINES,
         observer: Observers | None = None,
         bulk: str | None = None,
-        alone: bool = False,
     ) -> None:
         self.uow = uow
         # None when nobody watches, so the record step and hooks skip the bookkeeping.
@@ -102,14 +101,10 @@ class Pipeline(TimedEvents):
         # Cases created whose row the record step writes, with their first entry, in one
         # round trip where the store can (ports.EntryWithCase).
         self._together = uow.activity if isinstance(uow.activity, EntryWithCase) else None
-        # ``alone``: the command is all this transaction does, and nothing after it can fail
-        # the request; then a command that writes once may go without a transaction
-        # (go_alone; ports.ImplicitTransaction), saving the BEGIN and COMMIT round trips.
-        self._implicit = uow if alone and isinstance(uow, ImplicitTransaction) else None
-        # Gone alone: cases are read without a lock, at these versions, and written only
-        # while still at them (else CaseMoved, and the command runs again).
-        self._read_at: dict[str, int] | None = None
         self._unwritten: set[str] = set()
+        # Gone alone (go_alone): cases are read without a lock, at these versions, and
+        # written only while still at them (else CaseMoved, and the command runs again).
+        self._read_at: dict[str, int] | None = None
         # The answered case as the store's last write left it (ports.EntryWithCase), while
         # nothing since can have changed it: no hook has run, no other case was written.
         self._fresh: tuple[str, Case, list[ActivityEntry]] | None = None
@@ -145,7 +140,9 @@ class Pipeline(TimedEvents):
         return held
 
     def go_alone(self, kinds: tuple[str, ...]) -> None:
-        """Run a command that writes once without a transaction, when it may: it dispatches
+        """Run a command that writes once without a transaction (saving the BEGIN and COMMIT
+        round trips), when it may. The caller vouches that the command is all this
+        transaction does and that nothing after it can fail the request; then: it dispatches
         events of ``kinds`` only, no hook is registered for any (so none can run, nor
         cascade), no deadline's clock follows them, and the store writes a case with its
         entry in one statement. Its reads then take no lock and its one write is a
@@ -153,13 +150,13 @@ class Pipeline(TimedEvents):
         version goes up with every change, a comment's too): the same outcome as under a
         lock, or CaseMoved. Called before the command reads anything."""
         if (
-            self._implicit is None
+            not isinstance(self.uow, ImplicitTransaction)
             or self._together is None
             or self.deadline_clock.declared
             or self.hooks.any_of_kinds(kinds + tuple(pre(kind) for kind in kinds))
         ):
             return
-        self._implicit.autocommit()
+        self.uow.autocommit()
         self._read_at = {}
 
     def check_version(self, case_id: str, expected: int | frozenset[int]) -> None:

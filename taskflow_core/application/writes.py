@@ -107,9 +107,8 @@ class WritePath:
                     return Outcome.replay(stored)  # leaving the block rolls back
             # Nothing but the command runs in this transaction, and nothing after it can
             # fail the request: no key to store the answer under, no decorator to run on it.
-            alone = claimed is None and not rules.decorators and bool(kinds)
-            tx = self.begin(uow, rules.hooks, context, rules.workflow, rules.deadlines, alone=alone)
-            if alone:
+            tx = self.begin(uow, rules.hooks, context, rules.workflow, rules.deadlines)
+            if kinds and claimed is None and not rules.decorators:
                 tx.go_alone(kinds)
             if rules.access is not None and command.case_id is not None:
                 # Held (as the command would hold it) and checked before the version, so
@@ -173,11 +172,8 @@ class WritePath:
         context: Context,
         workflow: Workflow,
         deadlines: Deadlines = NO_DEADLINES,
-        *,
-        alone: bool = False,
     ) -> Pipeline:
-        """The pipeline of one request (or one timer's firing) in ``uow``; ``alone``: the
-        command is all its transaction does (Pipeline)."""
+        """The pipeline of one request (or one timer's firing) in ``uow``."""
         return Pipeline(
             uow,
             hooks,
@@ -190,7 +186,6 @@ class WritePath:
             deadlines=deadlines,
             observer=self.observer,
             bulk=context.bulk,
-            alone=alone,
         )
 
     def _pending(self, command: Command, context: Context, key: str) -> IdempotencyRecord:
