@@ -184,7 +184,7 @@ def _count(
         return _NO_COUNT, []
     if query.statuses and query.by_status_alone:
         return _COUNT_BY_STATUS, [list(query.statuses)]
-    alone = _deadline_count_alone(query)
+    alone = _deadline_count_alone(query) or finding.count_searched_alone(query)
     if alone is not None:
         return alone
     return _COUNT.format(where=where), params
