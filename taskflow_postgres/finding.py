@@ -36,8 +36,8 @@ _COUNT_BY = sql.SQL(
 # The count of a query whose one filter is ``q``, from the rows of words alone: each belongs
 # to one case (its primary key is the case's id, its foreign key removes it with the case),
 # so counting them is counting the cases. Through ``_SEARCH`` every match was looked up in
-# ``cases`` once more: a word on 100,000 cases of 1,000,000 counted in 703 ms that way,
-# 240 ms this way (benchmarks/results/finding-speed-1000000.md).
+# ``cases`` once more: a listing's count of a word on 100,000 cases of 1,000,000 took
+# 670-690 ms that way, 190 ms this way (benchmarks/results/finding-speed-1000000.md).
 _COUNT_SEARCHED = sql.SQL(
     "SELECT count(*) AS total FROM case_search WHERE document @@ to_tsquery('simple', %s)"
 )
