@@ -383,6 +383,7 @@ def test_the_export_links_keep_the_filters(flow: Taskflow, browser: Browser) -> 
     assert 'href="/ui/export.csv?status=submitted"' in page
     assert 'href="/ui/export.ndjson?status=submitted"' in page
     assert "Export these 2 cases" in page
+    assert "Export this case:" in browser.get("/ui/", "status=new").text
     result = browser.get("/ui/export.csv", "status=submitted")
     assert result.status_code == 200
     assert result.headers["content-type"] == "text/csv; charset=utf-8"
