@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import attrs
 from psycopg import sql
 
 from taskflow_core.application.query import ListQuery
@@ -46,9 +45,7 @@ _COUNT_SEARCHED = sql.SQL(
 def count_searched_alone(query: ListQuery) -> tuple[sql.Composable, list[Any]] | None:
     """The subquery counting ``query``'s matches from the rows of words, when ``q`` is its
     one filter; else None."""
-    if not query.search or query.statuses:
-        return None
-    if not attrs.evolve(query, search=()).by_status_alone:
+    if not query.search or query.after_id is not None or not query.filters_only_by("search"):
         return None
     return _COUNT_SEARCHED, [tsquery(query.search)]
 

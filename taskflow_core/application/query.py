@@ -37,6 +37,23 @@ MAX_OFFSET = 2**63 - 1  # a SQL bigint
 LISTING_BUDGET = 4 * 1024 * 1024
 
 
+# The fields of a list query that select cases; the others order and page them. Each is
+# falsy when unset.
+_FILTERS = (
+    "statuses",
+    "data",
+    "assigned_to",
+    "exclude_statuses",
+    "exclude_assigned_to",
+    "search",
+    "unassigned",
+    "created",
+    "updated",
+    "also",
+    "deadlines",
+)
+
+
 @attrs.frozen
 class ListQuery:
     """Filters are ANDed; each tuple is "any of". Ordering always ends with the case id."""
@@ -83,19 +100,11 @@ class ListQuery:
     def by_status_alone(self) -> bool:
         """Whether the query filters by nothing but its statuses (perhaps none), so a
         store may count it from per-status counters."""
-        return not (
-            self.data
-            or self.assigned_to
-            or self.exclude_statuses
-            or self.exclude_assigned_to
-            or self.search
-            or self.unassigned
-            or self.created
-            or self.updated
-            or self.also
-            or self.deadlines
-            or self.after_id is not None
-        )
+        return self.after_id is None and self.filters_only_by("statuses")
+
+    def filters_only_by(self, *names: str) -> bool:
+        """Whether every filter but ``names`` is unset (its sort, page and cursor aside)."""
+        return not any(getattr(self, name) for name in _FILTERS if name not in names)
 
 
 def restricted(query: ListQuery, *others: ListQuery) -> ListQuery:
@@ -109,42 +118,19 @@ def restricted(query: ListQuery, *others: ListQuery) -> ListQuery:
     return query
 
 
-# The fields of a query that select cases; the others order and page them.
-_FILTERS = (
-    "statuses",
-    "data",
-    "assigned_to",
-    "exclude_statuses",
-    "exclude_assigned_to",
-    "search",
-    "unassigned",
-    "created",
-    "updated",
-    "also",
-    "deadlines",
-)
-
-
-def _selects_every_case(query: ListQuery) -> bool:
-    return all(getattr(query, name) == getattr(_EVERY_CASE, name) for name in _FILTERS)
-
-
 def _and(query: ListQuery, other: ListQuery) -> ListQuery:
     """``query`` with ``other``'s filters ANDed in. Where one of the two selects every case,
     or ``other`` selects by statuses alone and ``query`` by no status, the filters move into
     ``query`` rather than nesting in ``also``: a request for a view of statuses alone is then
     a query by statuses alone, which a store may count from its per-status counters (five
     views at 1,000,000 cases: benchmarks/results/finding-speed-1000000.md)."""
-    if _selects_every_case(other):
+    if other.filters_only_by():
         return query
-    if _selects_every_case(query):
+    if query.filters_only_by():
         return attrs.evolve(query, **{name: getattr(other, name) for name in _FILTERS})
     if not query.statuses and other.by_status_alone:
         return attrs.evolve(query, statuses=other.statuses)
     return attrs.evolve(query, also=(*query.also, other))
-
-
-_EVERY_CASE = ListQuery()
 
 
 @attrs.frozen
